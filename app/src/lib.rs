@@ -1,0 +1,63 @@
+//! Plume's UI (Leptos components, rendered on the server and hydrated in the
+//! browser) and the types the UI and the REST API share.
+//!
+//! - [`model`]: the shared types (`Span`, `Trace`, `Project`, …).
+//! - [`pages`]: one module per page; [`api`]: the server functions they call.
+//! - `store` (with the `ssr` feature): all SQL, used by both the REST
+//!   handlers and the server functions.
+
+pub mod api;
+pub mod ids;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod time;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component: stylesheet, title and routes.
+///
+/// Routes render with `SsrMode::Async`: the server sends complete HTML, so
+/// pages read well before (or without) the WASM, and forms work with
+/// JavaScript off.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="plume" href="/pkg/plume.css" />
+        <Title text="Plume" />
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"Plume"</a>
+            </header>
+            <main class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("") view=pages::Projects ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,161 @@
+//! Projects: listing, lookup by global id or name, creation and deletion.
+
+use sqlx::FromRow;
+
+use super::{Error, Result, Store, page};
+use crate::ids::{global_id, parse_global_id};
+use crate::model::{Project, ProjectSummary};
+use crate::time::{from_nanos, to_nanos};
+
+/// The project Phoenix clients expect to exist; it can't be deleted.
+pub const DEFAULT_PROJECT: &str = "default";
+
+/// Body of `POST /v1/projects`.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct NewProject {
+    /// Unique, non-empty.
+    pub name: String,
+    /// Optional free text.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(FromRow)]
+struct ProjectRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(row: ProjectRow) -> Self {
+        Project { name: row.name, description: row.description, id: global_id("Project", row.id) }
+    }
+}
+
+impl Store {
+    /// Projects newest first; `cursor` is the rowid of the first one to show.
+    pub async fn list_projects(
+        &self,
+        cursor: Option<i64>,
+        limit: u32,
+        name_contains: Option<&str>,
+    ) -> Result<(Vec<Project>, Option<String>)> {
+        let pattern = name_contains.filter(|n| !n.is_empty()).map(|n| format!("%{}%", escape_like(n)));
+        let rows: Vec<ProjectRow> = sqlx::query_as(
+            "SELECT id, name, description FROM projects
+             WHERE (?1 IS NULL OR id <= ?1) AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\')
+             ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(cursor)
+        .bind(pattern)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let (rows, next) = page(rows, limit, |row| row.id);
+        Ok((rows.into_iter().map(Project::from).collect(), next.map(|id| global_id("Project", id))))
+    }
+
+    /// The rowid of the project named by `identifier`: its global id, else its name.
+    pub async fn project_rowid(&self, identifier: &str) -> Result<i64> {
+        if let Some(rowid) = parse_global_id("Project", identifier) {
+            return sqlx::query_scalar("SELECT id FROM projects WHERE id = ?")
+                .bind(rowid)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("Project with ID {identifier} not found")));
+        }
+        sqlx::query_scalar("SELECT id FROM projects WHERE name = ?")
+            .bind(identifier)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("Project with name {identifier} not found")))
+    }
+
+    /// The project named by `identifier` (global id or name).
+    pub async fn project(&self, identifier: &str) -> Result<Project> {
+        let rowid = self.project_rowid(identifier).await?;
+        let row: ProjectRow = sqlx::query_as("SELECT id, name, description FROM projects WHERE id = ?")
+            .bind(rowid)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.into())
+    }
+
+    /// Creates a project; a taken name is a conflict.
+    pub async fn create_project(&self, new: &NewProject) -> Result<Project> {
+        let now = to_nanos(chrono::Utc::now());
+        let row: Option<ProjectRow> = sqlx::query_as(
+            "INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING RETURNING id, name, description",
+        )
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Project::from).ok_or_else(|| Error::Conflict(format!("A project named {} already exists", new.name)))
+    }
+
+    /// Changes a project's description (`None` leaves it as it is).
+    pub async fn update_project(&self, identifier: &str, description: Option<&str>) -> Result<Project> {
+        let rowid = self.project_rowid(identifier).await?;
+        if let Some(description) = description {
+            sqlx::query("UPDATE projects SET description = ?, updated_at = ? WHERE id = ?")
+                .bind(description)
+                .bind(to_nanos(chrono::Utc::now()))
+                .bind(rowid)
+                .execute(&self.pool)
+                .await?;
+        }
+        self.project(&crate::ids::global_id("Project", rowid)).await
+    }
+
+    /// Deletes a project with all its traces and spans; `default` stays.
+    pub async fn delete_project(&self, identifier: &str) -> Result<()> {
+        let project = self.project(identifier).await?;
+        if project.name == DEFAULT_PROJECT {
+            return Err(Error::Forbidden("The default project cannot be deleted".into()));
+        }
+        let rowid = parse_global_id("Project", &project.id).unwrap_or_default();
+        sqlx::query("DELETE FROM projects WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Every project with its trace and span counts, for the projects page.
+    pub async fn project_summaries(&self) -> Result<Vec<ProjectSummary>> {
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            name: String,
+            description: Option<String>,
+            trace_count: i64,
+            span_count: i64,
+            last_activity: Option<i64>,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT p.id, p.name, p.description,
+                    (SELECT count(*) FROM traces t WHERE t.project_id = p.id) AS trace_count,
+                    (SELECT count(*) FROM spans s WHERE s.project_id = p.id) AS span_count,
+                    (SELECT max(t.start_time) FROM traces t WHERE t.project_id = p.id) AS last_activity
+             FROM projects p ORDER BY p.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ProjectSummary {
+                project: ProjectRow { id: row.id, name: row.name, description: row.description }.into(),
+                trace_count: row.trace_count,
+                span_count: row.span_count,
+                last_activity: row.last_activity.map(from_nanos),
+            })
+            .collect())
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

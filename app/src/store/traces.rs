@@ -1,0 +1,169 @@
+//! Trace reads (`/v1/projects/{p}/traces`, the UI).
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+use super::{Result, Store, page};
+use crate::ids::{global_id, parse_global_id};
+use crate::model::{Trace, TraceSpan};
+use crate::time::from_nanos;
+
+/// What traces are sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceOrder {
+    /// Trace start time.
+    #[default]
+    StartTime,
+    /// `end_time - start_time`.
+    LatencyMs,
+}
+
+/// Which traces to list.
+#[derive(Clone, Debug, Default)]
+pub struct TraceFilter {
+    /// Rowid of the first trace to show (inclusive; by rowid whatever the sort, as Phoenix does).
+    pub cursor: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+    /// `start_time >= this` (ns).
+    pub start_time: Option<i64>,
+    /// `start_time < this` (ns).
+    pub end_time: Option<i64>,
+    /// Sort key.
+    pub sort: TraceOrder,
+    /// Ascending instead of descending.
+    pub ascending: bool,
+    /// Session global ids or `session.id` values; any of them.
+    pub sessions: Vec<String>,
+    /// Also return each trace's spans.
+    pub include_spans: bool,
+}
+
+/// A page of traces and the cursor of the next one.
+pub type TracePage = (Vec<Trace>, Option<String>);
+
+#[derive(FromRow)]
+struct TraceRow {
+    id: i64,
+    trace_id: String,
+    project_id: i64,
+    start_time: i64,
+    end_time: i64,
+    prompt: i64,
+    completion: i64,
+}
+
+#[derive(FromRow)]
+struct TraceSpanRow {
+    trace_rowid: i64,
+    id: i64,
+    span_id: String,
+    parent_id: Option<String>,
+    name: String,
+    span_kind: String,
+    status_code: String,
+    start_time: i64,
+    end_time: i64,
+}
+
+impl Store {
+    /// Traces of a project with their LLM token totals.
+    pub async fn list_traces(&self, project: &str, filter: &TraceFilter) -> Result<TracePage> {
+        let project_rowid = self.project_rowid(project).await?;
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT t.id, t.trace_id, t.project_id, t.start_time, t.end_time,
+                coalesce((SELECT sum(s.prompt_tokens) FROM spans s
+                          WHERE s.trace_rowid = t.id AND s.span_kind = 'LLM'), 0) AS prompt,
+                coalesce((SELECT sum(s.completion_tokens) FROM spans s
+                          WHERE s.trace_rowid = t.id AND s.span_kind = 'LLM'), 0) AS completion
+             FROM traces t WHERE t.project_id = ",
+        );
+        query.push_bind(project_rowid);
+        let direction = if filter.ascending { "ASC" } else { "DESC" };
+        if let Some(cursor) = filter.cursor {
+            query.push(if filter.ascending { " AND t.id >= " } else { " AND t.id <= " }).push_bind(cursor);
+        }
+        if let Some(start) = filter.start_time {
+            query.push(" AND t.start_time >= ").push_bind(start);
+        }
+        if let Some(end) = filter.end_time {
+            query.push(" AND t.start_time < ").push_bind(end);
+        }
+        if !filter.sessions.is_empty() {
+            let (rowids, names): (Vec<_>, Vec<_>) =
+                filter.sessions.iter().partition(|s| parse_global_id("ProjectSession", s).is_some());
+            query.push(" AND t.session_rowid IN (SELECT id FROM sessions WHERE project_id = ");
+            query.push_bind(project_rowid).push(" AND (id IN (");
+            let mut list = query.separated(", ");
+            list.push("NULL");
+            for rowid in rowids {
+                list.push_bind(parse_global_id("ProjectSession", rowid));
+            }
+            query.push(") OR session_id IN (");
+            let mut list = query.separated(", ");
+            list.push("NULL");
+            for name in names {
+                list.push_bind(name.clone());
+            }
+            query.push(")))");
+        }
+        let sort = match filter.sort {
+            TraceOrder::StartTime => "t.start_time",
+            TraceOrder::LatencyMs => "(t.end_time - t.start_time)",
+        };
+        query.push(format!(" ORDER BY {sort} {direction}, t.id {direction} LIMIT "));
+        query.push_bind(i64::from(filter.limit) + 1);
+        let rows: Vec<TraceRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let (rows, next) = page(rows, filter.limit, |row| row.id);
+
+        let mut spans = if filter.include_spans { self.trace_spans(&rows).await? } else { HashMap::new() };
+        let traces = rows
+            .into_iter()
+            .map(|row| Trace {
+                id: global_id("Trace", row.id),
+                trace_id: row.trace_id,
+                project_id: global_id("Project", row.project_id),
+                start_time: from_nanos(row.start_time),
+                end_time: from_nanos(row.end_time),
+                token_count_prompt: row.prompt,
+                token_count_completion: row.completion,
+                token_count_total: row.prompt + row.completion,
+                spans: filter.include_spans.then(|| spans.remove(&row.id).unwrap_or_default()),
+            })
+            .collect();
+        Ok((traces, next.map(|id| global_id("Trace", id))))
+    }
+
+    /// The short spans of the given traces, by start time, keyed by trace rowid.
+    async fn trace_spans(&self, traces: &[TraceRow]) -> Result<HashMap<i64, Vec<TraceSpan>>> {
+        let mut by_trace: HashMap<i64, Vec<TraceSpan>> = HashMap::new();
+        if traces.is_empty() {
+            return Ok(by_trace);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT trace_rowid, id, span_id, parent_id, name, span_kind, status_code, start_time, end_time
+             FROM spans WHERE trace_rowid IN (",
+        );
+        let mut list = query.separated(", ");
+        for trace in traces {
+            list.push_bind(trace.id);
+        }
+        query.push(") ORDER BY start_time, id");
+        let rows: Vec<TraceSpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        for row in rows {
+            by_trace.entry(row.trace_rowid).or_default().push(TraceSpan {
+                id: global_id("Span", row.id),
+                span_id: row.span_id,
+                parent_id: row.parent_id,
+                name: row.name,
+                span_kind: row.span_kind,
+                status_code: row.status_code,
+                start_time: from_nanos(row.start_time),
+                end_time: from_nanos(row.end_time),
+            });
+        }
+        Ok(by_trace)
+    }
+}

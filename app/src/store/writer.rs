@@ -1,0 +1,281 @@
+//! The one batching writer: every ingestion request becomes a job on a
+//! channel; a single task drains whatever jobs are waiting, applies them in
+//! one transaction (each inside its own savepoint, so a failing job writes
+//! nothing and does not sink the others), commits once, and only then answers
+//! each job. While one commit is being synced, new jobs queue up and share the
+//! next one: that is group commit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::{Error, Result};
+
+/// How many spans one transaction takes at most before it commits.
+const MAX_SPANS_PER_COMMIT: usize = 20_000;
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Jobs waiting beyond this make senders wait: back-pressure, not unbounded memory.
+const QUEUE_DEPTH: usize = 1024;
+
+/// A span ready to be stored: ids in lowercase hex, JSON already serialised
+/// (by the request task, so the writer only writes).
+#[derive(Clone, Debug)]
+pub struct NewSpan {
+    /// Project name; created on first use.
+    pub project: Arc<str>,
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    /// Parent's span id, `None` for roots.
+    pub parent_id: Option<String>,
+    /// Operation name.
+    pub name: String,
+    /// OpenInference span kind.
+    pub span_kind: String,
+    /// Nanoseconds since the epoch.
+    pub start_time: i64,
+    /// Nanoseconds since the epoch.
+    pub end_time: i64,
+    /// `UNSET`, `OK` or `ERROR`.
+    pub status_code: &'static str,
+    /// Status description.
+    pub status_message: String,
+    /// JSON object text.
+    pub attributes: String,
+    /// JSON array text.
+    pub events: String,
+    /// JSON object text, shared by the spans of one resource.
+    pub resource_attributes: Arc<str>,
+    /// The `session.id` attribute.
+    pub session_id: Option<String>,
+    /// `llm.token_count.prompt`.
+    pub prompt_tokens: Option<i64>,
+    /// `llm.token_count.completion`.
+    pub completion_tokens: Option<i64>,
+}
+
+/// What a job asks the writer to do.
+#[derive(Debug)]
+enum Work {
+    Spans(Vec<NewSpan>),
+}
+
+impl Work {
+    /// Rough size, to bound a transaction.
+    fn weight(&self) -> usize {
+        match self {
+            Work::Spans(spans) => spans.len().max(1),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Job {
+    work: Work,
+    done: oneshot::Sender<Result<()>>,
+}
+
+/// Sends work to the writer task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// The running writer; await it after dropping every [`Writer`] to finish
+/// the writes already accepted.
+pub type WriterTask = JoinHandle<()>;
+
+/// Starts the writer task on its own connection.
+pub(super) fn start(conn: SqliteConnection) -> (Writer, WriterTask) {
+    let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+    (Writer { jobs }, tokio::spawn(run(conn, queue)))
+}
+
+impl Writer {
+    /// Stores spans; returns once they are committed. Span ids already stored
+    /// are skipped (the first write wins).
+    pub async fn write_spans(&self, spans: Vec<NewSpan>) -> Result<()> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        self.submit(Work::Spans(spans)).await
+    }
+
+    async fn submit(&self, work: Work) -> Result<()> {
+        let (done, answer) = oneshot::channel();
+        self.jobs.send(Job { work, done }).await.map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
+    }
+}
+
+async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.recv().await {
+        let mut weight = first.work.weight();
+        let mut jobs = vec![first];
+        while weight < MAX_SPANS_PER_COMMIT {
+            match queue.try_recv() {
+                Ok(job) => {
+                    weight += job.work.weight();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, jobs).await;
+    }
+    tracing::debug!("writer drained and stopped");
+}
+
+/// Applies each job in its own savepoint, commits once, then answers.
+async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let committed = async {
+        let mut tx = conn.begin().await?;
+        for job in &jobs {
+            let mut savepoint = tx.begin().await?;
+            let outcome = apply(&mut savepoint, &job.work).await;
+            match outcome {
+                Ok(()) => savepoint.commit().await?,
+                Err(_) => savepoint.rollback().await?,
+            }
+            outcomes.push(outcome);
+        }
+        tx.commit().await?;
+        Ok::<(), sqlx::Error>(())
+    }
+    .await;
+    if let Err(error) = &committed {
+        tracing::error!(%error, jobs = jobs.len(), "write batch failed");
+    }
+    let mut outcomes = outcomes.into_iter();
+    for job in jobs {
+        let outcome = match &committed {
+            Ok(()) => outcomes.next().unwrap_or(Err(Error::Closed)),
+            Err(error) => Err(Error::BatchFailed(error.to_string())),
+        };
+        // A caller that went away no longer needs the answer.
+        let _ = job.done.send(outcome);
+    }
+}
+
+async fn apply(conn: &mut SqliteConnection, work: &Work) -> Result<()> {
+    match work {
+        Work::Spans(spans) => insert_spans(conn, spans).await,
+    }
+}
+
+/// Projects and sessions are created on first use, traces widened, spans
+/// inserted unless their id is stored already.
+async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<()> {
+    let now = crate::time::to_nanos(chrono::Utc::now());
+
+    let mut project_ids: HashMap<&str, i64> = HashMap::new();
+    for span in spans {
+        if !project_ids.contains_key(&*span.project) {
+            let id = project_id(conn, &span.project, now).await?;
+            project_ids.insert(&span.project, id);
+        }
+    }
+
+    // One row per session and per trace, spanning all of its spans in this batch.
+    let mut sessions: HashMap<&str, (i64, i64, i64)> = HashMap::new();
+    let mut traces: HashMap<&str, (i64, i64, i64, Option<&str>)> = HashMap::new();
+    for span in spans {
+        let project = project_ids[&*span.project];
+        if let Some(session) = span.session_id.as_deref() {
+            let entry = sessions.entry(session).or_insert((project, span.start_time, span.end_time));
+            entry.1 = entry.1.min(span.start_time);
+            entry.2 = entry.2.max(span.end_time);
+        }
+        let entry = traces.entry(&span.trace_id).or_insert((project, span.start_time, span.end_time, None));
+        entry.1 = entry.1.min(span.start_time);
+        entry.2 = entry.2.max(span.end_time);
+        entry.3 = entry.3.or(span.session_id.as_deref());
+    }
+
+    let mut session_rowids: HashMap<String, i64> = HashMap::new();
+    let sessions: Vec<_> = sessions.into_iter().collect();
+    for chunk in sessions.chunks(ROWS_PER_STATEMENT) {
+        let mut query =
+            QueryBuilder::<Sqlite>::new("INSERT INTO sessions (project_id, session_id, start_time, end_time) ");
+        query.push_values(chunk, |mut row, (session, (project, start, end))| {
+            row.push_bind(*project).push_bind(*session).push_bind(*start).push_bind(*end);
+        });
+        query.push(
+            " ON CONFLICT (session_id) DO UPDATE SET start_time = min(start_time, excluded.start_time), \
+             end_time = max(end_time, excluded.end_time) RETURNING id, session_id",
+        );
+        for (id, session) in query.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+            session_rowids.insert(session, id);
+        }
+    }
+
+    let mut trace_rowids: HashMap<String, i64> = HashMap::new();
+    let traces: Vec<_> = traces.into_iter().collect();
+    for chunk in traces.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO traces (project_id, trace_id, session_rowid, start_time, end_time) ",
+        );
+        query.push_values(chunk, |mut row, (trace, (project, start, end, session))| {
+            let session = session.and_then(|s| session_rowids.get(s).copied());
+            row.push_bind(*project).push_bind(*trace).push_bind(session).push_bind(*start).push_bind(*end);
+        });
+        query.push(
+            " ON CONFLICT (trace_id) DO UPDATE SET start_time = min(start_time, excluded.start_time), \
+             end_time = max(end_time, excluded.end_time), \
+             session_rowid = coalesce(session_rowid, excluded.session_rowid) RETURNING id, trace_id",
+        );
+        for (id, trace) in query.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+            trace_rowids.insert(trace, id);
+        }
+    }
+
+    for chunk in spans.chunks(ROWS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO spans (project_id, trace_rowid, span_id, parent_id, name, span_kind, \
+             start_time, end_time, status_code, status_message, attributes, events, \
+             resource_attributes, prompt_tokens, completion_tokens) ",
+        );
+        query.push_values(chunk, |mut row, span| {
+            row.push_bind(project_ids[&*span.project])
+                .push_bind(trace_rowids[&span.trace_id])
+                .push_bind(&span.span_id)
+                .push_bind(&span.parent_id)
+                .push_bind(&span.name)
+                .push_bind(&span.span_kind)
+                .push_bind(span.start_time)
+                .push_bind(span.end_time)
+                .push_bind(span.status_code)
+                .push_bind(&span.status_message)
+                .push_bind(&span.attributes)
+                .push_bind(&span.events)
+                .push_bind(&*span.resource_attributes)
+                .push_bind(span.prompt_tokens)
+                .push_bind(span.completion_tokens);
+        });
+        query.push(" ON CONFLICT (span_id) DO NOTHING");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The id of the named project, creating it if needed.
+async fn project_id(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<i64> {
+    let existing =
+        sqlx::query_scalar("SELECT id FROM projects WHERE name = ?").bind(name).fetch_optional(&mut *conn).await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let id = sqlx::query_scalar("INSERT INTO projects (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id")
+        .bind(name)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(id)
+}

@@ -1,0 +1,75 @@
+//! The REST API under `/v1`, Phoenix-compatible, one module per resource.
+
+mod params;
+mod projects;
+mod spans;
+mod traces;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::otlp;
+
+pub use params::Params;
+
+/// The Phoenix server version Plume answers to clients that check it
+/// (`arize-phoenix-client` gates its filters on it).
+pub const PHOENIX_VERSION: &str = "20.26.1";
+
+/// `{"data": …}`.
+#[derive(Serialize)]
+pub struct Data<T> {
+    /// The payload.
+    pub data: T,
+}
+
+/// `{"data": […], "next_cursor": …}`.
+#[derive(Serialize)]
+pub struct Paginated<T> {
+    /// One page.
+    pub data: Vec<T>,
+    /// Global id of the first item of the next page, `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Every API route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/arize_phoenix_version", get(|| async { PHOENIX_VERSION }))
+        .route("/v1/traces", post(otlp::http::export))
+        .route("/v1/projects", get(projects::list).post(projects::create))
+        .route("/v1/projects/{project}", get(projects::get_one).put(projects::update).delete(projects::remove))
+        .route("/v1/projects/{project}/spans", get(spans::list))
+        .route("/v1/spans/{span}", delete(spans::remove))
+        .route("/v1/projects/{project}/traces", get(traces::list))
+}
+
+/// `GET /healthz`: 200 `OK` once the database answers.
+async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.store.ping().await?;
+    Ok("OK")
+}
+
+/// 204 No Content.
+pub fn no_content() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// The rowid inside a cursor, Phoenix-style: any global id type is accepted.
+pub fn cursor(params: &Params, message: impl FnOnce(&str) -> String) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = params.non_empty("cursor") else { return Ok(None) };
+    decode_any_global_id(raw).map(Some).ok_or_else(|| ApiError::Unprocessable(message(raw)))
+}
+
+fn decode_any_global_id(raw: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.split_once(':')?.1.parse().ok()
+}

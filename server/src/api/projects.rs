@@ -1,0 +1,61 @@
+//! `/v1/projects`: list, read, create, update, delete.
+
+use app::store::NewProject;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+
+use super::{Data, Paginated, Params, cursor, no_content};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::json::JsonBody;
+
+/// `GET /v1/projects?cursor=&limit=&name_contains=`
+pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
+    let limit = params.limit("limit", 100, 1, u32::MAX)?;
+    let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
+    let (data, next_cursor) = state.store.list_projects(cursor, limit, params.get("name_contains")).await?;
+    Ok(Json(Paginated { data, next_cursor }))
+}
+
+/// `GET /v1/projects/{project}`
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(Data { data: state.store.project(&project).await? }))
+}
+
+/// `POST /v1/projects`: 409 when the name is taken.
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(new): JsonBody<NewProject>,
+) -> Result<impl IntoResponse, ApiError> {
+    if new.name.is_empty() {
+        return Err(ApiError::body_field(&["name"], "string_too_short", "String should have at least 1 character", ""));
+    }
+    Ok(Json(Data { data: state.store.create_project(&new).await? }))
+}
+
+/// Body of `PUT /v1/projects/{project}`.
+#[derive(Deserialize)]
+pub struct UpdateBody {
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// `PUT /v1/projects/{project}`: only the description can change.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+    JsonBody(body): JsonBody<UpdateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(Data { data: state.store.update_project(&project, body.description.as_deref()).await? }))
+}
+
+/// `DELETE /v1/projects/{project}`: 204; `default` is 403.
+pub async fn remove(State(state): State<AppState>, Path(project): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    state.store.delete_project(&project).await?;
+    Ok(no_content())
+}

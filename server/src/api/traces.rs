@@ -1,0 +1,35 @@
+//! `GET /v1/projects/{p}/traces`.
+
+use app::store::{TraceFilter, TraceOrder};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+
+use super::{Paginated, Params, cursor};
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Lists a project's traces with token totals, optionally with their spans.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let filter = TraceFilter {
+        limit: params.limit("limit", 100, 1, 1000)?,
+        start_time: params.time("start_time")?,
+        end_time: params.time("end_time")?,
+        sort: match params.choice("sort", &["start_time", "latency_ms"], "start_time")? {
+            "latency_ms" => TraceOrder::LatencyMs,
+            _ => TraceOrder::StartTime,
+        },
+        ascending: params.choice("order", &["asc", "desc"], "desc")? == "asc",
+        include_spans: params.bool("include_spans", false)?,
+        sessions: params.all("session_identifier"),
+        cursor: None,
+    };
+    state.store.project_rowid(&project).await?;
+    let filter = TraceFilter { cursor: cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?, ..filter };
+    let (data, next_cursor) = state.store.list_traces(&project, &filter).await?;
+    Ok(Json(Paginated { data, next_cursor }))
+}

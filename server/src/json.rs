@@ -1,0 +1,147 @@
+//! A JSON body extractor that fails the way FastAPI does: 422 with a
+//! `{"detail": [...]}` list whose `loc` points at the offending field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, ValidationDetail};
+
+/// `T` read from an `application/json` (or `+json`) body.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let is_json = content_type == "application/json"
+            || (content_type.starts_with("application/") && content_type.ends_with("+json"));
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(rejection.body_text())
+            } else {
+                ApiError::BadRequest(rejection.body_text())
+            }
+        })?;
+        if !is_json {
+            return Err(detail(
+                "model_attributes_type",
+                vec![],
+                "Input should be a valid dictionary or object to extract fields from",
+                Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+            ));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            detail("json_invalid", vec![Value::from(e.column())], &format!("JSON decode error: {e}"), Value::Null)
+        })?;
+        parse(value).map(JsonBody)
+    }
+}
+
+/// Deserialises `value` into `T`, turning the first error into a FastAPI detail.
+pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    let input = value.clone();
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut loc: Vec<Value> = error
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => Some(Value::from(*index)),
+                serde_path_to_error::Segment::Map { key } => Some(Value::from(key.as_str())),
+                serde_path_to_error::Segment::Enum { variant } => Some(Value::from(variant.as_str())),
+                serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = error.inner().to_string();
+        let kind = if let Some(field) = missing_field(&message) {
+            loc.push(Value::from(field));
+            "missing"
+        } else {
+            "value_error"
+        };
+        let at = pointer(&input, &loc);
+        detail(kind, loc, &message, at)
+    })
+}
+
+/// The value at `loc` inside `input` (what FastAPI echoes as `input`).
+fn pointer(input: &Value, loc: &[Value]) -> Value {
+    let mut node = input;
+    for segment in loc {
+        let next = match segment {
+            Value::Number(n) => n.as_u64().and_then(|i| node.get(usize::try_from(i).ok()?)),
+            Value::String(key) => node.get(key),
+            _ => None,
+        };
+        match next {
+            Some(next) => node = next,
+            None => return input.clone(),
+        }
+    }
+    node.clone()
+}
+
+/// `missing field \`name\`` → `name`.
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+fn detail(kind: &str, mut loc: Vec<Value>, msg: &str, input: Value) -> ApiError {
+    loc.insert(0, Value::from("body"));
+    ApiError::Validation(vec![ValidationDetail { kind: kind.into(), loc, msg: msg.into(), input }])
+}
+
+impl ApiError {
+    /// A 422 for one body field, e.g. `body_field(&["name"], "string_too_short", …)`.
+    pub fn body_field(loc: &[&str], kind: &str, msg: &str, input: impl Into<Value>) -> Self {
+        detail(kind, loc.iter().map(|s| Value::from(*s)).collect(), msg, input.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        name: String,
+        score: Option<f64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        data: Vec<Item>,
+    }
+
+    fn loc_of(value: Value) -> Value {
+        match parse::<Body>(value) {
+            Err(ApiError::Validation(detail)) => Value::from(detail[0].loc.clone()),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn locates_missing_and_wrong_fields() {
+        assert_eq!(loc_of(json!({})), json!(["body", "data"]));
+        assert_eq!(loc_of(json!({"data": [{"name": "a"}, {}]})), json!(["body", "data", 1, "name"]));
+        assert_eq!(loc_of(json!({"data": [{"name": "a", "score": "x"}]})), json!(["body", "data", 0, "score"]));
+    }
+}

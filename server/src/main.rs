@@ -1,0 +1,168 @@
+//! `plume`: the server binary. Serves the UI (Leptos SSR + hydration), the
+//! REST API and OTLP ingestion over HTTP and gRPC, all backed by one store.
+//!
+//! Data flow: OTLP in ([`otlp::http`], [`otlp::grpc`]) → [`otlp::decode`] →
+//! the store's batching writer → database; REST handlers ([`api`]) and the UI's
+//! server functions → the same store reads → shared types → JSON or HTML.
+
+mod api;
+mod assets;
+mod cli;
+mod error;
+mod json;
+mod otlp;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use app::store::Store;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
+use axum::response::{IntoResponse, Response};
+use clap::Parser;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::cli::{Cli, Command, ServeArgs};
+
+/// What every handler can reach.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Leptos's site settings.
+    pub leptos_options: LeptosOptions,
+    /// Body limit, also applied after decompression.
+    pub max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let url = match &args.database_url {
+        Some(url) => url.clone(),
+        None => Store::sqlite_url_in(&args.data_dir)?,
+    };
+    let (store, writer) = Store::open(&url).await?;
+    let http = TcpListener::bind(SocketAddr::new(args.host, args.port)).await?;
+    let grpc = TcpListener::bind(SocketAddr::new(args.host, args.grpc_port)).await?;
+    let http_addr = http.local_addr()?;
+    let grpc_addr = grpc.local_addr()?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("plume")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(http_addr)
+        .build();
+    let state = AppState { store: store.clone(), leptos_options, max_body_bytes: args.max_body_bytes };
+    let app = router(state);
+    let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes);
+    drop(store);
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests and writes");
+        let _ = stop.send(true);
+    });
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+
+    // Tests and scripts read this line to learn the ports (`--port 0`).
+    tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
+    let http_server = axum::serve(http, app).with_graceful_shutdown(until_stopped());
+    let grpc_server = tonic::transport::Server::builder()
+        .add_service(grpc_service)
+        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc), until_stopped());
+    let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
+    http_result?;
+    grpc_result?;
+    // Every Store clone is gone with the servers: the writer drains and stops.
+    writer.await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The whole HTTP application: API, UI pages, server functions and assets.
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context_store = state.store.clone();
+    let provide = move || provide_context(context_store.clone());
+    let shell_options = state.leptos_options.clone();
+    let ui = Router::new()
+        .leptos_routes_with_context(&state, routes, provide.clone(), move || app::shell(shell_options.clone()))
+        .fallback(fallback);
+    api::routes()
+        .merge(ui)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Embedded assets, else the UI's "not found" page with a 404.
+async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
+    if let Some(asset) = assets::find(request.uri()) {
+        return asset;
+    }
+    let store = state.store.clone();
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(store.clone()),
+        move || app::shell(options.clone()),
+    );
+    render(request).await.into_response()
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,9 @@
+//! OTLP ingestion: requests come in over HTTP ([`http`]) or gRPC ([`grpc`]),
+//! are decoded into rows ([`decode`]) and handed to the store's batching writer.
+
+pub mod decode;
+pub mod grpc;
+pub mod http;
+
+/// Header naming the project, ahead of the resource attribute.
+pub const PROJECT_HEADER: &str = "x-project-name";

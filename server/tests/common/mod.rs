@@ -1,0 +1,199 @@
+//! A real `plume` process on ephemeral ports and a temporary SQLite file,
+//! plus OTLP payload builders shared by the integration tests.
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+
+/// A running server; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// `http://127.0.0.1:PORT` of the gRPC listener.
+    pub grpc_url: String,
+    /// The data directory (kept by the caller's `TempDir`).
+    pub data_dir: PathBuf,
+    /// An HTTP client.
+    pub http: reqwest::Client,
+    log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `plume serve` on `data_dir` with extra flags and waits until it listens.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plume"))
+            .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting plume");
+        let stderr = child.stderr.take().expect("stderr");
+        let (lines, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = log.recv_timeout(remaining).expect("plume did not report its address in time");
+            if let Some(rest) = line.split("plume listening on ").nth(1) {
+                let url = rest.split_whitespace().next().unwrap().to_owned();
+                let grpc = rest.split("OTLP/gRPC on ").nth(1).unwrap().split(')').next().unwrap();
+                return Server {
+                    child,
+                    url,
+                    grpc_url: format!("http://{grpc}"),
+                    data_dir: data_dir.to_owned(),
+                    http: reqwest::Client::new(),
+                    log,
+                };
+            }
+        }
+    }
+
+    /// Starts `plume serve` on `data_dir`.
+    pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// `url` + `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    /// GET `path` and parse the JSON answer, asserting a 200.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.http.get(self.at(path)).send().await.unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// POSTs an export request as protobuf to `/v1/traces`, optionally naming the project.
+    pub async fn export(&self, request: &ExportTraceServiceRequest, project: Option<&str>) -> reqwest::Response {
+        use prost::Message;
+        let mut call = self
+            .http
+            .post(self.at("/v1/traces"))
+            .header("content-type", "application/x-protobuf")
+            .body(request.encode_to_vec());
+        if let Some(project) = project {
+            call = call.header("x-project-name", project);
+        }
+        call.send().await.unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the process to exit, returning its log.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        // SAFETY-free: `kill` the command-line tool avoids a libc dependency.
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        let log = self.log.try_iter().collect();
+        (status, log)
+    }
+
+    /// Kills the process with SIGKILL (no chance to clean up).
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A string attribute.
+pub fn attr(key: &str, value: &str) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.into())) }),
+        ..Default::default()
+    }
+}
+
+/// An integer attribute.
+pub fn int_attr(key: &str, value: i64) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: Some(AnyValue { value: Some(any_value::Value::IntValue(value)) }),
+        ..Default::default()
+    }
+}
+
+/// Deterministic ids: trace `n` and span `n` as big-endian integers.
+pub fn trace_id(n: u128) -> Vec<u8> {
+    n.to_be_bytes().to_vec()
+}
+
+/// See [`trace_id`].
+pub fn span_id(n: u64) -> Vec<u8> {
+    n.to_be_bytes().to_vec()
+}
+
+/// A span of trace `trace`, id `id`, child of `parent` (0 = root), starting
+/// `start_ms` after 2023-11-14T22:13:20Z and lasting `duration_ms`.
+pub fn span(
+    trace: u128,
+    id: u64,
+    parent: u64,
+    name: &str,
+    start_ms: u64,
+    duration_ms: u64,
+    attributes: Vec<KeyValue>,
+) -> Span {
+    let start = 1_700_000_000_000_000_000 + start_ms * 1_000_000;
+    Span {
+        trace_id: trace_id(trace),
+        span_id: span_id(id),
+        parent_span_id: if parent == 0 { vec![] } else { span_id(parent) },
+        name: name.into(),
+        kind: 1,
+        start_time_unix_nano: start,
+        end_time_unix_nano: start + duration_ms * 1_000_000,
+        attributes,
+        status: Some(Status { message: String::new(), code: 1 }),
+        ..Default::default()
+    }
+}
+
+/// An export request with one resource (with `resource` attributes) holding `spans`.
+pub fn request(resource: Vec<KeyValue>, spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource { attributes: resource, ..Default::default() }),
+            scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+            ..Default::default()
+        }],
+    }
+}
+
+/// Hex of [`span_id`].
+pub fn span_hex(n: u64) -> String {
+    format!("{n:016x}")
+}
+
+/// Hex of [`trace_id`].
+pub fn trace_hex(n: u128) -> String {
+    format!("{n:032x}")
+}
