@@ -23,7 +23,7 @@ pub enum TraceOrder {
 /// Which traces to list.
 #[derive(Clone, Debug, Default)]
 pub struct TraceFilter {
-    /// Rowid of the first trace to show (inclusive; by rowid whatever the sort, as Phoenix does).
+    /// Rowid of the first trace to show (inclusive).
     pub cursor: Option<i64>,
     /// Page size.
     pub limit: u32,
@@ -82,8 +82,19 @@ impl Store {
         );
         query.push_bind(project_rowid);
         let direction = if filter.ascending { "ASC" } else { "DESC" };
+        let sort = match filter.sort {
+            TraceOrder::StartTime => "t.start_time",
+            TraceOrder::LatencyMs => "(t.end_time - t.start_time)",
+        };
         if let Some(cursor) = filter.cursor {
-            query.push(if filter.ascending { " AND t.id >= " } else { " AND t.id <= " }).push_bind(cursor);
+            // Keyset paging on (sort key, id), the cursor row included. Phoenix
+            // compares ids only, which skips and repeats traces whenever the
+            // sort disagrees with insertion order; the cursor stays a Trace id.
+            let comparison = if filter.ascending { ">=" } else { "<=" };
+            query
+                .push(format!(" AND ({sort}, t.id) {comparison} (SELECT {sort}, t.id FROM traces t WHERE t.id = "))
+                .push_bind(cursor)
+                .push(")");
         }
         if let Some(start) = filter.start_time {
             query.push(" AND t.start_time >= ").push_bind(start);
@@ -109,10 +120,6 @@ impl Store {
             }
             query.push(")))");
         }
-        let sort = match filter.sort {
-            TraceOrder::StartTime => "t.start_time",
-            TraceOrder::LatencyMs => "(t.end_time - t.start_time)",
-        };
         query.push(format!(" ORDER BY {sort} {direction}, t.id {direction} LIMIT "));
         query.push_bind(i64::from(filter.limit) + 1);
         let rows: Vec<TraceRow> = query.build_query_as().fetch_all(&self.pool).await?;

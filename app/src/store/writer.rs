@@ -182,25 +182,25 @@ async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<
         }
     }
 
-    // One row per session and per trace, spanning all of its spans in this batch.
-    let mut sessions: HashMap<&str, (i64, i64, i64)> = HashMap::new();
-    let mut traces: HashMap<&str, (i64, i64, i64, Option<&str>)> = HashMap::new();
+    // One row per session and per trace, spanning all of its spans in this
+    // batch, in order of first appearance (so rowids follow arrival order).
+    let mut sessions: Aggregate<(i64, i64, i64)> = Aggregate::default();
+    let mut traces: Aggregate<(i64, i64, i64, Option<&str>)> = Aggregate::default();
     for span in spans {
         let project = project_ids[&*span.project];
         if let Some(session) = span.session_id.as_deref() {
-            let entry = sessions.entry(session).or_insert((project, span.start_time, span.end_time));
+            let entry = sessions.entry(session, (project, span.start_time, span.end_time));
             entry.1 = entry.1.min(span.start_time);
             entry.2 = entry.2.max(span.end_time);
         }
-        let entry = traces.entry(&span.trace_id).or_insert((project, span.start_time, span.end_time, None));
+        let entry = traces.entry(&span.trace_id, (project, span.start_time, span.end_time, None));
         entry.1 = entry.1.min(span.start_time);
         entry.2 = entry.2.max(span.end_time);
         entry.3 = entry.3.or(span.session_id.as_deref());
     }
 
     let mut session_rowids: HashMap<String, i64> = HashMap::new();
-    let sessions: Vec<_> = sessions.into_iter().collect();
-    for chunk in sessions.chunks(ROWS_PER_STATEMENT) {
+    for chunk in sessions.rows.chunks(ROWS_PER_STATEMENT) {
         let mut query =
             QueryBuilder::<Sqlite>::new("INSERT INTO sessions (project_id, session_id, start_time, end_time) ");
         query.push_values(chunk, |mut row, (session, (project, start, end))| {
@@ -216,8 +216,7 @@ async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<
     }
 
     let mut trace_rowids: HashMap<String, i64> = HashMap::new();
-    let traces: Vec<_> = traces.into_iter().collect();
-    for chunk in traces.chunks(ROWS_PER_STATEMENT) {
+    for chunk in traces.rows.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO traces (project_id, trace_id, session_rowid, start_time, end_time) ",
         );
@@ -262,6 +261,30 @@ async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<
         query.build().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Values keyed by a string, kept in order of first insertion.
+struct Aggregate<'a, V> {
+    rows: Vec<(&'a str, V)>,
+    index: HashMap<&'a str, usize>,
+}
+
+impl<V> Default for Aggregate<'_, V> {
+    fn default() -> Self {
+        Aggregate { rows: Vec::new(), index: HashMap::new() }
+    }
+}
+
+impl<'a, V> Aggregate<'a, V> {
+    /// The value for `key`, inserting `initial` the first time.
+    fn entry(&mut self, key: &'a str, initial: V) -> &mut V {
+        let next = self.rows.len();
+        let position = *self.index.entry(key).or_insert(next);
+        if position == next {
+            self.rows.push((key, initial));
+        }
+        &mut self.rows[position].1
+    }
 }
 
 /// The id of the named project, creating it if needed.
