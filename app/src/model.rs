@@ -9,8 +9,17 @@ use serde_json::{Map, Value};
 
 use crate::time::serde_iso;
 
+mod annotation_configs;
+#[cfg(feature = "ssr")]
+mod annotation_schemas;
+mod annotations;
+
+pub use annotation_configs::*;
+pub use annotations::*;
+
 /// A project as `/v1/projects` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Project {
     /// Unique name; spans name their project by it.
     pub name: String,
@@ -22,6 +31,7 @@ pub struct Project {
 
 /// A project with the figures the projects page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectSummary {
     /// The project itself.
     pub project: Project,
@@ -35,6 +45,7 @@ pub struct ProjectSummary {
 
 /// The OpenTelemetry ids of a span.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SpanContext {
     /// 32 lowercase hex digits.
     pub trace_id: String,
@@ -44,6 +55,7 @@ pub struct SpanContext {
 
 /// A span event (exceptions are events named `exception`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SpanEvent {
     /// Event name.
     pub name: String,
@@ -51,11 +63,13 @@ pub struct SpanEvent {
     #[serde(with = "serde_iso")]
     pub timestamp: DateTime<Utc>,
     /// Its attributes, nested by their dotted keys (as Phoenix shows them).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub attributes: Map<String, Value>,
 }
 
 /// A span as `/v1/projects/{p}/spans` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Span {
     /// Global id, `Span:<rowid>`.
     pub id: String,
@@ -79,6 +93,7 @@ pub struct Span {
     pub status_message: String,
     /// Attributes as flat dotted keys (`input.value`, `llm.token_count.prompt`, …),
     /// without `openinference.span.kind` (that is `span_kind`).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub attributes: Map<String, Value>,
     /// Events in the order sent.
     pub events: Vec<SpanEvent>,
@@ -86,6 +101,7 @@ pub struct Span {
 
 /// A trace as `/v1/projects/{p}/traces` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Trace {
     /// Global id, `Trace:<rowid>`.
     pub id: String,
@@ -111,6 +127,7 @@ pub struct Trace {
 
 /// The short form of a span inside a [`Trace`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TraceSpan {
     /// Global id, `Span:<rowid>`.
     pub id: String,

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -42,4 +43,39 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes, also after decompression.
     #[arg(long, env = "PLUME_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// How long a `sync=false` annotation whose span, trace or session has not
+    /// arrived yet is kept waiting for it (`500ms`, `30s`, `10m`, `12h`, `7d`).
+    #[arg(long, env = "PLUME_PENDING_ANNOTATION_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub pending_annotation_ttl: Duration,
+}
+
+/// A number followed by `ms`, `s`, `m`, `h` or `d` (plain numbers are seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("not a duration: {text:?}"))?;
+    let seconds = match unit.trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        "d" => number * 86_400.0,
+        other => return Err(format!("unknown duration unit {other:?} (use ms, s, m, h or d)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+    }
 }

@@ -15,7 +15,7 @@ mod otlp;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use app::store::Store;
+use app::store::{Store, StoreOptions};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRef, Request, State};
@@ -71,7 +71,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         Some(url) => url.clone(),
         None => Store::sqlite_url_in(&args.data_dir)?,
     };
-    let (store, writer) = Store::open(&url).await?;
+    let options = StoreOptions { pending_annotation_ttl: args.pending_annotation_ttl };
+    let (store, writer) = Store::open_with(&url, options).await?;
     let http = TcpListener::bind(SocketAddr::new(args.host, args.port)).await?;
     let grpc = TcpListener::bind(SocketAddr::new(args.host, args.grpc_port)).await?;
     let http_addr = http.local_addr()?;

@@ -4,6 +4,9 @@
 //! its rows to the [`Writer`], which batches many requests into one
 //! transaction (group commit) and answers each only after the commit.
 
+mod annotation_configs;
+mod annotation_writes;
+mod annotations;
 mod error;
 mod projects;
 mod spans;
@@ -17,11 +20,27 @@ use std::time::Duration;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
+pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
 pub use error::{Error, Result};
 pub use projects::NewProject;
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
 pub use traces::{TraceFilter, TraceOrder, TracePage};
 pub use writer::{NewSpan, Writer, WriterTask};
+
+/// Settings of [`Store::open_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct StoreOptions {
+    /// How long a `sync=false` annotation for a target not stored yet is kept
+    /// waiting for it (default 7 days).
+    pub pending_annotation_ttl: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { pending_annotation_ttl: Duration::from_secs(7 * 24 * 3600) }
+    }
+}
 
 /// Handle to the database, cheap to clone.
 #[derive(Clone, Debug)]
@@ -35,6 +54,11 @@ impl Store {
     /// starts the batching writer. Await the returned task after the last
     /// [`Store`] clone is dropped to be sure every acknowledged write is committed.
     pub async fn open(url: &str) -> Result<(Store, WriterTask)> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with settings.
+    pub async fn open_with(url: &str, settings: StoreOptions) -> Result<(Store, WriterTask)> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -42,11 +66,17 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("cache_size", "-16000")
             .disable_statement_logging();
-        let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(options.clone()).await?;
+        // Page caches are per connection: modest for the readers, larger for
+        // the one writer, which touches the indexes of every insert.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options.clone().pragma("cache_size", "-4000"))
+            .await?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-        let (writer, task) = writer::start(options.connect().await?);
+        let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl };
+        let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
         Ok((Store { pool, writer }, task))
     }
 
@@ -79,4 +109,18 @@ fn page<T>(mut rows: Vec<T>, limit: u32, rowid: impl Fn(&T) -> i64) -> (Vec<T>, 
     } else {
         (rows, None)
     }
+}
+
+/// ` AND column IN (…)` (or `NOT IN`) unless `values` is empty, which means
+/// "no condition".
+fn push_in(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, column: &str, op: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    query.push(format!(" AND {column} {op} ("));
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value.clone());
+    }
+    query.push(")");
 }

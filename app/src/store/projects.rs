@@ -11,7 +11,7 @@ use crate::time::{from_nanos, to_nanos};
 pub const DEFAULT_PROJECT: &str = "default";
 
 /// Body of `POST /v1/projects`.
-#[derive(Clone, Debug, serde::Deserialize)]
+#[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewProject {
     /// Unique, non-empty.
     pub name: String,

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::{Error, Result, Store, page};
+use super::{Error, Result, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{Span, SpanContext, SpanEvent};
 use crate::time::from_nanos;
@@ -128,11 +128,11 @@ impl Store {
         if let Some(end) = filter.end_time {
             query.push(" AND s.start_time < ").push_bind(end);
         }
-        push_in(&mut query, "t.trace_id", &filter.trace_ids);
-        push_in(&mut query, "s.span_id", &filter.span_ids);
-        push_in(&mut query, "s.name", &filter.names);
-        push_in(&mut query, "s.span_kind", &filter.span_kinds);
-        push_in(&mut query, "s.status_code", &filter.status_codes);
+        push_in(&mut query, "t.trace_id", "IN", &filter.trace_ids);
+        push_in(&mut query, "s.span_id", "IN", &filter.span_ids);
+        push_in(&mut query, "s.name", "IN", &filter.names);
+        push_in(&mut query, "s.span_kind", "IN", &filter.span_kinds);
+        push_in(&mut query, "s.status_code", "IN", &filter.status_codes);
         match &filter.parent_id {
             None => {}
             Some(None) => {
@@ -177,19 +177,6 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// ` AND column IN (…)` unless `values` is empty.
-fn push_in(query: &mut QueryBuilder<Sqlite>, column: &str, values: &[String]) {
-    if values.is_empty() {
-        return;
-    }
-    query.push(format!(" AND {column} IN ("));
-    let mut list = query.separated(", ");
-    for value in values {
-        list.push_bind(value.clone());
-    }
-    query.push(")");
 }
 
 /// Type-strict match of one top-level attribute, as Phoenix does it.

@@ -7,19 +7,26 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::annotation_writes;
+use super::annotations::{NewAnnotation, WriteMode};
 use super::{Error, Result};
+use crate::model::TargetKind;
 
-/// How many spans one transaction takes at most before it commits.
-const MAX_SPANS_PER_COMMIT: usize = 20_000;
+/// How many spans one transaction takes at most before it commits: enough to
+/// amortise the fsync, small enough to bound the memory a batch holds.
+const MAX_SPANS_PER_COMMIT: usize = 5_000;
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 /// Jobs waiting beyond this make senders wait: back-pressure, not unbounded memory.
 const QUEUE_DEPTH: usize = 1024;
+/// How often expired pending annotations are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// A span ready to be stored: ids in lowercase hex, JSON already serialised
 /// (by the request task, so the writer only writes).
@@ -63,6 +70,7 @@ pub struct NewSpan {
 #[derive(Debug)]
 enum Work {
     Spans(Vec<NewSpan>),
+    Annotations { kind: TargetKind, items: Vec<NewAnnotation>, mode: WriteMode },
 }
 
 impl Work {
@@ -70,6 +78,7 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Work::Spans(spans) => spans.len().max(1),
+            Work::Annotations { items, .. } => items.len().max(1),
         }
     }
 }
@@ -77,7 +86,8 @@ impl Work {
 #[derive(Debug)]
 struct Job {
     work: Work,
-    done: oneshot::Sender<Result<()>>,
+    /// The rowids a job answers with (annotation ids for `sync=true`).
+    done: oneshot::Sender<Result<Vec<i64>>>,
 }
 
 /// Sends work to the writer task. Cheap to clone.
@@ -86,14 +96,28 @@ pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
+/// Settings of the writer task.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WriterConfig {
+    /// How long a `sync=false` annotation waits for its target before it is dropped.
+    pub pending_ttl: Duration,
+}
+
+impl WriterConfig {
+    /// Pending annotations received before this (ns) have expired.
+    fn pending_cutoff(&self, now: i64) -> i64 {
+        now.saturating_sub(i64::try_from(self.pending_ttl.as_nanos()).unwrap_or(i64::MAX))
+    }
+}
+
 /// The running writer; await it after dropping every [`Writer`] to finish
 /// the writes already accepted.
 pub type WriterTask = JoinHandle<()>;
 
 /// Starts the writer task on its own connection.
-pub(super) fn start(conn: SqliteConnection) -> (Writer, WriterTask) {
+pub(super) fn start(conn: SqliteConnection, config: WriterConfig) -> (Writer, WriterTask) {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
-    (Writer { jobs }, tokio::spawn(run(conn, queue)))
+    (Writer { jobs }, tokio::spawn(run(conn, queue, config)))
 }
 
 impl Writer {
@@ -103,17 +127,37 @@ impl Writer {
         if spans.is_empty() {
             return Ok(());
         }
-        self.submit(Work::Spans(spans)).await
+        self.submit(Work::Spans(spans)).await.map(drop)
     }
 
-    async fn submit(&self, work: Work) -> Result<()> {
+    /// Stores annotations of `kind` in order (equal keys: the last wins);
+    /// returns once they are committed. With [`WriteMode::Sync`] every target
+    /// must exist, else nothing is written and the error names the missing
+    /// ones; the answer is then one annotation rowid per item. With
+    /// [`WriteMode::Deferred`] annotations of unknown targets are stored as
+    /// pending and attached when the target arrives; the answer is empty.
+    pub async fn write_annotations(
+        &self,
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        mode: WriteMode,
+    ) -> Result<Vec<i64>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.submit(Work::Annotations { kind, items, mode }).await
+    }
+
+    async fn submit(&self, work: Work) -> Result<Vec<i64>> {
         let (done, answer) = oneshot::channel();
         self.jobs.send(Job { work, done }).await.map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>) {
+async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, config: WriterConfig) {
+    purge(&mut conn, &config).await;
+    let mut last_purge = Instant::now();
     while let Some(first) = queue.recv().await {
         let mut weight = first.work.weight();
         let mut jobs = vec![first];
@@ -126,21 +170,35 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, jobs).await;
+        commit_batch(&mut conn, jobs, &config).await;
+        if last_purge.elapsed() >= PURGE_EVERY {
+            purge(&mut conn, &config).await;
+            last_purge = Instant::now();
+        }
     }
     tracing::debug!("writer drained and stopped");
 }
 
+/// Drops expired pending annotations (attaching ignores them anyway).
+async fn purge(conn: &mut SqliteConnection, config: &WriterConfig) {
+    let cutoff = config.pending_cutoff(crate::time::to_nanos(chrono::Utc::now()));
+    match annotation_writes::purge_expired(conn, cutoff).await {
+        Ok(0) => {}
+        Ok(dropped) => tracing::info!(dropped, "expired pending annotations dropped"),
+        Err(error) => tracing::warn!(%error, "purging expired pending annotations failed"),
+    }
+}
+
 /// Applies each job in its own savepoint, commits once, then answers.
-async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
+async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &WriterConfig) {
     let mut outcomes = Vec::with_capacity(jobs.len());
     let committed = async {
         let mut tx = conn.begin().await?;
         for job in &jobs {
             let mut savepoint = tx.begin().await?;
-            let outcome = apply(&mut savepoint, &job.work).await;
+            let outcome = apply(&mut savepoint, &job.work, config).await;
             match outcome {
-                Ok(()) => savepoint.commit().await?,
+                Ok(_) => savepoint.commit().await?,
                 Err(_) => savepoint.rollback().await?,
             }
             outcomes.push(outcome);
@@ -163,17 +221,18 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>) {
     }
 }
 
-async fn apply(conn: &mut SqliteConnection, work: &Work) -> Result<()> {
+async fn apply(conn: &mut SqliteConnection, work: &Work, config: &WriterConfig) -> Result<Vec<i64>> {
+    let now = crate::time::to_nanos(chrono::Utc::now());
     match work {
-        Work::Spans(spans) => insert_spans(conn, spans).await,
+        Work::Spans(spans) => insert_spans(conn, spans, now, config.pending_cutoff(now)).await.map(|()| Vec::new()),
+        Work::Annotations { kind, items, mode } => annotation_writes::write(conn, *kind, items, *mode, now).await,
     }
 }
 
 /// Projects and sessions are created on first use, traces widened, spans
-/// inserted unless their id is stored already.
-async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<()> {
-    let now = crate::time::to_nanos(chrono::Utc::now());
-
+/// inserted unless their id is stored already; annotations that were waiting
+/// for these spans, traces or sessions are attached (received after `cutoff`).
+async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan], now: i64, cutoff: i64) -> Result<()> {
     let mut project_ids: HashMap<&str, i64> = HashMap::new();
     for span in spans {
         if !project_ids.contains_key(&*span.project) {
@@ -259,6 +318,15 @@ async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan]) -> Result<
         });
         query.push(" ON CONFLICT (span_id) DO NOTHING");
         query.build().execute(&mut *conn).await?;
+    }
+
+    if annotation_writes::any_pending(conn).await? {
+        let span_ids: Vec<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+        let trace_ids: Vec<&str> = trace_rowids.keys().map(String::as_str).collect();
+        let session_ids: Vec<&str> = session_rowids.keys().map(String::as_str).collect();
+        annotation_writes::attach_pending(conn, TargetKind::Span, &span_ids, cutoff).await?;
+        annotation_writes::attach_pending(conn, TargetKind::Trace, &trace_ids, cutoff).await?;
+        annotation_writes::attach_pending(conn, TargetKind::Session, &session_ids, cutoff).await?;
     }
     Ok(())
 }

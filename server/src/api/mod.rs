@@ -1,5 +1,9 @@
 //! The REST API under `/v1`, Phoenix-compatible, one module per resource.
 
+mod annotation_configs;
+mod annotations;
+mod notes;
+mod openapi;
 mod params;
 mod projects;
 mod spans;
@@ -8,7 +12,7 @@ mod traces;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde::Serialize;
 
 use crate::AppState;
@@ -22,14 +26,14 @@ pub use params::Params;
 pub const PHOENIX_VERSION: &str = "20.26.1";
 
 /// `{"data": …}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Data<T> {
     /// The payload.
     pub data: T,
 }
 
 /// `{"data": […], "next_cursor": …}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Paginated<T> {
     /// One page.
     pub data: Vec<T>,
@@ -48,6 +52,38 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/projects/{project}/spans", get(spans::list))
         .route("/v1/spans/{span}", delete(spans::remove))
         .route("/v1/projects/{project}/traces", get(traces::list))
+        .route("/v1/span_annotations", post(annotations::create_span_annotations))
+        .route("/v1/trace_annotations", post(annotations::create_trace_annotations))
+        .route("/v1/session_annotations", post(annotations::create_session_annotations))
+        .route(
+            "/v1/projects/{project}/span_annotations",
+            get(annotations::list_span_annotations).delete(annotations::delete_span_annotations),
+        )
+        .route(
+            "/v1/projects/{project}/trace_annotations",
+            get(annotations::list_trace_annotations).delete(annotations::delete_trace_annotations),
+        )
+        .route(
+            "/v1/projects/{project}/session_annotations",
+            get(annotations::list_session_annotations).delete(annotations::delete_session_annotations),
+        )
+        .route("/v1/span_notes", post(notes::create_span_note))
+        .route("/v1/trace_notes", post(notes::create_trace_note))
+        .route("/v1/session_notes", post(notes::create_session_note))
+        .route("/v1/annotation_configs", get(annotation_configs::list).post(annotation_configs::create))
+        .route(
+            "/v1/annotation_configs/{config}",
+            get(annotation_configs::get_one).put(annotation_configs::update).delete(annotation_configs::remove),
+        )
+        .route(
+            "/v1/projects/{project}/annotation_configs",
+            get(annotation_configs::list_for_project).put(annotation_configs::set_for_project),
+        )
+        .route(
+            "/v1/projects/{project}/annotation_configs/{config}",
+            put(annotation_configs::assign).delete(annotation_configs::unassign),
+        )
+        .route("/openapi.json", get(openapi::document))
 }
 
 /// `GET /healthz`: 200 `OK` once the database answers.

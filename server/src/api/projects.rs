@@ -12,6 +12,9 @@ use crate::error::ApiError;
 use crate::json::JsonBody;
 
 /// `GET /v1/projects?cursor=&limit=&name_contains=`
+#[utoipa::path(get, path = "/v1/projects", tag = "projects",
+    params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query), ("name_contains" = Option<String>, Query)),
+    responses((status = 200, body = Paginated<app::model::Project>), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, u32::MAX)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
@@ -20,6 +23,8 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
 }
 
 /// `GET /v1/projects/{project}`
+#[utoipa::path(get, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+    responses((status = 200, body = Data<app::model::Project>), (status = 404)))]
 pub async fn get_one(
     State(state): State<AppState>,
     Path(project): Path<String>,
@@ -28,6 +33,8 @@ pub async fn get_one(
 }
 
 /// `POST /v1/projects`: 409 when the name is taken.
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
+    responses((status = 200, body = Data<app::model::Project>), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
     JsonBody(new): JsonBody<NewProject>,
@@ -39,13 +46,15 @@ pub async fn create(
 }
 
 /// Body of `PUT /v1/projects/{project}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateBody {
     #[serde(default)]
     description: Option<String>,
 }
 
 /// `PUT /v1/projects/{project}`: only the description can change.
+#[utoipa::path(put, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+    request_body = UpdateBody, responses((status = 200, body = Data<app::model::Project>), (status = 404)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(project): Path<String>,
@@ -55,6 +64,8 @@ pub async fn update(
 }
 
 /// `DELETE /v1/projects/{project}`: 204; `default` is 403.
+#[utoipa::path(delete, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(project): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.store.delete_project(&project).await?;
     Ok(no_content())

@@ -27,6 +27,14 @@ const SPAN_KINDS: &[&str] = &[
 const STATUS_CODES: &[&str] = &["OK", "ERROR", "UNSET"];
 
 /// Lists a project's spans, newest first, with every Phoenix filter.
+#[utoipa::path(get, path = "/v1/projects/{project}/spans", tag = "spans",
+    params(("project" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query),
+        ("start_time" = Option<String>, Query), ("end_time" = Option<String>, Query),
+        ("trace_id" = Option<Vec<String>>, Query), ("span_id" = Option<Vec<String>>, Query),
+        ("parent_id" = Option<String>, Query), ("name" = Option<Vec<String>>, Query),
+        ("span_kind" = Option<Vec<String>>, Query), ("status_code" = Option<Vec<String>>, Query),
+        ("attribute" = Option<Vec<String>>, Query, description = "key:value")),
+    responses((status = 200, body = Paginated<app::model::Span>), (status = 404), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
     Path(project): Path<String>,
@@ -55,6 +63,8 @@ pub async fn list(
 }
 
 /// Deletes a span by global id or hex span id: 204, or 404.
+#[utoipa::path(delete, path = "/v1/spans/{span}", tag = "spans", params(("span" = String, Path)),
+    responses((status = 204), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(span): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.store.delete_span(&span).await?;
     Ok(no_content())

@@ -10,6 +10,13 @@ use crate::AppState;
 use crate::error::ApiError;
 
 /// Lists a project's traces with token totals, optionally with their spans.
+#[utoipa::path(get, path = "/v1/projects/{project}/traces", tag = "traces",
+    params(("project" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query),
+        ("start_time" = Option<String>, Query), ("end_time" = Option<String>, Query),
+        ("sort" = Option<String>, Query, description = "start_time or latency_ms"),
+        ("order" = Option<String>, Query, description = "asc or desc"), ("include_spans" = Option<bool>, Query),
+        ("session_identifier" = Option<Vec<String>>, Query)),
+    responses((status = 200, body = Paginated<app::model::Trace>), (status = 404), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
     Path(project): Path<String>,

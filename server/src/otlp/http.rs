@@ -22,6 +22,11 @@ enum Format {
 }
 
 /// Stores the spans of one export request; answers only after they are committed.
+#[utoipa::path(post, path = "/v1/traces", tag = "traces",
+    request_body(content = Vec<u8>, description = "OTLP ExportTraceServiceRequest",
+        content_type = "application/x-protobuf"),
+    responses((status = 200, description = "Stored; empty ExportTraceServiceResponse"),
+        (status = 415), (status = 422)))]
 pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let format = format(&headers)?;
     let body = decompress(&headers, body, state.max_body_bytes)?;

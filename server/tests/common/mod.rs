@@ -51,7 +51,11 @@ impl Server {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = log.recv_timeout(remaining).expect("plume did not report its address in time");
+            let Ok(line) = log.recv_timeout(remaining) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("plume did not report its address in time");
+            };
             if let Some(rest) = line.split("plume listening on ").nth(1) {
                 let url = rest.split_whitespace().next().unwrap().to_owned();
                 let grpc = rest.split("OTLP/gRPC on ").nth(1).unwrap().split(')').next().unwrap();

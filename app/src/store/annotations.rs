@@ -1,0 +1,234 @@
+//! Annotations on spans, traces and sessions: listing and deleting (writes go
+//! through the batching writer, see `annotation_writes`). One implementation
+//! serves the three targets; [`TargetKind`] picks the tables.
+
+use serde_json::{Map, Value};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+use super::{Error, Result, Store, page, push_in};
+use crate::ids::global_id;
+use crate::model::{
+    Annotation, AnnotationInput, AnnotationResult, AnnotationSource, AnnotationTarget, AnnotatorKind, TargetKind,
+};
+use crate::time::from_nanos;
+
+/// An annotation ready to be written by the writer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewAnnotation {
+    /// The span, trace or session id it is about.
+    pub target_id: String,
+    /// What is judged.
+    pub name: String,
+    /// Who judged.
+    pub annotator_kind: AnnotatorKind,
+    /// The verdict (all `None` when none was given).
+    pub result: AnnotationResult,
+    /// JSON object text.
+    pub metadata: String,
+    /// `""` unless given.
+    pub identifier: String,
+    /// `API` or `APP`.
+    pub source: AnnotationSource,
+    /// The author when auth is on.
+    pub user_id: Option<i64>,
+}
+
+impl NewAnnotation {
+    /// From a posted annotation: missing result and metadata become empty.
+    pub fn from_input<T>(input: AnnotationInput<T>, source: AnnotationSource, user_id: Option<i64>) -> Self {
+        NewAnnotation {
+            target_id: input.target_id,
+            name: input.name,
+            annotator_kind: input.annotator_kind,
+            result: input.result.unwrap_or_default(),
+            metadata: Value::Object(input.metadata.unwrap_or_default()).to_string(),
+            identifier: input.identifier,
+            source,
+            user_id,
+        }
+    }
+}
+
+/// How the writer treats annotations whose target is not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteMode {
+    /// `sync=true`: all targets must exist, else nothing is written (404); answers the ids.
+    Sync,
+    /// `sync=false`: unknown targets' annotations wait, durably, for their target.
+    Deferred,
+}
+
+/// Which annotations to list. At least one of `target_ids` and `identifier` is given.
+#[derive(Clone, Debug, Default)]
+pub struct AnnotationFilter {
+    /// Span, trace or session ids; any of them.
+    pub target_ids: Vec<String>,
+    /// Exact identifier.
+    pub identifier: Option<String>,
+    /// Only these names, when not empty.
+    pub include_names: Vec<String>,
+    /// Not these names.
+    pub exclude_names: Vec<String>,
+    /// Rowid of the first annotation to show (inclusive).
+    pub cursor: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// Which annotations to delete; the conditions AND together.
+#[derive(Clone, Debug, Default)]
+pub struct AnnotationDeletion {
+    /// Exact name.
+    pub name: Option<String>,
+    /// Exact identifier.
+    pub identifier: Option<String>,
+    /// Annotator kind.
+    pub annotator_kind: Option<AnnotatorKind>,
+    /// `created_at >= this` (ns).
+    pub start_time: Option<i64>,
+    /// `created_at < this` (ns).
+    pub end_time: Option<i64>,
+}
+
+/// A page of annotations and the cursor of the next one.
+pub type AnnotationPage = (Vec<Annotation>, Option<String>);
+
+/// The tables behind one target kind.
+pub(super) struct Tables {
+    /// The annotation table.
+    pub annotations: &'static str,
+    /// The target table (`spans`, `traces`, `sessions`), which has `project_id`.
+    pub targets: &'static str,
+    /// The target table's external id column.
+    pub id_column: &'static str,
+}
+
+/// The tables of `kind`.
+pub(super) fn tables(kind: TargetKind) -> Tables {
+    match kind {
+        TargetKind::Span => Tables { annotations: "span_annotations", targets: "spans", id_column: "span_id" },
+        TargetKind::Trace => Tables { annotations: "trace_annotations", targets: "traces", id_column: "trace_id" },
+        TargetKind::Session => {
+            Tables { annotations: "session_annotations", targets: "sessions", id_column: "session_id" }
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct AnnotationRow {
+    id: i64,
+    created_at: i64,
+    updated_at: i64,
+    source: String,
+    user_id: Option<i64>,
+    name: String,
+    annotator_kind: String,
+    label: Option<String>,
+    score: Option<f64>,
+    explanation: Option<String>,
+    metadata: String,
+    identifier: String,
+    target_id: String,
+}
+
+impl AnnotationRow {
+    fn into_annotation(self, kind: TargetKind) -> Annotation {
+        let metadata = match serde_json::from_str(&self.metadata) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Annotation {
+            id: global_id(kind.annotation_type(), self.id),
+            created_at: from_nanos(self.created_at),
+            updated_at: from_nanos(self.updated_at),
+            source: AnnotationSource::parse(&self.source),
+            user_id: self.user_id.map(|id| global_id("User", id)),
+            name: self.name,
+            annotator_kind: AnnotatorKind::parse(&self.annotator_kind).unwrap_or(AnnotatorKind::Human),
+            result: AnnotationResult { label: self.label, score: self.score, explanation: self.explanation },
+            metadata,
+            identifier: self.identifier,
+            target: AnnotationTarget::new(kind, self.target_id),
+        }
+    }
+}
+
+impl Store {
+    /// A project's annotations of `kind`, newest first. When only target ids
+    /// are asked for and none of them is in the project, that is a 404.
+    pub async fn list_annotations(
+        &self,
+        kind: TargetKind,
+        project: &str,
+        filter: &AnnotationFilter,
+    ) -> Result<AnnotationPage> {
+        let project_rowid = self.project_rowid(project).await?;
+        let Tables { annotations, targets, id_column } = tables(kind);
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT a.id, a.created_at, a.updated_at, a.source, a.user_id, a.name, a.annotator_kind, a.label, \
+             a.score, a.explanation, a.metadata, a.identifier, t.{id_column} AS target_id \
+             FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid WHERE t.project_id = "
+        ));
+        query.push_bind(project_rowid);
+        push_in(&mut query, &format!("t.{id_column}"), "IN", &filter.target_ids);
+        if let Some(identifier) = &filter.identifier {
+            query.push(" AND a.identifier = ").push_bind(identifier.clone());
+        }
+        push_in(&mut query, "a.name", "IN", &filter.include_names);
+        push_in(&mut query, "a.name", "NOT IN", &filter.exclude_names);
+        if let Some(cursor) = filter.cursor {
+            query.push(" AND a.id <= ").push_bind(cursor);
+        }
+        query.push(" ORDER BY a.id DESC LIMIT ").push_bind(i64::from(filter.limit) + 1);
+        let rows: Vec<AnnotationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        if rows.is_empty() && filter.identifier.is_none() && !filter.target_ids.is_empty() {
+            let mut exists =
+                QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM {targets} t WHERE t.project_id = "));
+            exists.push_bind(project_rowid);
+            push_in(&mut exists, &format!("t.{id_column}"), "IN", &filter.target_ids);
+            let found: i64 = exists.build_query_scalar().fetch_one(&self.pool).await?;
+            if found == 0 {
+                return Err(Error::NotFound(format!(
+                    "None of the supplied {}s exist in this project",
+                    kind.id_field()
+                )));
+            }
+        }
+        let (rows, next) = page(rows, filter.limit, |row| row.id);
+        Ok((
+            rows.into_iter().map(|row| row.into_annotation(kind)).collect(),
+            next.map(|id| global_id(kind.annotation_type(), id)),
+        ))
+    }
+
+    /// Deletes a project's annotations of `kind` matching every condition; returns how many.
+    pub async fn delete_annotations(
+        &self,
+        kind: TargetKind,
+        project: &str,
+        deletion: &AnnotationDeletion,
+    ) -> Result<u64> {
+        let project_rowid = self.project_rowid(project).await?;
+        let Tables { annotations, targets, .. } = tables(kind);
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "DELETE FROM {annotations} WHERE target_rowid IN (SELECT id FROM {targets} WHERE project_id = "
+        ));
+        query.push_bind(project_rowid).push(")");
+        if let Some(name) = &deletion.name {
+            query.push(" AND name = ").push_bind(name.clone());
+        }
+        if let Some(identifier) = &deletion.identifier {
+            query.push(" AND identifier = ").push_bind(identifier.clone());
+        }
+        if let Some(annotator_kind) = deletion.annotator_kind {
+            query.push(" AND annotator_kind = ").push_bind(annotator_kind.as_str());
+        }
+        if let Some(start) = deletion.start_time {
+            query.push(" AND created_at >= ").push_bind(start);
+        }
+        if let Some(end) = deletion.end_time {
+            query.push(" AND created_at < ").push_bind(end);
+        }
+        Ok(query.build().execute(&self.pool).await?.rows_affected())
+    }
+}
