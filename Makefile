@@ -1,0 +1,75 @@
+# Plume: build, run and test. POSIX sh recipes; every target installs what it
+# needs only when it is missing, so running any of them twice is cheap.
+#
+#   make setup     wasm32 target + wasm-bindgen CLI (matching Cargo.lock)
+#   make site      browser bundle into target/site/pkg (plume.js, plume_bg.wasm, plume.css)
+#   make build     site, then the release server (target/release/plume, assets embedded)
+#   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
+#   make test      cargo tests, Python tests, browser tests (fails if any fails)
+#   make e2e-deps  Debian chromium + the Playwright npm packages
+
+.POSIX:
+.PHONY: all setup site build run test e2e-deps clean-site
+# Prerequisites run in the order written, even under `make -j`.
+.NOTPARALLEL:
+
+WASM_BINDGEN_VERSION = 0.2.130
+WASM_PROFILE = wasm-release
+WASM_TARGET = wasm32-unknown-unknown
+WASM_FILE = target/$(WASM_TARGET)/$(WASM_PROFILE)/frontend.wasm
+SITE_PKG = target/site/pkg
+CHROMIUM = /usr/bin/chromium
+
+all: build
+
+setup:
+	@if ! rustup target list --installed | grep -qx '$(WASM_TARGET)'; then \
+		echo "==> rustup target add $(WASM_TARGET)"; \
+		rustup target add $(WASM_TARGET); \
+	fi
+	@if wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then :; else \
+		echo "==> cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) (takes several minutes)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+site:
+	cargo build -p frontend --lib --target $(WASM_TARGET) --profile $(WASM_PROFILE)
+	mkdir -p $(SITE_PKG)
+	wasm-bindgen --target web --no-typescript --out-dir $(SITE_PKG) --out-name plume $(WASM_FILE)
+	@if command -v wasm-opt >/dev/null 2>&1; then \
+		echo "==> wasm-opt -Oz"; \
+		wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+			-o $(SITE_PKG)/plume_bg.wasm.opt $(SITE_PKG)/plume_bg.wasm && \
+		mv $(SITE_PKG)/plume_bg.wasm.opt $(SITE_PKG)/plume_bg.wasm; \
+	fi
+	cp style/main.css $(SITE_PKG)/plume.css
+
+# The release binary embeds target/site at compile time: build the site first.
+build: site
+	cargo build --release -p server
+
+run: setup build
+	./target/release/plume serve
+
+e2e-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "==> apt-get install chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+	@cd end2end && \
+	if [ -d node_modules/@playwright/test ] && [ -f node_modules/.package-lock.json ] && \
+		[ ! package-lock.json -nt node_modules/.package-lock.json ]; then :; \
+	elif [ -f package-lock.json ]; then echo "==> npm ci (end2end)"; npm ci --no-audit --no-fund; \
+	else echo "==> npm install (end2end)"; npm install --no-audit --no-fund; fi
+
+test: setup site e2e-deps
+	cargo test --workspace
+	@if [ -x end2end/python/run.sh ]; then \
+		echo "==> end2end/python/run.sh"; end2end/python/run.sh; \
+	elif [ -f end2end/python/run.sh ]; then \
+		echo "==> end2end/python/run.sh"; sh end2end/python/run.sh; \
+	else echo "==> no end2end/python/run.sh: skipping the Python tests"; fi
+	end2end/run.sh
+
+clean-site:
+	rm -rf target/site
