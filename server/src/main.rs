@@ -45,12 +45,16 @@ pub struct AppState {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // A line per request at info: written by a background thread, so that
+    // request handlers never wait on the terminal or the log file.
+    let (log_writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(log_writer)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -270,6 +270,50 @@ async fn traces_sort_filter_and_include_spans() {
     assert_eq!(bad_sort.status(), 422);
 }
 
+/// `error`, `min_latency_ms` and `max_latency_ms` (Phoenix >= 20.8; `arize-phoenix-client`'s
+/// `get_traces(error=…, min_latency_ms=…, max_latency_ms=…)` sends them because Plume reports 20.26.1).
+#[tokio::test]
+async fn traces_error_and_latency_filters() {
+    let (_dir, server) = seeded().await;
+    // One more span in trace 3, inside its time range, with status ERROR.
+    let mut failing = span(3, 3002, 300, "tool", 3001, 1, vec![]);
+    failing.status = Some(opentelemetry_proto::tonic::trace::v1::Status { message: "boom".into(), code: 2 });
+    assert_eq!(server.export(&request(vec![], vec![failing]), Some("p")).await.status(), 200);
+    let ids = |query: &str| {
+        let server = &server;
+        let query = query.to_owned();
+        async move {
+            let page = server.get_json(&format!("/v1/projects/p/traces?limit=100&order=asc&{query}")).await;
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["trace_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let hexes = |range: &[u128]| range.iter().map(|i| trace_hex(*i)).collect::<Vec<_>>();
+
+    assert_eq!(ids("error=true").await, hexes(&[3]));
+    assert_eq!(ids("error=false").await, hexes(&[1, 2, 4, 5, 6, 7, 8, 9, 10]));
+    // Trace i lasts (10 - i) s + 1 ms; bounds are inclusive.
+    assert_eq!(ids("min_latency_ms=5000.5").await, hexes(&[1, 2, 3, 4, 5]));
+    assert_eq!(ids("max_latency_ms=2001").await, hexes(&[8, 9, 10]));
+    assert_eq!(ids("min_latency_ms=2001&max_latency_ms=4001").await, hexes(&[6, 7, 8]));
+    assert_eq!(ids("error=1&min_latency_ms=7001").await, hexes(&[3]));
+    assert_eq!(ids("error=true&max_latency_ms=7000").await, hexes(&[]));
+    assert_eq!(ids("min_latency_ms=0").await.len(), 10);
+
+    for (query, field) in
+        [("min_latency_ms=-1", "min_latency_ms"), ("max_latency_ms=slow", "max_latency_ms"), ("error=maybe", "error")]
+    {
+        let response = server.http.get(server.at(&format!("/v1/projects/p/traces?{query}"))).send().await.unwrap();
+        assert_eq!(response.status(), 422, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["detail"][0]["loc"], json!(["query", field]), "{query}");
+    }
+}
+
 #[tokio::test]
 async fn delete_span_by_hex_or_global_id() {
     let (_dir, server) = seeded().await;

@@ -13,41 +13,68 @@ use crate::model::{AnnotationResult, AnnotationSource, AnnotatorKind, TargetKind
 /// Bound parameters per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 500;
 
-/// Writes `items` (in order, so the last of equal keys wins). Returns the
-/// rowid of each item for [`WriteMode::Sync`], nothing for [`WriteMode::Deferred`].
+/// One job's annotations and how to write them.
+pub(super) type Job<'a> = (&'a [NewAnnotation], WriteMode);
+
+/// Writes the annotations of several jobs (in order, so the last of equal
+/// keys wins) with one lookup and one multi-row statement per 500 rows,
+/// however many jobs there are: many clicks share the cost. A
+/// [`WriteMode::Sync`] job with an unknown target fails alone, before anything
+/// of it is written; the outer error is a database failure.
+///
+/// Each job's outcome: the rowid of each item for [`WriteMode::Sync`], nothing
+/// for [`WriteMode::Deferred`].
 pub(super) async fn write(
     conn: &mut SqliteConnection,
     kind: TargetKind,
-    items: &[NewAnnotation],
-    mode: WriteMode,
+    jobs: &[Job<'_>],
     now: i64,
-) -> Result<Vec<i64>> {
-    let mut wanted: Vec<&str> = Vec::new();
-    for item in items {
-        if !wanted.contains(&item.target_id.as_str()) {
-            wanted.push(&item.target_id);
-        }
-    }
+) -> Result<Vec<Result<Vec<i64>>>> {
+    let mut wanted: Vec<&str> = jobs.iter().flat_map(|(items, _)| items.iter().map(|i| i.target_id.as_str())).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
     let rowids = target_rowids(conn, kind, &wanted).await?;
-    if mode == WriteMode::Sync {
-        let missing: Vec<&str> = wanted.iter().copied().filter(|id| !rowids.contains_key(*id)).collect();
-        if !missing.is_empty() {
-            return Err(Error::NotFound(format!("{} with IDs {} do not exist.", kind.plural(), missing.join(", "))));
-        }
-    }
-    let mut ids = Vec::new();
-    for item in items {
-        match rowids.get(item.target_id.as_str()) {
-            Some(&rowid) => {
-                let id = upsert(conn, kind, rowid, item, now, now).await?;
-                if mode == WriteMode::Sync {
-                    ids.push(id);
+
+    let mut refused: Vec<Option<Error>> = Vec::with_capacity(jobs.len());
+    let mut stored = Vec::new();
+    let mut pending = Vec::new();
+    for (items, mode) in jobs {
+        if *mode == WriteMode::Sync {
+            let mut missing: Vec<&str> = Vec::new();
+            for item in *items {
+                let id = item.target_id.as_str();
+                if !rowids.contains_key(id) && !missing.contains(&id) {
+                    missing.push(id);
                 }
             }
-            None => insert_pending(conn, kind, item, now).await?,
+            if !missing.is_empty() {
+                let message = format!("{} with IDs {} do not exist.", kind.plural(), missing.join(", "));
+                refused.push(Some(Error::NotFound(message)));
+                continue;
+            }
+        }
+        refused.push(None);
+        for item in *items {
+            match rowids.get(item.target_id.as_str()) {
+                Some(&rowid) => stored.push(Upsert { target_rowid: rowid, item, at: now }),
+                None => pending.push(item),
+            }
         }
     }
-    Ok(ids)
+    let ids = upsert_many(conn, kind, stored).await?;
+    insert_pending(conn, kind, &pending, now).await?;
+
+    Ok(jobs
+        .iter()
+        .zip(refused)
+        .map(|((items, mode), refusal)| match (refusal, mode) {
+            (Some(error), _) => Err(error),
+            (None, WriteMode::Deferred) => Ok(Vec::new()),
+            (None, WriteMode::Sync) => {
+                Ok(items.iter().map(|item| ids[&key(rowids[item.target_id.as_str()], item)]).collect())
+            }
+        })
+        .collect())
 }
 
 /// Moves the pending annotations of the given targets (just stored) into
@@ -82,11 +109,12 @@ pub(super) async fn attach_pending(
     wanted.sort_unstable();
     wanted.dedup();
     let rowids = target_rowids(conn, kind, &wanted).await?;
-    for row in &pending {
-        let Some(&rowid) = rowids.get(row.target_id.as_str()) else { continue };
-        let item = row.to_new_annotation();
-        upsert(conn, kind, rowid, &item, row.received_at, row.received_at).await?;
-    }
+    let items: Vec<(i64, NewAnnotation, i64)> = pending
+        .iter()
+        .filter_map(|row| Some((*rowids.get(row.target_id.as_str())?, row.to_new_annotation(), row.received_at)))
+        .collect();
+    let rows = items.iter().map(|(rowid, item, at)| Upsert { target_rowid: *rowid, item, at: *at }).collect();
+    upsert_many(conn, kind, rows).await?;
     Ok(())
 }
 
@@ -118,61 +146,112 @@ async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&st
     Ok(found)
 }
 
-/// Inserts or replaces the annotation with key (name, target, identifier),
-/// keeping the row's id and `created_at`; returns the id.
-async fn upsert(
-    conn: &mut SqliteConnection,
-    kind: TargetKind,
+/// An annotation to store on a known target, received at `at` (ns).
+struct Upsert<'a> {
     target_rowid: i64,
-    item: &NewAnnotation,
-    created_at: i64,
-    updated_at: i64,
-) -> Result<i64> {
-    let table = tables(kind).annotations;
-    let id = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO {table} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
-         identifier, source, user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
-         score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
-         annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
-         updated_at = excluded.updated_at RETURNING id"
-    )))
-    .bind(target_rowid)
-    .bind(&item.name)
-    .bind(&item.result.label)
-    .bind(item.result.score)
-    .bind(&item.result.explanation)
-    .bind(&item.metadata)
-    .bind(item.annotator_kind.as_str())
-    .bind(&item.identifier)
-    .bind(item.source.as_str())
-    .bind(item.user_id)
-    .bind(created_at)
-    .bind(updated_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
+    item: &'a NewAnnotation,
+    at: i64,
 }
 
-async fn insert_pending(conn: &mut SqliteConnection, kind: TargetKind, item: &NewAnnotation, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO pending_annotations (target_kind, target_id, name, label, score, explanation, metadata, \
-         annotator_kind, identifier, source, user_id, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(kind.as_str())
-    .bind(&item.target_id)
-    .bind(&item.name)
-    .bind(&item.result.label)
-    .bind(item.result.score)
-    .bind(&item.result.explanation)
-    .bind(&item.metadata)
-    .bind(item.annotator_kind.as_str())
-    .bind(&item.identifier)
-    .bind(item.source.as_str())
-    .bind(item.user_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+/// The upsert key: (name, target, identifier).
+type Key = (String, i64, String);
+
+fn key(target_rowid: i64, item: &NewAnnotation) -> Key {
+    (item.name.clone(), target_rowid, item.identifier.clone())
+}
+
+/// Rows per multi-row upsert (12 bound parameters each).
+const ROWS_PER_UPSERT: usize = 500;
+
+/// Inserts or replaces annotations by key, keeping a replaced row's id and
+/// `created_at`. Equal keys are merged first (one statement may not touch a
+/// row twice on PostgreSQL): the row takes the place of the first, so new
+/// ids follow first appearance as with one upsert per item, and the values
+/// of the last, which wins. Returns the id of every key.
+async fn upsert_many(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    rows: Vec<Upsert<'_>>,
+) -> Result<HashMap<Key, i64>> {
+    let mut position: HashMap<Key, usize> = HashMap::with_capacity(rows.len());
+    let mut merged: Vec<Upsert> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match position.entry(key(row.target_rowid, row.item)) {
+            std::collections::hash_map::Entry::Occupied(at) => merged[*at.get()] = row,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(merged.len());
+                merged.push(row);
+            }
+        }
+    }
+    let rows = merged;
+    let table = tables(kind).annotations;
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_UPSERT) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO {table} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
+             identifier, source, user_id, created_at, updated_at) "
+        ));
+        query.push_values(chunk, |mut values, row| {
+            let item = row.item;
+            values
+                .push_bind(row.target_rowid)
+                .push_bind(&item.name)
+                .push_bind(&item.result.label)
+                .push_bind(item.result.score)
+                .push_bind(&item.result.explanation)
+                .push_bind(&item.metadata)
+                .push_bind(item.annotator_kind.as_str())
+                .push_bind(&item.identifier)
+                .push_bind(item.source.as_str())
+                .push_bind(item.user_id)
+                .push_bind(row.at)
+                .push_bind(row.at);
+        });
+        query.push(
+            " ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
+             score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
+             annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
+             updated_at = excluded.updated_at RETURNING id, name, target_rowid, identifier",
+        );
+        for (id, name, target_rowid, identifier) in
+            query.build_query_as::<(i64, String, i64, String)>().fetch_all(&mut *conn).await?
+        {
+            ids.insert((name, target_rowid, identifier), id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Keeps annotations of targets not stored yet, received at `now`.
+async fn insert_pending(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    items: &[&NewAnnotation],
+    now: i64,
+) -> Result<()> {
+    for chunk in items.chunks(ROWS_PER_UPSERT) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO pending_annotations (target_kind, target_id, name, label, score, explanation, metadata, \
+             annotator_kind, identifier, source, user_id, received_at) ",
+        );
+        query.push_values(chunk, |mut values, item| {
+            values
+                .push_bind(kind.as_str())
+                .push_bind(&item.target_id)
+                .push_bind(&item.name)
+                .push_bind(&item.result.label)
+                .push_bind(item.result.score)
+                .push_bind(&item.result.explanation)
+                .push_bind(&item.metadata)
+                .push_bind(item.annotator_kind.as_str())
+                .push_bind(&item.identifier)
+                .push_bind(item.source.as_str())
+                .push_bind(item.user_id)
+                .push_bind(now);
+        });
+        query.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -39,6 +39,12 @@ pub struct TraceFilter {
     pub sessions: Vec<String>,
     /// Also return each trace's spans.
     pub include_spans: bool,
+    /// `Some(true)`: only traces with a span whose status is `ERROR`; `Some(false)`: only those without.
+    pub error: Option<bool>,
+    /// Latency (`end_time - start_time`) `>= this` (ms).
+    pub min_latency_ms: Option<f64>,
+    /// Latency `<= this` (ms).
+    pub max_latency_ms: Option<f64>,
 }
 
 /// A page of traces and the cursor of the next one.
@@ -101,6 +107,16 @@ impl Store {
         }
         if let Some(end) = filter.end_time {
             query.push(" AND t.start_time < ").push_bind(end);
+        }
+        if let Some(error) = filter.error {
+            query.push(if error { " AND EXISTS" } else { " AND NOT EXISTS" });
+            query.push(" (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND s.status_code = 'ERROR')");
+        }
+        if let Some(min) = filter.min_latency_ms {
+            query.push(" AND (t.end_time - t.start_time) / 1000000.0 >= ").push_bind(min);
+        }
+        if let Some(max) = filter.max_latency_ms {
+            query.push(" AND (t.end_time - t.start_time) / 1000000.0 <= ").push_bind(max);
         }
         if !filter.sessions.is_empty() {
             let (rowids, names): (Vec<_>, Vec<_>) =

@@ -61,6 +61,26 @@ impl Params {
         }
     }
 
+    /// An optional boolean in any of pydantic's spellings.
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        if self.get(name).is_none() {
+            return Ok(None);
+        }
+        self.bool(name, false).map(Some)
+    }
+
+    /// An optional number `>= min` (pydantic's `float` with `ge=min`).
+    pub fn number_at_least(&self, name: &str, min: f64) -> Result<Option<f64>, ApiError> {
+        let Some(raw) = self.get(name) else { return Ok(None) };
+        let value: f64 = raw.trim().parse().map_err(|_| {
+            ApiError::query(name, "Input should be a valid number, unable to parse string as a number", raw)
+        })?;
+        if value.is_nan() || value < min {
+            return Err(ApiError::query(name, format!("Input should be greater than or equal to {min}"), raw));
+        }
+        Ok(Some(value))
+    }
+
     /// A time in nanoseconds since the epoch (naive times are UTC), if given.
     pub fn time(&self, name: &str) -> Result<Option<i64>, ApiError> {
         let Some(raw) = self.non_empty(name) else { return Ok(None) };
@@ -104,5 +124,17 @@ mod tests {
         assert!(params(&[("sync", "YES")]).bool("sync", false).unwrap());
         assert!(!params(&[("sync", "off")]).bool("sync", true).unwrap());
         assert!(params(&[("sync", "maybe")]).bool("sync", true).is_err());
+        assert_eq!(params(&[]).opt_bool("error").unwrap(), None);
+        assert_eq!(params(&[("error", "false")]).opt_bool("error").unwrap(), Some(false));
+        assert!(params(&[("error", "x")]).opt_bool("error").is_err());
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(params(&[]).number_at_least("min", 0.0).unwrap(), None);
+        assert_eq!(params(&[("min", "2.5")]).number_at_least("min", 0.0).unwrap(), Some(2.5));
+        assert_eq!(params(&[("min", "0")]).number_at_least("min", 0.0).unwrap(), Some(0.0));
+        assert!(params(&[("min", "-1")]).number_at_least("min", 0.0).is_err());
+        assert!(params(&[("min", "fast")]).number_at_least("min", 0.0).is_err());
     }
 }

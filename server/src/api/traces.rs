@@ -15,7 +15,10 @@ use crate::error::ApiError;
         ("start_time" = Option<String>, Query), ("end_time" = Option<String>, Query),
         ("sort" = Option<String>, Query, description = "start_time or latency_ms"),
         ("order" = Option<String>, Query, description = "asc or desc"), ("include_spans" = Option<bool>, Query),
-        ("session_identifier" = Option<Vec<String>>, Query)),
+        ("session_identifier" = Option<Vec<String>>, Query),
+        ("error" = Option<bool>, Query, description = "true: only traces with an ERROR span; false: only those without"),
+        ("min_latency_ms" = Option<f64>, Query, description = "inclusive lower bound on trace latency (ms)"),
+        ("max_latency_ms" = Option<f64>, Query, description = "inclusive upper bound on trace latency (ms)")),
     responses((status = 200, body = Paginated<app::model::Trace>), (status = 404), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -33,6 +36,9 @@ pub async fn list(
         ascending: params.choice("order", &["asc", "desc"], "desc")? == "asc",
         include_spans: params.bool("include_spans", false)?,
         sessions: params.all("session_identifier"),
+        error: params.opt_bool("error")?,
+        min_latency_ms: params.number_at_least("min_latency_ms", 0.0)?,
+        max_latency_ms: params.number_at_least("max_latency_ms", 0.0)?,
         cursor: None,
     };
     state.store.project_rowid(&project).await?;

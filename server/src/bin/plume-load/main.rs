@@ -1,0 +1,53 @@
+//! `plume-load`: the load generator behind `docs/benchmarks.md`.
+//!
+//! - `ingest`: OTLP/protobuf export throughput until every span is readable.
+//! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
+//! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
+//!   the last 200 arrives, restarts it and counts what survived.
+//!
+//! Benchmarks live here rather than in timed tests: figures depend on the
+//! machine, correctness does not.
+
+mod annotate;
+mod crash;
+mod ingest;
+mod report;
+mod spans;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "plume-load", about = "Load generator for Plume benchmarks")]
+struct Cli {
+    /// Plume's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:6006", global = true)]
+    url: String,
+    /// PID of the server, to report its peak RSS (Linux `VmHWM`).
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// OTLP ingestion throughput.
+    Ingest(ingest::Args),
+    /// Annotation requests per second and their latency.
+    Annotate(annotate::Args),
+    /// Durability of acknowledged `sync=false` annotations across `kill -9`.
+    Crash(crash::Args),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Ingest(args) => ingest::run(&cli.url, args).await,
+        Command::Annotate(args) => annotate::run(&cli.url, args).await,
+        Command::Crash(args) => crash::run(args).await,
+    }
+    if let Some(pid) = cli.server_pid {
+        report::rss(pid);
+    }
+}
