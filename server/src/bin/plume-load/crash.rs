@@ -2,14 +2,13 @@
 //! there after `kill -9`? Half of them target a span that has not arrived
 //! yet (kept as pending), half an existing one.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prost::Message;
 
+use crate::server::start;
 use crate::spans;
 
 /// Options of `crash`.
@@ -28,7 +27,7 @@ pub struct Args {
 
 /// Runs the scenario and exits non-zero if anything acknowledged was lost.
 pub async fn run(args: Args) {
-    let plume = args.plume.unwrap_or_else(|| std::env::current_exe().expect("own path").with_file_name("plume"));
+    let plume = crate::server::binary(args.plume);
     let data_dir = std::env::temp_dir().join(format!("plume-crash-{}", std::process::id()));
     let client = reqwest::Client::new();
 
@@ -113,26 +112,4 @@ async fn count(client: &reqwest::Client, url: &str, span: &str) -> usize {
             None => return total,
         }
     }
-}
-
-/// Starts `plume serve` on free ports and returns it with its URL.
-fn start(plume: &Path, data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(plume)
-        .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
-        .arg(data_dir)
-        .env("RUST_LOG", "warn,plume=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting plume");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines.next().expect("plume exited before listening").expect("reading its log");
-        if let Some(rest) = line.split("plume listening on ").nth(1) {
-            break rest.split_whitespace().next().expect("address").to_owned();
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
 }

@@ -2,6 +2,7 @@
 //!
 //! - `ingest`: OTLP/protobuf export throughput until every span is readable.
 //! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
+//! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
 //!
@@ -12,7 +13,9 @@ mod annotate;
 mod crash;
 mod ingest;
 mod report;
+mod server;
 mod spans;
+mod suite;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +40,8 @@ enum Command {
     Annotate(annotate::Args),
     /// Durability of acknowledged `sync=false` annotations across `kill -9`.
     Crash(crash::Args),
+    /// Every benchmark above, each on a fresh server.
+    Suite(suite::Args),
 }
 
 #[tokio::main]
@@ -46,6 +51,7 @@ async fn main() {
         Command::Ingest(args) => ingest::run(&cli.url, args).await,
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
+        Command::Suite(args) => suite::run(args).await,
     }
     if let Some(pid) = cli.server_pid {
         report::rss(pid);
