@@ -193,20 +193,9 @@ async fn upsert_many(
              identifier, source, user_id, created_at, updated_at) "
         ));
         query.push_values(chunk, |mut values, row| {
-            let item = row.item;
-            values
-                .push_bind(row.target_rowid)
-                .push_bind(&item.name)
-                .push_bind(&item.result.label)
-                .push_bind(item.result.score)
-                .push_bind(&item.result.explanation)
-                .push_bind(&item.metadata)
-                .push_bind(item.annotator_kind.as_str())
-                .push_bind(&item.identifier)
-                .push_bind(item.source.as_str())
-                .push_bind(item.user_id)
-                .push_bind(row.at)
-                .push_bind(row.at);
+            values.push_bind(row.target_rowid);
+            push_fields(&mut values, row.item);
+            values.push_bind(row.at).push_bind(row.at);
         });
         query.push(
             " ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
@@ -223,6 +212,21 @@ async fn upsert_many(
     Ok(ids)
 }
 
+/// Binds the columns both annotation tables share, in their order: `name,
+/// label, score, explanation, metadata, annotator_kind, identifier, source, user_id`.
+fn push_fields(values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, item: &NewAnnotation) {
+    values
+        .push_bind(&item.name)
+        .push_bind(&item.result.label)
+        .push_bind(item.result.score)
+        .push_bind(&item.result.explanation)
+        .push_bind(&item.metadata)
+        .push_bind(item.annotator_kind.as_str())
+        .push_bind(&item.identifier)
+        .push_bind(item.source.as_str())
+        .push_bind(item.user_id);
+}
+
 /// Keeps annotations of targets not stored yet, received at `now`.
 async fn insert_pending(
     conn: &mut SqliteConnection,
@@ -236,19 +240,9 @@ async fn insert_pending(
              annotator_kind, identifier, source, user_id, received_at) ",
         );
         query.push_values(chunk, |mut values, item| {
-            values
-                .push_bind(kind.as_str())
-                .push_bind(&item.target_id)
-                .push_bind(&item.name)
-                .push_bind(&item.result.label)
-                .push_bind(item.result.score)
-                .push_bind(&item.result.explanation)
-                .push_bind(&item.metadata)
-                .push_bind(item.annotator_kind.as_str())
-                .push_bind(&item.identifier)
-                .push_bind(item.source.as_str())
-                .push_bind(item.user_id)
-                .push_bind(now);
+            values.push_bind(kind.as_str()).push_bind(&item.target_id);
+            push_fields(&mut values, item);
+            values.push_bind(now);
         });
         query.build().execute(&mut *conn).await?;
     }

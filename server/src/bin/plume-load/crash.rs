@@ -93,23 +93,7 @@ pub async fn run(args: Args) {
     }
 }
 
-/// Annotations of `span` in project `crash`, paging through the REST API.
+/// Annotations of `span` in project `crash`.
 async fn count(client: &reqwest::Client, url: &str, span: &str) -> usize {
-    let mut total = 0;
-    let mut cursor = String::new();
-    loop {
-        let page: serde_json::Value = client
-            .get(format!("{url}/v1/projects/crash/span_annotations?span_ids={span}&limit=10000&cursor={cursor}"))
-            .send()
-            .await
-            .expect("listing")
-            .json()
-            .await
-            .expect("JSON");
-        total += page["data"].as_array().map_or(0, Vec::len);
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_owned(),
-            None => return total,
-        }
-    }
+    crate::rest::count(client, &format!("{url}/v1/projects/crash/span_annotations?span_ids={span}&limit=10000")).await
 }

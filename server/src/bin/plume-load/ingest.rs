@@ -77,28 +77,7 @@ pub async fn run(url: &str, args: Args) {
         args.requests as f64 / elapsed.as_secs_f64()
     );
     report::latencies("export request", &mut latencies);
-    let stored = count_spans(&client, url, &project).await;
+    let stored = crate::rest::count(&client, &format!("{url}/v1/projects/{project}/spans?limit=1000")).await;
     println!("read back {stored} spans of {total}");
     assert_eq!(stored, total, "spans missing after acknowledged exports");
-}
-
-/// Counts a project's spans by paging through the REST API.
-async fn count_spans(client: &reqwest::Client, url: &str, project: &str) -> usize {
-    let mut count = 0;
-    let mut cursor = String::new();
-    loop {
-        let page: serde_json::Value = client
-            .get(format!("{url}/v1/projects/{project}/spans?limit=1000&cursor={cursor}"))
-            .send()
-            .await
-            .expect("reading spans")
-            .json()
-            .await
-            .expect("spans JSON");
-        count += page["data"].as_array().map_or(0, Vec::len);
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = next.to_owned(),
-            None => return count,
-        }
-    }
 }

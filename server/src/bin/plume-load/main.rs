@@ -3,6 +3,7 @@
 //! - `ingest`: OTLP/protobuf export throughput until every span is readable.
 //! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
 //! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
+//! - `render`: server-side render time of UI pages (`--path /projects/p`).
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
 //!
@@ -12,7 +13,9 @@
 mod annotate;
 mod crash;
 mod ingest;
+mod render;
 mod report;
+mod rest;
 mod server;
 mod spans;
 mod suite;
@@ -40,6 +43,8 @@ enum Command {
     Annotate(annotate::Args),
     /// Durability of acknowledged `sync=false` annotations across `kill -9`.
     Crash(crash::Args),
+    /// Server-side render time of UI pages.
+    Render(render::Args),
     /// Every benchmark above, each on a fresh server.
     Suite(suite::Args),
 }
@@ -51,6 +56,7 @@ async fn main() {
         Command::Ingest(args) => ingest::run(&cli.url, args).await,
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
+        Command::Render(args) => render::run(&cli.url, args).await,
         Command::Suite(args) => suite::run(args).await,
     }
     if let Some(pid) = cli.server_pid {
