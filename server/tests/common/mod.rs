@@ -48,7 +48,8 @@ impl Server {
                 }
             }
         });
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        // Generous: the machine may be busy compiling or running other tests.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
             let Ok(line) = log.recv_timeout(remaining) else {
@@ -88,6 +89,24 @@ impl Server {
         let body = response.text().await.unwrap();
         assert_eq!(status, 200, "GET {path}: {body}");
         serde_json::from_str(&body).unwrap()
+    }
+
+    /// Sends `body` as JSON with `method` to `path`; the status and the body text.
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, body: &serde_json::Value) -> (u16, String) {
+        let response = self.http.request(method, self.at(path)).json(body).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// GETs `path`: status, body text and headers, whatever the status.
+    pub async fn get_text(&self, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+        let response = self.http.get(self.at(path)).send().await.unwrap();
+        let (status, headers) = (response.status().as_u16(), response.headers().clone());
+        (status, response.text().await.unwrap(), headers)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// POSTs an export request as protobuf to `/v1/traces`, optionally naming the project.
