@@ -1,0 +1,218 @@
+//! The spans flagged into a collection: adding (by ids or by a span filter),
+//! removing, and keyset-paged reads with each span's annotations (the
+//! items listing, exports, datasets and shared pages all read through here).
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+
+use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
+use super::collections::now_nanos;
+use super::spans::{SPAN_COLUMNS, SpanRow, push_span_conditions};
+use super::{Error, Result, SpanFilter, Store, page, push_in};
+use crate::ids::{global_id, parse_global_id};
+use crate::model::{Annotation, CollectionItem, Span, TargetKind, io_value};
+use crate::time::from_nanos;
+
+/// Which spans to flag.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    /// These span ids (hex), in any project; all must exist.
+    SpanIds(Vec<String>),
+    /// Every span of `project` matching `filter` (its cursor and limit are ignored).
+    Filter {
+        /// Project global id or name.
+        project: String,
+        /// The conditions, as `GET /v1/projects/{p}/spans` takes them.
+        filter: Box<SpanFilter>,
+    },
+}
+
+/// A page of items and the rowid of the first item of the next page.
+pub type ItemPage = (Vec<CollectionItem>, Option<i64>);
+
+#[derive(FromRow)]
+struct ItemRow {
+    item_id: i64,
+    note: Option<String>,
+    added_at: i64,
+    #[sqlx(flatten)]
+    span: SpanRow,
+}
+
+impl Store {
+    /// Adds the selected spans to a collection with `note`; spans already in
+    /// it are left as they are. Returns how many were added.
+    pub async fn add_collection_items(
+        &self,
+        collection: &str,
+        selection: &Selection,
+        note: Option<&str>,
+    ) -> Result<u64> {
+        let collection_rowid = self.collection_rowid(collection).await?;
+        let now = now_nanos();
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO collection_items (collection_id, span_rowid, note, added_at) SELECT ",
+        );
+        insert.push_bind(collection_rowid).push(", s.id, ").push_bind(note.map(str::to_owned)).push(", ");
+        insert.push_bind(now).push(" FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
+        match selection {
+            Selection::SpanIds(ids) => {
+                self.check_spans_exist(ids).await?;
+                insert.push("1");
+                push_in(&mut insert, "s.span_id", "IN", ids);
+            }
+            Selection::Filter { project, filter } => {
+                let project_rowid = self.project_rowid(project).await?;
+                insert.push("s.project_id = ").push_bind(project_rowid);
+                push_span_conditions(&mut insert, filter);
+            }
+        }
+        insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");
+        let mut tx = self.pool.begin().await?;
+        let added = insert.build().execute(&mut *tx).await?.rows_affected();
+        if added > 0 {
+            touch(&mut tx, collection_rowid, now).await?;
+        }
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// 404 naming the span ids that are not stored, as `sync=true` annotations do.
+    async fn check_spans_exist(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT s.span_id FROM spans s WHERE 1");
+        push_in(&mut query, "s.span_id", "IN", ids);
+        let found: HashSet<String> = query.build_query_scalar().fetch_all(&self.pool).await?.into_iter().collect();
+        let mut missing: Vec<&str> = ids.iter().map(String::as_str).filter(|id| !found.contains(*id)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_unstable();
+        missing.dedup();
+        Err(Error::NotFound(format!("Spans with IDs {} do not exist.", missing.join(", "))))
+    }
+
+    /// Removes a span (hex id or `Span:` global id) from a collection; 404 when it is not in it.
+    pub async fn remove_collection_item(&self, collection: &str, span: &str) -> Result<()> {
+        let collection_rowid = self.collection_rowid(collection).await?;
+        let mut tx = self.pool.begin().await?;
+        let removed = match parse_global_id("Span", span) {
+            Some(rowid) => sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND span_rowid = ?")
+                .bind(collection_rowid)
+                .bind(rowid),
+            None => sqlx::query(
+                "DELETE FROM collection_items WHERE collection_id = ?
+                 AND span_rowid = (SELECT id FROM spans WHERE span_id = ?)",
+            )
+            .bind(collection_rowid)
+            .bind(span),
+        }
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if removed == 0 {
+            return Err(Error::NotFound(format!("Span {span} is not in collection {collection}")));
+        }
+        touch(&mut tx, collection_rowid, now_nanos()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Items of a collection (by rowid) in the order added, from item rowid
+    /// `cursor` (inclusive): keyset paging, so reading a whole collection page
+    /// by page costs the same per page however large it is.
+    pub async fn collection_items(&self, collection_rowid: i64, cursor: Option<i64>, limit: u32) -> Result<ItemPage> {
+        let rows: Vec<ItemRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT ci.id AS item_id, ci.note, ci.added_at, {SPAN_COLUMNS}
+             FROM collection_items ci JOIN spans s ON s.id = ci.span_rowid JOIN traces t ON t.id = s.trace_rowid
+             WHERE ci.collection_id = ? AND ci.id >= ? ORDER BY ci.id LIMIT ?"
+        )))
+        .bind(collection_rowid)
+        .bind(cursor.unwrap_or(i64::MIN))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let (rows, next) = page(rows, limit, |row| row.item_id);
+        let mut annotations = self.span_annotations_by_rowid(rows.iter().map(|row| row.span.id)).await?;
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let annotations = annotations.remove(&row.span.id).unwrap_or_default();
+                let span = Span::from(row.span);
+                CollectionItem {
+                    id: global_id("CollectionItem", row.item_id),
+                    span_id: span.context.span_id.clone(),
+                    trace_id: span.context.trace_id.clone(),
+                    note: row.note,
+                    added_at: from_nanos(row.added_at),
+                    input: io_value(&span.attributes, "input"),
+                    output: io_value(&span.attributes, "output"),
+                    span,
+                    annotations,
+                }
+            })
+            .collect();
+        Ok((items, next))
+    }
+
+    /// The annotations of these spans (by rowid), newest first.
+    pub(super) async fn span_annotations_by_rowid(
+        &self,
+        span_rowids: impl Iterator<Item = i64>,
+    ) -> Result<HashMap<i64, Vec<Annotation>>> {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ANNOTATION_COLUMNS}, t.span_id AS target_id, a.target_rowid AS span_rowid
+             FROM span_annotations a JOIN spans t ON t.id = a.target_rowid WHERE a.target_rowid IN ("
+        ));
+        let mut list = query.separated(", ");
+        let mut any = false;
+        for rowid in span_rowids {
+            list.push_bind(rowid);
+            any = true;
+        }
+        if !any {
+            return Ok(HashMap::new());
+        }
+        query.push(") ORDER BY a.id DESC");
+        let rows: Vec<SpanAnnotationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let mut by_span: HashMap<i64, Vec<Annotation>> = HashMap::new();
+        for row in rows {
+            by_span.entry(row.span_rowid).or_default().push(row.annotation.into_annotation(TargetKind::Span));
+        }
+        Ok(by_span)
+    }
+}
+
+#[derive(FromRow)]
+struct SpanAnnotationRow {
+    span_rowid: i64,
+    #[sqlx(flatten)]
+    annotation: AnnotationRow,
+}
+
+/// Marks a collection as changed now.
+async fn touch(tx: &mut sqlx::Transaction<'_, Sqlite>, collection_rowid: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE collections SET updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(collection_rowid)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The distinct names of the annotations on a collection's spans, sorted
+    /// (the CSV export's annotation columns).
+    pub async fn collection_annotation_names(&self, collection_rowid: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT a.name FROM collection_items ci JOIN span_annotations a ON a.target_rowid = ci.span_rowid
+             WHERE ci.collection_id = ? ORDER BY a.name",
+        )
+        .bind(collection_rowid)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,159 @@
+//! Collections of flagged spans: create, read, rename, delete. Their items
+//! are in `collection_items`. Collections are low-volume, so writes go
+//! straight through the pool (each one durable before it is answered).
+
+use chrono::Utc;
+use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+
+use super::{Error, Result, Store, page};
+use crate::ids::{global_id, parse_global_id};
+use crate::model::{Collection, CollectionUpdate, NewCollection};
+use crate::time::{from_nanos, to_nanos};
+
+/// A page of collections and the rowid of the first one of the next page.
+pub type CollectionPage = (Vec<Collection>, Option<i64>);
+
+/// The columns [`CollectionRow`] reads, from `collections c`.
+const COLLECTION_COLUMNS: &str = "c.id, c.name, c.description, c.created_at, c.updated_at, \
+     (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id) AS item_count";
+
+#[derive(FromRow)]
+struct CollectionRow {
+    id: i64,
+    name: String,
+    description: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    item_count: i64,
+}
+
+impl From<CollectionRow> for Collection {
+    fn from(row: CollectionRow) -> Self {
+        Collection {
+            id: global_id("Collection", row.id),
+            name: row.name,
+            description: row.description,
+            item_count: row.item_count,
+            created_at: from_nanos(row.created_at),
+            updated_at: from_nanos(row.updated_at),
+        }
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub(super) fn now_nanos() -> i64 {
+    to_nanos(Utc::now())
+}
+
+/// A taken name as a 409; other failures as they are.
+fn name_conflict(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
+    move |error| match error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            Error::Conflict(format!("A collection named {name} already exists"))
+        }
+        other => Error::Database(other),
+    }
+}
+
+impl Store {
+    /// Creates a collection; a taken name is a conflict.
+    pub async fn create_collection(&self, new: &NewCollection) -> Result<Collection> {
+        let now = now_nanos();
+        let rowid: i64 = sqlx::query_scalar(
+            "INSERT INTO collections (name, description, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(name_conflict(&new.name))?;
+        self.collection_by_rowid(rowid).await
+    }
+
+    /// The rowid of the collection named by `identifier`: its global id
+    /// (`Collection:<n>`, or `Dataset:<n>` as Phoenix's dataset routes say) or its name.
+    pub async fn collection_rowid(&self, identifier: &str) -> Result<i64> {
+        let by_id = parse_global_id("Collection", identifier).or_else(|| parse_global_id("Dataset", identifier));
+        let found: Option<i64> = match by_id {
+            Some(rowid) => {
+                sqlx::query_scalar("SELECT id FROM collections WHERE id = ?")
+                    .bind(rowid)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT id FROM collections WHERE name = ?")
+                    .bind(identifier)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        found.ok_or_else(|| Error::NotFound(format!("Collection {identifier} not found")))
+    }
+
+    /// The collection named by `identifier` (see [`Store::collection_rowid`]).
+    pub async fn collection(&self, identifier: &str) -> Result<Collection> {
+        let rowid = self.collection_rowid(identifier).await?;
+        self.collection_by_rowid(rowid).await
+    }
+
+    /// The collection with this rowid.
+    pub async fn collection_by_rowid(&self, rowid: i64) -> Result<Collection> {
+        let row: Option<CollectionRow> =
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.id = ?")))
+                .bind(rowid)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Collection::from).ok_or_else(|| Error::NotFound(format!("Collection {rowid} not found")))
+    }
+
+    /// Collections, newest first, from rowid `cursor` (inclusive); only the
+    /// one named `name` when given.
+    pub async fn list_collections(
+        &self,
+        cursor: Option<i64>,
+        limit: u32,
+        name: Option<&str>,
+    ) -> Result<CollectionPage> {
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE 1"));
+        if let Some(cursor) = cursor {
+            query.push(" AND c.id <= ").push_bind(cursor);
+        }
+        if let Some(name) = name {
+            query.push(" AND c.name = ").push_bind(name.to_owned());
+        }
+        query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows: Vec<CollectionRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let (rows, next) = page(rows, limit, |row| row.id);
+        Ok((rows.into_iter().map(Collection::from).collect(), next))
+    }
+
+    /// Renames and/or re-describes a collection (`""` clears the description).
+    pub async fn update_collection(&self, identifier: &str, update: &CollectionUpdate) -> Result<Collection> {
+        let rowid = self.collection_rowid(identifier).await?;
+        let description = update.description.as_ref().map(|d| (!d.is_empty()).then(|| d.clone()));
+        sqlx::query(
+            "UPDATE collections SET name = coalesce(?, name),
+                 description = CASE WHEN ? THEN ? ELSE description END, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(&update.name)
+        .bind(description.is_some())
+        .bind(description.flatten())
+        .bind(now_nanos())
+        .bind(rowid)
+        .execute(&self.pool)
+        .await
+        .map_err(name_conflict(update.name.as_deref().unwrap_or_default()))?;
+        self.collection_by_rowid(rowid).await
+    }
+
+    /// Deletes a collection with its items and public links.
+    pub async fn delete_collection(&self, identifier: &str) -> Result<()> {
+        let rowid = self.collection_rowid(identifier).await?;
+        sqlx::query("DELETE FROM collections WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,186 @@
+//! How one collection item is written in each export format: a JSONL
+//! record, a flat CSV row, or an OpenAI fine-tuning chat line.
+
+use app::components::{ChatMessage, chat_messages, value_text};
+use app::model::CollectionItem;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// An export format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON record per example.
+    Jsonl,
+    /// Flat columns for spreadsheets.
+    Csv,
+    /// `{"messages": [...]}` per 👍-rated example.
+    Chat,
+}
+
+impl Format {
+    /// The `format` query values.
+    pub const CHOICES: [&'static str; 3] = ["jsonl", "csv", "chat"];
+
+    /// From a `format` query value.
+    pub fn parse(text: &str) -> Format {
+        match text {
+            "csv" => Format::Csv,
+            "chat" => Format::Chat,
+            _ => Format::Jsonl,
+        }
+    }
+
+    /// File extension and media type.
+    pub fn file_type(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Jsonl => ("jsonl", "application/x-ndjson"),
+            Format::Csv => ("csv", "text/csv; charset=utf-8"),
+            Format::Chat => ("chat.jsonl", "application/x-ndjson"),
+        }
+    }
+}
+
+/// One annotation in a JSONL record.
+#[derive(Serialize)]
+struct ExportedAnnotation<'a> {
+    name: &'a str,
+    label: &'a Option<String>,
+    score: Option<f64>,
+    explanation: &'a Option<String>,
+    annotator_kind: &'static str,
+    identifier: &'a str,
+}
+
+/// A JSONL line (with its newline).
+pub fn jsonl_line(item: &CollectionItem) -> String {
+    let annotations: Vec<ExportedAnnotation> = item
+        .annotations
+        .iter()
+        .map(|a| ExportedAnnotation {
+            name: &a.name,
+            label: &a.result.label,
+            score: a.result.score,
+            explanation: &a.result.explanation,
+            annotator_kind: a.annotator_kind.as_str(),
+            identifier: &a.identifier,
+        })
+        .collect();
+    let record = json!({
+        "id": item.id,
+        "span_id": item.span_id,
+        "trace_id": item.trace_id,
+        "name": item.span.name,
+        "span_kind": item.span.span_kind,
+        "status_code": item.span.status_code,
+        "start_time": app::time::iso(item.span.start_time),
+        "end_time": app::time::iso(item.span.end_time),
+        "input": item.input,
+        "output": item.output,
+        "attributes": item.span.attributes,
+        "annotations": annotations,
+        "note": item.note,
+        "added_at": app::time::iso(item.added_at),
+    });
+    format!("{record}\n")
+}
+
+/// The fixed CSV columns, before one `annotation.<name>.{label,score,explanation}`
+/// triple per annotation name and a final `attributes` (JSON) column.
+const CSV_COLUMNS: [&str; 12] = [
+    "id",
+    "span_id",
+    "trace_id",
+    "name",
+    "span_kind",
+    "status_code",
+    "start_time",
+    "end_time",
+    "input",
+    "output",
+    "note",
+    "added_at",
+];
+
+/// The CSV header for a collection whose annotations have these names.
+pub fn csv_header(annotation_names: &[String]) -> Vec<String> {
+    let mut header: Vec<String> = CSV_COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+    for name in annotation_names {
+        for part in ["label", "score", "explanation"] {
+            header.push(format!("annotation.{name}.{part}"));
+        }
+    }
+    header.push("attributes".into());
+    header
+}
+
+/// One CSV row matching [`csv_header`]; several annotations of one name are
+/// joined with `; ` (newest first).
+pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String> {
+    let text = |value: &Value| if value.is_null() { String::new() } else { value_text(value) };
+    let mut row = vec![
+        item.id.clone(),
+        item.span_id.clone(),
+        item.trace_id.clone(),
+        item.span.name.clone(),
+        item.span.span_kind.clone(),
+        item.span.status_code.clone(),
+        app::time::iso(item.span.start_time),
+        app::time::iso(item.span.end_time),
+        text(&item.input),
+        text(&item.output),
+        item.note.clone().unwrap_or_default(),
+        app::time::iso(item.added_at),
+    ];
+    for name in annotation_names {
+        let named: Vec<_> = item.annotations.iter().filter(|a| &a.name == name).collect();
+        let join = |part: &dyn Fn(&app::model::Annotation) -> Option<String>| {
+            named.iter().filter_map(|a| part(a)).collect::<Vec<_>>().join("; ")
+        };
+        row.push(join(&|a| a.result.label.clone()));
+        row.push(join(&|a| a.result.score.map(|s| s.to_string())));
+        row.push(join(&|a| a.result.explanation.clone()));
+    }
+    row.push(Value::Object(item.span.attributes.clone()).to_string());
+    row
+}
+
+/// The chat line of a 👍-rated example: the LLM input messages (or
+/// `input.value` as the user's) then the output messages (or `output.value`
+/// as the assistant's). `None` when it is not 👍-rated or has no answer.
+pub fn chat_line(item: &CollectionItem) -> Option<String> {
+    if !item.rated_thumbs_up() {
+        return None;
+    }
+    let attributes = &item.span.attributes;
+    let mut messages = side(attributes, "llm.input_messages", &item.input, "user");
+    let answer = side(attributes, "llm.output_messages", &item.output, "assistant");
+    if messages.is_empty() || !answer.iter().any(|m| m["role"] == "assistant") {
+        return None;
+    }
+    messages.extend(answer);
+    Some(format!("{}\n", json!({ "messages": messages })))
+}
+
+/// The messages of one side, or its plain value as one message of `role`.
+fn side(attributes: &Map<String, Value>, prefix: &str, value: &Value, role: &str) -> Vec<Value> {
+    let messages = chat_messages(attributes, prefix);
+    if messages.is_empty() {
+        return match value {
+            Value::Null => vec![],
+            other => vec![json!({"role": role, "content": value_text(other)})],
+        };
+    }
+    messages
+        .into_iter()
+        .map(|ChatMessage { role, content }| json!({"role": openai_role(&role), "content": content}))
+        .collect()
+}
+
+/// OpenAI's role names for OpenInference's (`ai` → `assistant`, `human` → `user`).
+fn openai_role(role: &str) -> String {
+    match role.to_ascii_lowercase().as_str() {
+        "ai" | "model" | "assistant" => "assistant".into(),
+        "human" | "user" => "user".into(),
+        other => other.to_owned(),
+    }
+}
