@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FullConfig } from "@playwright/test";
+import { seedUi } from "./seed-ui";
 
 /** The repository root (this file lives in `end2end/`). */
 const ROOT = path.resolve(__dirname, "..");
@@ -30,6 +31,7 @@ export default async function globalSetup(_config: FullConfig) {
     [span("chat")],
   ]);
   await seed(base, "e2e-other", [[span("chat")]]);
+  await seedUi(base);
 
   return async () => {
     if (server.exitCode === null) {
@@ -54,7 +56,7 @@ export default async function globalSetup(_config: FullConfig) {
 }
 
 /** Resolves with the base URL from the server's "plume listening on …" line. */
-function waitForListening(server: ChildProcess, logPath: string): Promise<string> {
+export function waitForListening(server: ChildProcess, logPath: string): Promise<string> {
   const log = createWriteStream(logPath);
   return new Promise((resolve, reject) => {
     let pending = "";
@@ -127,3 +129,4 @@ async function seed(base: string, project: string, traces: Span[][]) {
     throw new Error(`seeding ${project}: POST /v1/traces → ${response.status} ${await response.text()}`);
   }
 }
+

@@ -7,6 +7,7 @@
 //!   handlers and the server functions.
 
 pub mod api;
+pub mod components;
 pub mod ids;
 pub mod model;
 pub mod pages;
@@ -38,6 +39,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Whether the page is an embedded widget (`/embed/…`): no top bar, no shortcuts.
+fn is_embed() -> bool {
+    leptos_router::hooks::use_location().pathname.with(|path| path.starts_with("/embed/"))
+}
+
+/// Whether the page is a public shared link (`/share/…`): no top bar, no
+/// shortcuts, nothing that leads to other data.
+fn is_shared() -> bool {
+    leptos_router::hooks::use_location().pathname.with(|path| path.starts_with("/share/"))
+}
+
 /// The root component: stylesheet, title and routes.
 ///
 /// Routes render with `SsrMode::Async`: the server sends complete HTML, so
@@ -50,14 +62,24 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="plume" href="/pkg/plume.css" />
         <Title text="Plume" />
         <Router>
-            <header class="topbar">
-                <a class="brand" href="/">"Plume"</a>
-            </header>
-            <main class="page">
+            <Show when=move || !is_embed() && !is_shared()>
+                <header class="topbar">
+                    <a class="brand" href="/">"Plume"</a>
+                </header>
+            </Show>
+            <main class=move || if is_embed() { "embed" } else { "page" }>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Projects ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/traces/:trace_id") view=pages::TraceView ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
+                    <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
+                    <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
                 </Routes>
             </main>
+            <Show when=move || !is_embed() && !is_shared()>
+                <components::Shortcuts />
+            </Show>
         </Router>
     }
 }

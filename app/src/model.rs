@@ -13,9 +13,24 @@ mod annotation_configs;
 #[cfg(feature = "ssr")]
 mod annotation_schemas;
 mod annotations;
+mod collections;
+mod datasets;
+mod feedback_summary;
+mod feedback_widget;
+mod public_links;
+pub mod redaction;
+mod span_details;
+mod trace_list;
 
 pub use annotation_configs::*;
 pub use annotations::*;
+pub use collections::*;
+pub use datasets::*;
+pub use feedback_summary::*;
+pub use feedback_widget::*;
+pub use public_links::*;
+pub use span_details::*;
+pub use trace_list::*;
 
 /// A project as `/v1/projects` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -32,6 +32,8 @@ export const test = base.extend<{ consoleErrors: string[] }>({
       }
     });
     page.on("requestfailed", (request) => {
+      // A navigation cancels the previous page's pending loads: not a page problem.
+      if (request.failure()?.errorText === "net::ERR_ABORTED") return;
       errors.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
     });
     await use(errors);

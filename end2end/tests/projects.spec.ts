@@ -53,3 +53,27 @@ test("an unknown URL answers 404 with the not-found page", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Not found" })).toBeVisible();
 });
+
+test("each project links to its traces and sums up its annotations with a 👍 chart", async ({ page, request }) => {
+  const { UI } = await import("../seed-ui");
+  const posted = await request.post("/v1/span_annotations?sync=true", {
+    data: {
+      data: [
+        {
+          span_id: UI.weatherRoot,
+          name: "helpfulness",
+          annotator_kind: "LLM",
+          result: { label: "helpful", score: 0.75 },
+        },
+      ],
+    },
+  });
+  expect(posted.status()).toBe(200);
+  await page.goto("/");
+  const row = page.locator(`tr[data-project="${UI.project}"]`);
+  await expect(row.locator(`a[href="/projects/${UI.project}"]`)).toHaveText(UI.project);
+  await expect(row.locator('li[data-annotation="helpfulness"]')).toContainText("helpfulness 1 · mean 0.75 (helpful 1)");
+  await row.locator(`a[href="/projects/${UI.project}"]`).click();
+  await expect(page).toHaveURL(new RegExp(`/projects/${UI.project}$`));
+  await expect(page.locator("tr.row")).toHaveCount(3);
+});

@@ -47,6 +47,33 @@ pub struct ServeArgs {
     /// arrived yet is kept waiting for it (`500ms`, `30s`, `10m`, `12h`, `7d`).
     #[arg(long, env = "PLUME_PENDING_ANNOTATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub pending_annotation_ttl: Duration,
+    /// Secret signing feedback tokens (HS256, at least 32 bytes). When not
+    /// given, one is generated and kept in `<data-dir>/feedback-secret`.
+    #[arg(long, env = "PLUME_FEEDBACK_SECRET", hide_env_values = true)]
+    pub feedback_secret: Option<String>,
+    /// Longest lifetime a feedback token may have (`24h`, `7d`, …).
+    #[arg(long, env = "PLUME_FEEDBACK_MAX_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub feedback_max_ttl: Duration,
+    /// Web origins allowed to embed the feedback widget and call
+    /// `/v1/feedback` (comma-separated, e.g. `https://app.example`; `*` = any).
+    #[arg(long, env = "PLUME_FEEDBACK_ORIGINS", value_delimiter = ',')]
+    pub feedback_origins: Vec<String>,
+    /// Vote requests a minute per feedback token (0 = no limit).
+    #[arg(long, env = "PLUME_FEEDBACK_RATE_PER_TOKEN", default_value_t = 30)]
+    pub feedback_rate_per_token: u32,
+    /// Vote requests a minute per client IP (0 = no limit).
+    #[arg(long, env = "PLUME_FEEDBACK_RATE_PER_IP", default_value_t = 300)]
+    pub feedback_rate_per_ip: u32,
+    /// Base URL of this server as browsers reach it (for `widget_url`);
+    /// default: `http://` + the request's Host.
+    #[arg(long, env = "PLUME_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Also serve the feedback demo (a chat page with the widget) on `--demo-port`.
+    #[arg(long, env = "PLUME_DEMO")]
+    pub demo: bool,
+    /// Port of the demo page (`0` picks a free one).
+    #[arg(long, env = "PLUME_DEMO_PORT", default_value_t = 6007)]
+    pub demo_port: u16,
 }
 
 /// A number followed by `ms`, `s`, `m`, `h` or `d` (plain numbers are seconds).

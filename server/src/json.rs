@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -17,18 +17,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let is_json = content_type == "application/json"
-            || (content_type.starts_with("application/") && content_type.ends_with("+json"));
+        let headers = request.headers().clone();
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::TooLarge(rejection.body_text())
@@ -36,19 +25,35 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::BadRequest(rejection.body_text())
             }
         })?;
-        if !is_json {
-            return Err(detail(
-                "model_attributes_type",
-                vec![],
-                "Input should be a valid dictionary or object to extract fields from",
-                Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-            ));
-        }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            detail("json_invalid", vec![Value::from(e.column())], &format!("JSON decode error: {e}"), Value::Null)
-        })?;
-        parse(value).map(JsonBody)
+        from_bytes(&headers, &bytes).map(JsonBody)
     }
+}
+
+/// `T` from a body already read: the content type must be JSON, then as [`parse`].
+pub fn from_bytes<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = content_type == "application/json"
+        || (content_type.starts_with("application/") && content_type.ends_with("+json"));
+    if !is_json {
+        return Err(detail(
+            "model_attributes_type",
+            vec![],
+            "Input should be a valid dictionary or object to extract fields from",
+            Value::String(String::from_utf8_lossy(bytes).into_owned()),
+        ));
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        detail("json_invalid", vec![Value::from(e.column())], &format!("JSON decode error: {e}"), Value::Null)
+    })?;
+    parse(value)
 }
 
 /// Deserialises `value` into `T`, turning the first error into a FastAPI detail.

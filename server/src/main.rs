@@ -8,7 +8,9 @@
 mod api;
 mod assets;
 mod cli;
+mod demo;
 mod error;
+mod feedback;
 mod json;
 mod otlp;
 
@@ -27,7 +29,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::cli::{Cli, Command, ServeArgs};
@@ -41,6 +43,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Body limit, also applied after decompression.
     pub max_body_bytes: usize,
+    /// Feedback tokens, the widget and the vote endpoint.
+    pub feedback: feedback::Feedback,
 }
 
 #[tokio::main]
@@ -88,7 +92,13 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         .site_pkg_dir("pkg")
         .site_addr(http_addr)
         .build();
-    let state = AppState { store: store.clone(), leptos_options, max_body_bytes: args.max_body_bytes };
+    let demo = match args.demo {
+        true => Some(TcpListener::bind(SocketAddr::new(args.host, args.demo_port)).await?),
+        false => None,
+    };
+    let feedback = feedback_service(&args, demo.as_ref())?;
+    let state = AppState { store: store.clone(), leptos_options, max_body_bytes: args.max_body_bytes, feedback };
+    let demo = demo.map(|listener| (listener, state.clone()));
     let app = router(state);
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes);
     drop(store);
@@ -106,8 +116,16 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
+    let demo_task = match demo {
+        Some((listener, state)) => {
+            Some(demo::spawn(listener, state, http_addr, args.public_url.clone(), until_stopped())?)
+        }
+        None => None,
+    };
+
     // Tests and scripts read this line to learn the ports (`--port 0`).
     tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let http_server = axum::serve(http, app).with_graceful_shutdown(until_stopped());
     let grpc_server = tonic::transport::Server::builder()
         .add_service(grpc_service)
@@ -115,10 +133,33 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
     http_result?;
     grpc_result?;
+    if let Some(task) = demo_task {
+        let _ = task.await;
+    }
     // Every Store clone is gone with the servers: the writer drains and stops.
     writer.await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The feedback service from the flags; the demo page's origin is allowed.
+fn feedback_service(
+    args: &ServeArgs,
+    demo: Option<&TcpListener>,
+) -> Result<feedback::Feedback, Box<dyn std::error::Error>> {
+    let secret = feedback::secret::load_or_create(args.feedback_secret.as_deref(), &args.data_dir)?;
+    let mut allowlist = feedback::origins::Allowlist::parse(&args.feedback_origins)?;
+    if let Some(listener) = demo {
+        allowlist.add(&demo::origin(listener.local_addr()?));
+    }
+    Ok(feedback::Feedback::new(feedback::FeedbackSettings {
+        secret,
+        max_ttl: args.feedback_max_ttl,
+        allowlist,
+        per_token_per_minute: args.feedback_rate_per_token,
+        per_ip_per_minute: args.feedback_rate_per_ip,
+        public_url: args.public_url.clone(),
+    }))
 }
 
 /// The whole HTTP application: API, UI pages, server functions and assets.
@@ -131,12 +172,19 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, provide.clone(), move || app::shell(shell_options.clone()))
         .fallback(fallback);
     api::routes()
+        .merge(feedback::routes())
         .merge(ui)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), feedback::embed::prepare))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(|request: &Request<Body>| {
+                    // Public links carry their secret in the path: never log it.
+                    let uri = request.uri();
+                    let shown: &dyn std::fmt::Display = if uri.path().starts_with("/share/") { &"/share/…" } else { uri };
+                    tracing::info_span!("request", method = %request.method(), uri = %shown, version = ?request.version())
+                })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )

@@ -1,7 +1,17 @@
 //! One module per page.
 
+mod embed;
 mod not_found;
 mod projects;
+mod share;
+mod span_page;
+mod trace_list;
+mod trace_view;
 
+pub use embed::EmbedFeedback;
 pub use not_found::NotFound;
 pub use projects::Projects;
+pub use share::SharePage;
+pub use span_page::SpanPage;
+pub use trace_list::TraceList;
+pub use trace_view::TraceView;

@@ -2,13 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::api::project_summaries;
-use crate::model::ProjectSummary;
+use crate::api::{load_project_feedback, project_summaries};
+use crate::components::FeedbackChart;
+use crate::model::{ProjectFeedback, ProjectSummary, format_score, percent_encode};
 
 /// Lists the projects; the search box filters them in the browser.
 #[component]
 pub fn Projects() -> impl IntoView {
     let summaries = Resource::new(|| (), |_| project_summaries());
+    let feedback = Resource::new(|| (), |_| load_project_feedback());
     let (query, set_query) = signal(String::new());
     view! {
         <div class="page-head">
@@ -24,11 +26,12 @@ pub fn Projects() -> impl IntoView {
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let feedback = feedback.await.unwrap_or_default();
                 match summaries.await {
                     Ok(list) if list.iter().all(|p| p.span_count == 0) && list.len() <= 1 => {
                         view! { <FirstTrace /> }.into_any()
                     }
-                    Ok(list) => view! { <ProjectTable list query /> }.into_any(),
+                    Ok(list) => view! { <ProjectTable list feedback query /> }.into_any(),
                     Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}
@@ -38,7 +41,7 @@ pub fn Projects() -> impl IntoView {
 
 /// The table, narrowed to names containing `query` (case-insensitive).
 #[component]
-fn ProjectTable(list: Vec<ProjectSummary>, query: ReadSignal<String>) -> impl IntoView {
+fn ProjectTable(list: Vec<ProjectSummary>, feedback: Vec<ProjectFeedback>, query: ReadSignal<String>) -> impl IntoView {
     let shown = move || {
         let needle = query.get().to_lowercase();
         list.iter().filter(|p| p.project.name.to_lowercase().contains(&needle)).cloned().collect::<Vec<_>>()
@@ -51,13 +54,19 @@ fn ProjectTable(list: Vec<ProjectSummary>, query: ReadSignal<String>) -> impl In
                     <th class="num">"Traces"</th>
                     <th class="num">"Spans"</th>
                     <th>"Last activity"</th>
+                    <th>"Annotations"</th>
+                    <th>"👍 per day"</th>
                 </tr>
             </thead>
             <tbody>
                 <For each=shown key=|p| p.project.id.clone() let:p>
+                    {
+                        let figures = feedback.iter().find(|f| f.project == p.project.name).cloned().unwrap_or_default();
+                        let href = format!("/projects/{}", percent_encode(&p.project.name));
+                    view! {
                     <tr data-project=p.project.name.clone()>
                         <td>
-                            <span class="name">{p.project.name.clone()}</span>
+                            <a class="name" href=href>{p.project.name.clone()}</a>
                             {p.project.description.clone().map(|d| view! { <span class="muted">" — " {d}</span> })}
                         </td>
                         <td class="num traces">{p.trace_count}</td>
@@ -65,11 +74,48 @@ fn ProjectTable(list: Vec<ProjectSummary>, query: ReadSignal<String>) -> impl In
                         <td class="muted">
                             {p.last_activity.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_else(|| "—".into())}
                         </td>
+                        <td class="annotation-summary"><AnnotationSummaries figures=figures.clone() /></td>
+                        <td><FeedbackChart days=figures.thumbs /></td>
                     </tr>
+                    }
+                    }
                 </For>
             </tbody>
         </table>
     }
+}
+
+/// Per annotation name: count, mean score and the top labels.
+#[component]
+fn AnnotationSummaries(figures: ProjectFeedback) -> impl IntoView {
+    if figures.annotations.is_empty() {
+        return view! { <span class="muted">"None yet"</span> }.into_any();
+    }
+    view! {
+        <ul class="summary-list">
+            {figures
+                .annotations
+                .into_iter()
+                .map(|summary| {
+                    let mean = summary.mean_score.map(|m| format!(" · mean {}", format_score(m)));
+                    let labels = summary
+                        .top_labels
+                        .iter()
+                        .map(|(label, count)| format!("{label} {count}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    view! {
+                        <li data-annotation=summary.name.clone()>
+                            <strong>{summary.name.clone()}</strong>
+                            " " {summary.count} {mean}
+                            {(!labels.is_empty()).then(|| view! { <span class="muted">" (" {labels} ")"</span> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// What a new user sees: how to send the first trace.

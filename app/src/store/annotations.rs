@@ -114,8 +114,15 @@ pub(super) fn tables(kind: TargetKind) -> Tables {
     }
 }
 
+/// The columns of [`AnnotationRow`] from an annotation table `a`, but for
+/// `target_id`, which the caller adds from its target table.
+pub(super) const ANNOTATION_COLUMNS: &str = "a.id, a.created_at, a.updated_at, a.source, a.user_id, a.name, \
+     a.annotator_kind, a.label, a.score, a.explanation, a.metadata, a.identifier";
+
+/// An annotation row with its target's external id as `target_id`
+/// (selected with [`ANNOTATION_COLUMNS`]).
 #[derive(FromRow)]
-struct AnnotationRow {
+pub(super) struct AnnotationRow {
     id: i64,
     created_at: i64,
     updated_at: i64,
@@ -132,7 +139,8 @@ struct AnnotationRow {
 }
 
 impl AnnotationRow {
-    fn into_annotation(self, kind: TargetKind) -> Annotation {
+    /// The wire form of the row.
+    pub(super) fn into_annotation(self, kind: TargetKind) -> Annotation {
         let metadata = match serde_json::from_str(&self.metadata) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
@@ -165,8 +173,7 @@ impl Store {
         let project_rowid = self.project_rowid(project).await?;
         let Tables { annotations, targets, id_column } = tables(kind);
         let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT a.id, a.created_at, a.updated_at, a.source, a.user_id, a.name, a.annotator_kind, a.label, \
-             a.score, a.explanation, a.metadata, a.identifier, t.{id_column} AS target_id \
+            "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id \
              FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid WHERE t.project_id = "
         ));
         query.push_bind(project_rowid);

@@ -7,9 +7,16 @@
 mod annotation_configs;
 mod annotation_writes;
 mod annotations;
+mod collection_items;
+mod collections;
 mod error;
+mod feedback_summary;
+mod keyed_annotations;
 mod projects;
+mod public_links;
+mod span_details;
 mod spans;
+mod trace_list;
 mod traces;
 mod writer;
 
@@ -22,8 +29,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
 pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
+pub use collection_items::{ItemPage, Selection};
+pub use collections::CollectionPage;
 pub use error::{Error, Result};
+pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
+pub use public_links::{NewLink, PublicLinkPage, token_hash};
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
 pub use traces::{TraceFilter, TraceOrder, TracePage};
 pub use writer::{NewSpan, Writer, WriterTask};

@@ -122,29 +122,7 @@ impl Store {
         if let Some(cursor) = filter.cursor {
             query.push(" AND s.id <= ").push_bind(cursor);
         }
-        if let Some(start) = filter.start_time {
-            query.push(" AND s.start_time >= ").push_bind(start);
-        }
-        if let Some(end) = filter.end_time {
-            query.push(" AND s.start_time < ").push_bind(end);
-        }
-        push_in(&mut query, "t.trace_id", "IN", &filter.trace_ids);
-        push_in(&mut query, "s.span_id", "IN", &filter.span_ids);
-        push_in(&mut query, "s.name", "IN", &filter.names);
-        push_in(&mut query, "s.span_kind", "IN", &filter.span_kinds);
-        push_in(&mut query, "s.status_code", "IN", &filter.status_codes);
-        match &filter.parent_id {
-            None => {}
-            Some(None) => {
-                query.push(" AND s.parent_id IS NULL");
-            }
-            Some(Some(parent)) => {
-                query.push(" AND s.parent_id = ").push_bind(parent.clone());
-            }
-        }
-        for (key, value) in &filter.attributes {
-            push_attribute(&mut query, key, value);
-        }
+        push_span_conditions(&mut query, filter);
         query.push(" ORDER BY s.id DESC LIMIT ").push_bind(i64::from(filter.limit) + 1);
         let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, filter.limit, |row| row.id);
@@ -176,6 +154,35 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The conditions of `filter` other than its cursor and page size, as
+/// ` AND …` clauses on `spans s JOIN traces t` (the listing and flagging a
+/// filter's spans into a collection select the same rows).
+pub(super) fn push_span_conditions(query: &mut QueryBuilder<Sqlite>, filter: &SpanFilter) {
+    if let Some(start) = filter.start_time {
+        query.push(" AND s.start_time >= ").push_bind(start);
+    }
+    if let Some(end) = filter.end_time {
+        query.push(" AND s.start_time < ").push_bind(end);
+    }
+    push_in(query, "t.trace_id", "IN", &filter.trace_ids);
+    push_in(query, "s.span_id", "IN", &filter.span_ids);
+    push_in(query, "s.name", "IN", &filter.names);
+    push_in(query, "s.span_kind", "IN", &filter.span_kinds);
+    push_in(query, "s.status_code", "IN", &filter.status_codes);
+    match &filter.parent_id {
+        None => {}
+        Some(None) => {
+            query.push(" AND s.parent_id IS NULL");
+        }
+        Some(Some(parent)) => {
+            query.push(" AND s.parent_id = ").push_bind(parent.clone());
+        }
+    }
+    for (key, value) in &filter.attributes {
+        push_attribute(query, key, value);
     }
 }
 

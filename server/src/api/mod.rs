@@ -2,10 +2,15 @@
 
 mod annotation_configs;
 mod annotations;
+mod collections;
+mod datasets;
+mod export_formats;
+mod exports;
 mod notes;
 mod openapi;
 mod params;
 mod projects;
+mod public_links;
 mod spans;
 mod traces;
 
@@ -83,6 +88,21 @@ pub fn routes() -> Router<AppState> {
             "/v1/projects/{project}/annotation_configs/{config}",
             put(annotation_configs::assign).delete(annotation_configs::unassign),
         )
+        .route("/v1/collections", get(collections::list).post(collections::create))
+        .route(
+            "/v1/collections/{collection}",
+            get(collections::get_one).patch(collections::update).delete(collections::remove),
+        )
+        .route("/v1/collections/{collection}/items", get(collections::list_items).post(collections::add_items))
+        .route("/v1/collections/{collection}/items/{span}", delete(collections::remove_item))
+        .route("/v1/collections/{collection}/export", get(exports::export))
+        .route("/v1/collections/{collection}/public_links", post(public_links::create_for_collection))
+        .route("/v1/public_links", get(public_links::list).post(public_links::create_for_trace))
+        .route("/v1/public_links/{id}", delete(public_links::revoke))
+        .route("/v1/datasets", get(datasets::list))
+        .route("/v1/datasets/{id}", get(datasets::get_one))
+        .route("/v1/datasets/{id}/examples", get(datasets::examples))
+        .route("/v1/datasets/{id}/versions", get(datasets::versions))
         .route("/openapi.json", get(openapi::document))
 }
 
@@ -108,4 +128,15 @@ fn decode_any_global_id(raw: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.split_once(':')?.1.parse().ok()
+}
+
+/// This server's base URL as browsers reach it: `--public-url`, else `http://` + Host.
+pub fn public_base(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    match state.feedback.public_url() {
+        Some(url) => url.to_owned(),
+        None => {
+            let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:6006");
+            format!("http://{host}")
+        }
+    }
 }

@@ -4,7 +4,9 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{annotation_configs, annotations, notes, projects, spans, traces};
+use super::{
+    annotation_configs, annotations, collections, datasets, exports, notes, projects, public_links, spans, traces,
+};
 use crate::otlp;
 
 /// The API description.
@@ -42,6 +44,23 @@ use crate::otlp;
         annotation_configs::set_for_project,
         annotation_configs::assign,
         annotation_configs::unassign,
+        collections::list,
+        collections::create,
+        collections::get_one,
+        collections::update,
+        collections::remove,
+        collections::add_items,
+        collections::remove_item,
+        collections::list_items,
+        exports::export,
+        public_links::create_for_collection,
+        public_links::create_for_trace,
+        public_links::list,
+        public_links::revoke,
+        datasets::list,
+        datasets::get_one,
+        datasets::examples,
+        datasets::versions,
     )
 )]
 pub struct ApiDoc;

@@ -49,17 +49,28 @@ pub async fn list(
         limit,
         start_time,
         end_time,
-        trace_ids: params.all("trace_id"),
-        span_ids: params.all("span_id"),
-        names: params.all("name"),
-        span_kinds: enum_values(&params, "span_kind", SPAN_KINDS)?,
-        status_codes: enum_values(&params, "status_code", STATUS_CODES)?,
-        parent_id: params.get("parent_id").map(|p| (p != "null").then(|| p.to_owned())),
-        attributes: params.all("attribute").iter().map(|raw| attribute(raw)).collect::<Result<_, _>>()?,
         cursor: cursor(&params, |_| "Invalid cursor".to_owned())?,
+        ..span_conditions(&params)?
     };
     let (data, next_cursor) = state.store.list_spans(&project, &filter).await?;
     Ok(Json(Paginated { data, next_cursor }))
+}
+
+/// The span conditions of the listing's query parameters (every filter but
+/// `cursor` and `limit`); also how a span filter selects spans to flag.
+pub fn span_conditions(params: &Params) -> Result<SpanFilter, ApiError> {
+    Ok(SpanFilter {
+        start_time: params.time("start_time")?,
+        end_time: params.time("end_time")?,
+        trace_ids: params.all("trace_id"),
+        span_ids: params.all("span_id"),
+        names: params.all("name"),
+        span_kinds: enum_values(params, "span_kind", SPAN_KINDS)?,
+        status_codes: enum_values(params, "status_code", STATUS_CODES)?,
+        parent_id: params.get("parent_id").map(|p| (p != "null").then(|| p.to_owned())),
+        attributes: params.all("attribute").iter().map(|raw| attribute(raw)).collect::<Result<_, _>>()?,
+        ..SpanFilter::default()
+    })
 }
 
 /// Deletes a span by global id or hex span id: 204, or 404.

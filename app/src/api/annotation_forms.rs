@@ -1,0 +1,134 @@
+//! Server functions behind the UI's annotation forms. They take form fields
+//! as text (so that `ActionForm` posts them with or without JavaScript) and
+//! write through the same batching writer as the REST API, as `source = APP`,
+//! `annotator_kind = HUMAN`.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::model::{AnnotationResult, AnnotationSource, AnnotatorKind, TargetKind};
+use crate::model::{THUMBS_DOWN, THUMBS_UP};
+#[cfg(feature = "ssr")]
+use crate::store::{NewAnnotation, WriteMode};
+
+/// A human annotation made in the UI.
+#[cfg(feature = "ssr")]
+fn app_annotation(span_id: String, name: String, result: AnnotationResult, identifier: String) -> NewAnnotation {
+    NewAnnotation {
+        target_id: span_id,
+        name,
+        annotator_kind: AnnotatorKind::Human,
+        result,
+        metadata: "{}".to_owned(),
+        identifier,
+        source: AnnotationSource::App,
+        user_id: None,
+    }
+}
+
+/// Writes one span annotation and waits for the commit.
+#[cfg(feature = "ssr")]
+async fn write(item: NewAnnotation) -> Result<(), ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    store
+        .writer()
+        .write_annotations(TargetKind::Span, vec![item], WriteMode::Sync)
+        .await
+        .map_err(super::server_error)?;
+    Ok(())
+}
+
+/// Text or `None` when blank.
+#[cfg(any(feature = "ssr", test))]
+fn non_blank(text: String) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
+}
+
+/// The score field: blank is none; anything else must be a finite number.
+pub fn parse_score_field(text: &str) -> Result<Option<f64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(score) if score.is_finite() => Ok(Some(score)),
+        _ => Err(format!("The score must be a number, not {text:?}")),
+    }
+}
+
+/// The score a 👍/👎 label stands for.
+pub fn thumbs_score(label: &str) -> Option<f64> {
+    match label {
+        THUMBS_UP => Some(1.0),
+        THUMBS_DOWN => Some(0.0),
+        _ => None,
+    }
+}
+
+/// Creates or replaces (same name and identifier) an annotation of a span.
+#[server]
+pub async fn save_annotation(
+    span_id: String,
+    name: String,
+    #[server(default)] label: String,
+    #[server(default)] score: String,
+    #[server(default)] explanation: String,
+    #[server(default)] identifier: String,
+) -> Result<(), ServerFnError> {
+    let Some(name) = non_blank(name) else { return Err(ServerFnError::new("An annotation needs a name")) };
+    if name == crate::model::NOTE_NAME {
+        return Err(ServerFnError::new("The name 'note' is kept for notes"));
+    }
+    let score = parse_score_field(&score).map_err(ServerFnError::new)?;
+    let (label, explanation) = (non_blank(label), non_blank(explanation));
+    if label.is_none() && score.is_none() && explanation.is_none() {
+        return Err(ServerFnError::new("Give a label, a score or an explanation"));
+    }
+    write(app_annotation(span_id, name, AnnotationResult { label, score, explanation }, identifier)).await
+}
+
+/// The one-click 👍 (`label = thumbs-up`) or 👎 (`thumbs-down`), named `user feedback`.
+#[server]
+pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerFnError> {
+    let score = thumbs_score(&label).ok_or_else(|| ServerFnError::new("Feedback is thumbs-up or thumbs-down"))?;
+    let result = AnnotationResult { label: Some(label), score: Some(score), explanation: None };
+    write(app_annotation(span_id, crate::model::FEEDBACK_NAME.to_owned(), result, String::new())).await
+}
+
+/// Adds a note (notes accumulate: each gets a fresh identifier).
+#[server]
+pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError> {
+    let Some(note) = non_blank(note) else { return Err(ServerFnError::new("The note is empty")) };
+    let now = crate::time::to_nanos(chrono::Utc::now());
+    let identifier = format!("px-span-note:{now:032x}");
+    let result = AnnotationResult { label: None, score: None, explanation: Some(note) };
+    write(app_annotation(span_id, crate::model::NOTE_NAME.to_owned(), result, identifier)).await
+}
+
+/// Deletes one span annotation of `project` by its global id.
+#[server]
+pub async fn delete_annotation(project: String, id: String) -> Result<(), ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    match store.delete_span_annotation(&project, &id).await.map_err(super::server_error)? {
+        true => Ok(()),
+        false => Err(ServerFnError::new(format!("No annotation {id} in {project}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_are_read_strictly() {
+        assert_eq!(parse_score_field(" "), Ok(None));
+        assert_eq!(parse_score_field("0.5"), Ok(Some(0.5)));
+        assert!(parse_score_field("NaN").is_err());
+        assert!(parse_score_field("high").is_err());
+        assert_eq!(thumbs_score(THUMBS_UP), Some(1.0));
+        assert_eq!(thumbs_score(THUMBS_DOWN), Some(0.0));
+        assert_eq!(thumbs_score("meh"), None);
+        assert_eq!(non_blank("  ".into()), None);
+    }
+}

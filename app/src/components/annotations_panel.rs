@@ -1,0 +1,122 @@
+//! The annotations of a span: each with who, what and when, editable and
+//! deletable in place (plain forms, so without JavaScript too).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+
+use super::formatting::format_time;
+use crate::api::{DeleteAnnotation, SaveAnnotation};
+use crate::model::{Annotation, NOTE_NAME, format_score};
+
+/// Every annotation but notes, newest first, then the notes.
+#[component]
+pub fn AnnotationsPanel(
+    #[prop(into)] project: String,
+    annotations: Vec<Annotation>,
+    save: ServerAction<SaveAnnotation>,
+    delete: ServerAction<DeleteAnnotation>,
+) -> impl IntoView {
+    let (notes, annotations): (Vec<_>, Vec<_>) = annotations.into_iter().partition(|a| a.name == NOTE_NAME);
+    let list = if annotations.is_empty() {
+        view! { <p class="muted empty-annotations">"No annotations yet. Use the form below or press 1 / 2."</p> }
+            .into_any()
+    } else {
+        let project = project.clone();
+        view! {
+            <ul class="annotations">
+                {annotations
+                    .into_iter()
+                    .map(|annotation| view! { <AnnotationItem project=project.clone() annotation save delete /> })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        {list}
+        {(!notes.is_empty()).then(|| view! {
+            <h4>"Notes"</h4>
+            <ul class="notes">
+                {notes
+                    .into_iter()
+                    .map(|note| view! {
+                        <li class="note">
+                            <p>{note.result.explanation.clone().unwrap_or_default()}</p>
+                            <span class="muted">{format_time(note.updated_at)}</span>
+                            <DeleteButton project=project.clone() id=note.id.clone() delete />
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        })}
+    }
+}
+
+/// One annotation with its edit and delete forms.
+#[component]
+fn AnnotationItem(
+    project: String,
+    annotation: Annotation,
+    save: ServerAction<SaveAnnotation>,
+    delete: ServerAction<DeleteAnnotation>,
+) -> impl IntoView {
+    let result = annotation.result.clone();
+    let author = annotation.user_id.clone().unwrap_or_else(|| annotation.source.as_str().to_owned());
+    let span_id = match &annotation.target {
+        crate::model::AnnotationTarget::Span(id) => id.clone(),
+        _ => String::new(),
+    };
+    let (name, identifier) = (annotation.name.clone(), annotation.identifier.clone());
+    view! {
+        <li class="annotation" data-annotation=annotation.name.clone()>
+            <div class="annotation-head">
+                <strong class="annotation-name">{annotation.name.clone()}</strong>
+                <span class="kind">{annotation.annotator_kind.as_str()}</span>
+                {result.label.clone().map(|label| view! { <span class="chip annotation-label">{label}</span> })}
+                {result.score.map(|score| view! { <span class="annotation-score">"score " {format_score(score)}</span> })}
+            </div>
+            {result.explanation.clone().map(|text| view! { <p class="annotation-explanation">{text}</p> })}
+            <div class="annotation-meta muted">
+                <span>"by " {author}</span>
+                <span>{format_time(annotation.updated_at)}</span>
+            </div>
+            <div class="annotation-actions">
+                <details class="edit">
+                    <summary>"Edit"</summary>
+                    <ActionForm action=save attr:class="stack-form">
+                        <input type="hidden" name="span_id" value=span_id />
+                        <input type="hidden" name="name" value=name />
+                        <input type="hidden" name="identifier" value=identifier />
+                        <label class="field">
+                            <span>"Label"</span>
+                            <input name="label" value=result.label.clone().unwrap_or_default() />
+                        </label>
+                        <label class="field">
+                            <span>"Score"</span>
+                            <input name="score" type="number" step="any"
+                                value=result.score.map(format_score).unwrap_or_default() />
+                        </label>
+                        <label class="field">
+                            <span>"Explanation"</span>
+                            <textarea name="explanation" rows="2">{result.explanation.clone().unwrap_or_default()}</textarea>
+                        </label>
+                        <button type="submit" class="button primary">"Save changes"</button>
+                    </ActionForm>
+                </details>
+                <DeleteButton project id=annotation.id.clone() delete />
+            </div>
+        </li>
+    }
+}
+
+/// A form with one "Delete" button.
+#[component]
+fn DeleteButton(project: String, id: String, delete: ServerAction<DeleteAnnotation>) -> impl IntoView {
+    view! {
+        <ActionForm action=delete attr:class="inline-form">
+            <input type="hidden" name="project" value=project />
+            <input type="hidden" name="id" value=id />
+            <button type="submit" class="button danger small">"Delete"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,29 @@
+//! Building blocks the pages share, one module per kind of thing shown.
+
+mod annotation_form;
+mod annotations_panel;
+mod attribute_tree;
+mod badges;
+mod feedback_buttons;
+mod feedback_chart;
+mod formatting;
+mod shortcuts;
+mod span_events;
+mod span_io;
+mod span_panel;
+mod span_tree;
+mod trace_filters;
+
+pub use annotation_form::{AnnotationActions, AnnotationForm};
+pub use annotations_panel::AnnotationsPanel;
+pub use attribute_tree::AttributeTree;
+pub use badges::{AnnotationChips, KindBadge, StatusBadge};
+pub use feedback_buttons::FeedbackButtons;
+pub use feedback_chart::FeedbackChart;
+pub use formatting::{format_latency, format_time, millis_between};
+pub use shortcuts::Shortcuts;
+pub use span_events::SpanEvents;
+pub use span_io::{ChatMessage, SpanIo, chat_messages, value_text};
+pub use span_panel::SpanPanel;
+pub use span_tree::SpanTree;
+pub use trace_filters::TraceFilters;

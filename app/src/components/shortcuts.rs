@@ -1,0 +1,143 @@
+//! Keyboard shortcuts: j/k move through rows (`[data-nav]`), Enter opens the
+//! row's link, 1/2 give 👍/👎, e focuses the explanation, ? shows the list.
+//! Only the hydrated page listens (and marks `<body data-hydrated>`); the
+//! HTML works without it.
+
+use leptos::prelude::*;
+
+/// The help overlay, and (in the browser) the window key listener.
+#[component]
+pub fn Shortcuts() -> impl IntoView {
+    let (help, set_help) = signal(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let selected = StoredValue::new(None::<usize>);
+        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+            keys::handle(&event, selected, set_help);
+        });
+        on_cleanup(move || handle.remove());
+        // Tells people and browser tests that the page is interactive now.
+        Effect::new(move |_| {
+            if let Some(body) = document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        });
+    }
+    view! {
+        <Show when=move || help.get()>
+            <div class="shortcuts-backdrop" on:click=move |_| set_help.set(false)>
+                <div class="shortcuts" role="dialog" aria-label="Keyboard shortcuts">
+                    <h2>"Keyboard shortcuts"</h2>
+                    <dl>
+                        <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt><dd>"Next / previous row"</dd>
+                        <dt><kbd>"Enter"</kbd></dt><dd>"Open the row"</dd>
+                        <dt><kbd>"1"</kbd> " / " <kbd>"2"</kbd></dt><dd>"👍 / 👎 the row (or this span)"</dd>
+                        <dt><kbd>"e"</kbd></dt><dd>"Write an explanation"</dd>
+                        <dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd>
+                    </dl>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod keys {
+    use leptos::prelude::*;
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::{Element, HtmlElement, KeyboardEvent};
+
+    fn document() -> leptos::web_sys::Document {
+        leptos::prelude::document()
+    }
+
+    fn row(index: usize) -> Option<Element> {
+        document().query_selector(&format!("[data-nav=\"{index}\"]")).ok().flatten()
+    }
+
+    fn click(element: Option<Element>) -> bool {
+        match element.and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
+            Some(element) => {
+                element.click();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Moves the selection to `index` (when that row exists).
+    fn select(selected: StoredValue<Option<usize>>, index: usize) {
+        let Some(next) = row(index) else { return };
+        if let Some(previous) = selected.get_value().and_then(row) {
+            let _ = previous.class_list().remove_1("kbd-selected");
+        }
+        let _ = next.class_list().add_1("kbd-selected");
+        next.scroll_into_view_with_bool(false);
+        selected.set_value(Some(index));
+    }
+
+    /// Clicks `[data-thumb=which]` in the selected row, else the page's first.
+    fn thumb(selected: StoredValue<Option<usize>>, which: &str) -> bool {
+        let selector = format!("[data-thumb=\"{which}\"]");
+        let in_row = selected.get_value().and_then(row).and_then(|r| r.query_selector(&selector).ok().flatten());
+        click(in_row.or_else(|| document().query_selector(&selector).ok().flatten()))
+    }
+
+    pub fn handle(event: &KeyboardEvent, selected: StoredValue<Option<usize>>, set_help: WriteSignal<bool>) {
+        if event.ctrl_key() || event.meta_key() || event.alt_key() || event.default_prevented() {
+            return;
+        }
+        let typing = event
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .map(|t| {
+                matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || t.has_attribute("contenteditable")
+            })
+            .unwrap_or(false);
+        if typing {
+            if event.key() == "Escape"
+                && let Some(element) = event.target().and_then(|t| t.dyn_into::<HtmlElement>().ok())
+            {
+                let _ = element.blur();
+            }
+            return;
+        }
+        let handled = match event.key().as_str() {
+            "j" => {
+                select(selected, selected.get_value().map_or(0, |i| i + 1));
+                true
+            }
+            "k" => {
+                select(selected, selected.get_value().map_or(0, |i| i.saturating_sub(1)));
+                true
+            }
+            "Enter" => match selected.get_value().and_then(row) {
+                Some(row) => click(row.query_selector("[data-open]").ok().flatten()),
+                None => false,
+            },
+            "1" => thumb(selected, "up"),
+            "2" => thumb(selected, "down"),
+            "e" => match document().get_element_by_id("annotation-explanation") {
+                Some(field) => {
+                    if let Ok(field) = field.dyn_into::<HtmlElement>() {
+                        let _ = field.focus();
+                    }
+                    true
+                }
+                None => false,
+            },
+            "?" => {
+                set_help.update(|shown| *shown = !*shown);
+                true
+            }
+            "Escape" => {
+                set_help.set(false);
+                true
+            }
+            _ => false,
+        };
+        if handled {
+            event.prevent_default();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! A span's details: header, input and output, annotations and the form,
+//! attributes, events and resource. The span page shows it alone; the trace
+//! page beside the tree.
+
+use leptos::prelude::*;
+
+use super::formatting::{format_latency, format_time, millis_between};
+use super::span_io::chat_messages;
+use super::{
+    AnnotationActions, AnnotationForm, AnnotationsPanel, AttributeTree, KindBadge, SpanEvents, SpanIo, StatusBadge,
+};
+use crate::api::{AddNote, DeleteAnnotation, GiveFeedback, SaveAnnotation, load_span_detail};
+use crate::model::{FEEDBACK_NAME, SpanDetail, percent_encode};
+use crate::pages::NotFound;
+
+/// Loads and shows span `span_id` of `project`; reloads after each form.
+/// `standalone`: an unknown span is the page's 404.
+#[component]
+pub fn SpanPanel(
+    #[prop(into)] project: Signal<String>,
+    #[prop(into)] span_id: Signal<String>,
+    #[prop(optional)] standalone: bool,
+) -> impl IntoView {
+    let actions = AnnotationActions {
+        save: ServerAction::<SaveAnnotation>::new(),
+        feedback: ServerAction::<GiveFeedback>::new(),
+        note: ServerAction::<AddNote>::new(),
+    };
+    let delete = ServerAction::<DeleteAnnotation>::new();
+    let detail = Resource::new(
+        move || {
+            let versions = [
+                actions.save.version().get(),
+                actions.feedback.version().get(),
+                actions.note.version().get(),
+                delete.version().get(),
+            ];
+            (project.get(), span_id.get(), versions)
+        },
+        |(project, span_id, _)| load_span_detail(project, span_id),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading span…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(detail)) => {
+                        view! { <SpanView project=project.get_untracked() detail actions delete /> }.into_any()
+                    }
+                    Ok(None) if standalone => view! { <NotFound /> }.into_any(),
+                    Ok(None) => view! { <p class="muted">"This span is not in the trace."</p> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Everything about one span.
+#[component]
+fn SpanView(
+    project: String,
+    detail: SpanDetail,
+    actions: AnnotationActions,
+    delete: ServerAction<DeleteAnnotation>,
+) -> impl IntoView {
+    let SpanDetail { span, resource, annotations, configs } = detail;
+    let attributes = &span.attributes;
+    let text = |key: &str| attributes.get(key).map(super::span_io::value_text);
+    let input_messages = chat_messages(attributes, "llm.input_messages");
+    let output_messages = chat_messages(attributes, "llm.output_messages");
+    let (input, output) = (text("input.value"), text("output.value"));
+    let current_feedback = annotations.iter().find(|a| a.name == FEEDBACK_NAME).and_then(|a| a.result.label.clone());
+    let project_path = percent_encode(&project);
+    let trace_href = format!("/projects/{project_path}/traces/{}?span={}", span.context.trace_id, span.context.span_id);
+    let span_href = format!("/projects/{project_path}/spans/{}", span.context.span_id);
+    let latency = format_latency(millis_between(span.start_time, span.end_time));
+    view! {
+        <article class="span-detail" data-span=span.context.span_id.clone()>
+            <header class="span-head">
+                <div class="span-title">
+                    <StatusBadge status=span.status_code.clone() />
+                    <KindBadge kind=span.span_kind.clone() />
+                    <h2>{span.name.clone()}</h2>
+                </div>
+                <dl class="facts">
+                    <div><dt>"Start"</dt><dd>{format_time(span.start_time)}</dd></div>
+                    <div><dt>"Latency"</dt><dd>{latency}</dd></div>
+                    <div><dt>"Span"</dt><dd><a href=span_href><code>{span.context.span_id.clone()}</code></a></dd></div>
+                    <div><dt>"Trace"</dt><dd><a href=trace_href><code>{span.context.trace_id.clone()}</code></a></dd></div>
+                </dl>
+                {(!span.status_message.is_empty()).then(|| view! {
+                    <p class="status-message">{span.status_message.clone()}</p>
+                })}
+            </header>
+            <div class="io-grid">
+                <SpanIo title="Input" side="input" messages=input_messages value=input />
+                <SpanIo title="Output" side="output" messages=output_messages value=output />
+            </div>
+            <section class="panel annotations-panel" data-section="annotations">
+                <h3>"Annotations"</h3>
+                <AnnotationsPanel project=project.clone() annotations save=actions.save delete />
+                <AnnotationForm span_id=span.context.span_id.clone() configs actions current_feedback />
+            </section>
+            <section class="panel" data-section="attributes">
+                <h3>"Attributes"</h3>
+                <AttributeTree attributes=span.attributes.clone() />
+            </section>
+            <section class="panel" data-section="events">
+                <h3>"Events"</h3>
+                <SpanEvents events=span.events.clone() />
+            </section>
+            <section class="panel" data-section="resource">
+                <details>
+                    <summary><h3 class="inline">"Resource"</h3></summary>
+                    <AttributeTree attributes=resource />
+                </details>
+            </section>
+        </article>
+    }
+}

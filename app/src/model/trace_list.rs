@@ -1,0 +1,251 @@
+//! The trace list of the UI: what it asks for (all of it lives in the URL
+//! query) and what one row shows.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::time::serde_iso;
+
+/// Rows per page of the trace list.
+pub const TRACE_PAGE_SIZE: u32 = 50;
+
+/// Characters of `input.value` / `output.value` a row shows.
+pub const PREVIEW_CHARS: i64 = 200;
+
+/// What the trace list is sorted by (`sort=` in the URL).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceSort {
+    /// Start time of the trace.
+    #[default]
+    Time,
+    /// `end_time - start_time`.
+    Latency,
+}
+
+/// The trace list's filters, sort and page, exactly as the URL query holds
+/// them (`?sort=latency&status=ERROR&q=refund&cursor=…`). Values stay text
+/// so that a hand-edited URL never fails to parse; the store interprets them
+/// and ignores what it can't read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceListQuery {
+    /// `sort`: `time` (default) or `latency`.
+    pub sort: TraceSort,
+    /// `dir`: `asc`, else descending.
+    pub ascending: bool,
+    /// `cursor`: the first row of the page, from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// `from`: start time at or after (`YYYY-MM-DDTHH:MM`, UTC, or RFC 3339).
+    pub from: Option<String>,
+    /// `to`: start time before.
+    pub to: Option<String>,
+    /// `status`: the root span's status code (`OK`, `ERROR`, `UNSET`).
+    pub status: Option<String>,
+    /// `kind`: the root span's kind (`LLM`, `CHAIN`, …).
+    pub kind: Option<String>,
+    /// `q`: text contained in the root span's input or output.
+    pub text: Option<String>,
+    /// `ann`: has an annotation with this name.
+    pub annotation: Option<String>,
+    /// `label`: … whose label is this.
+    pub label: Option<String>,
+    /// `min_score`: … whose score is at least this.
+    pub min_score: Option<String>,
+    /// `max_score`: … whose score is at most this.
+    pub max_score: Option<String>,
+    /// `unannotated=1`: no annotation yet (with `ann`: none of that name).
+    pub unannotated: bool,
+}
+
+impl TraceListQuery {
+    /// Reads the query from URL parameters; empty values count as absent.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> TraceListQuery {
+        let text = |key: &str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        TraceListQuery {
+            sort: if text("sort").as_deref() == Some("latency") { TraceSort::Latency } else { TraceSort::Time },
+            ascending: text("dir").as_deref() == Some("asc"),
+            cursor: text("cursor"),
+            from: text("from"),
+            to: text("to"),
+            status: text("status").map(|s| s.to_uppercase()),
+            kind: text("kind").map(|s| s.to_uppercase()),
+            text: text("q"),
+            annotation: text("ann"),
+            label: text("label"),
+            min_score: text("min_score"),
+            max_score: text("max_score"),
+            unannotated: matches!(text("unannotated").as_deref(), Some("1" | "true" | "on")),
+        }
+    }
+
+    /// The URL parameters of this query, defaults left out.
+    pub fn to_params(&self) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if self.sort == TraceSort::Latency {
+            params.push(("sort", "latency".to_owned()));
+        }
+        if self.ascending {
+            params.push(("dir", "asc".to_owned()));
+        }
+        let optional = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("status", &self.status),
+            ("kind", &self.kind),
+            ("q", &self.text),
+            ("ann", &self.annotation),
+            ("label", &self.label),
+            ("min_score", &self.min_score),
+            ("max_score", &self.max_score),
+        ];
+        params.extend(optional.into_iter().filter_map(|(key, value)| Some((key, value.clone()?))));
+        if self.unannotated {
+            params.push(("unannotated", "1".to_owned()));
+        }
+        if let Some(cursor) = &self.cursor {
+            params.push(("cursor", cursor.clone()));
+        }
+        params
+    }
+
+    /// `?a=b&…` (or `""`), percent-encoded, for links.
+    pub fn to_query_string(&self) -> String {
+        let params = self.to_params();
+        if params.is_empty() {
+            return String::new();
+        }
+        let pairs: Vec<String> = params.iter().map(|(key, value)| format!("{key}={}", percent_encode(value))).collect();
+        format!("?{}", pairs.join("&"))
+    }
+
+    /// The same view from its first page.
+    pub fn first_page(&self) -> TraceListQuery {
+        TraceListQuery { cursor: None, ..self.clone() }
+    }
+
+    /// Whether any filter is set (sort and page aside).
+    pub fn is_filtered(&self) -> bool {
+        self.first_page() != TraceListQuery { sort: self.sort, ascending: self.ascending, ..Default::default() }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// An annotation as a row shows it: `name: label/score`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnnotationChip {
+    /// What is judged.
+    pub name: String,
+    /// The label, if any.
+    pub label: Option<String>,
+    /// The score, if any.
+    pub score: Option<f64>,
+}
+
+impl AnnotationChip {
+    /// `label`, `score`, or `label · score`.
+    pub fn verdict(&self) -> String {
+        let score = self.score.map(format_score);
+        match (&self.label, score) {
+            (Some(label), Some(score)) => format!("{label} · {score}"),
+            (Some(label), None) => label.clone(),
+            (None, Some(score)) => score,
+            (None, None) => "—".to_owned(),
+        }
+    }
+}
+
+/// A score with at most three decimals and no trailing zeros.
+pub fn format_score(score: f64) -> String {
+    let text = format!("{score:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_owned() } else { text.to_owned() }
+}
+
+/// One trace of the list, described by its root span.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceRow {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's id, `None` while the root has not arrived.
+    pub root_span_id: Option<String>,
+    /// The root span's name.
+    pub name: Option<String>,
+    /// The root span's kind.
+    pub span_kind: Option<String>,
+    /// The root span's status code.
+    pub status_code: Option<String>,
+    /// Start of the trace.
+    #[serde(with = "serde_iso")]
+    pub start_time: DateTime<Utc>,
+    /// `end_time - start_time`, in milliseconds.
+    pub latency_ms: f64,
+    /// Prompt tokens of the trace's LLM spans.
+    pub prompt_tokens: i64,
+    /// Completion tokens of the trace's LLM spans.
+    pub completion_tokens: i64,
+    /// The root's `input.value`, at most [`PREVIEW_CHARS`] characters.
+    pub input_preview: Option<String>,
+    /// The root's `output.value`, at most [`PREVIEW_CHARS`] characters.
+    pub output_preview: Option<String>,
+    /// The root span's annotations (notes left out), by name.
+    pub annotations: Vec<AnnotationChip>,
+}
+
+/// One page of the trace list.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceListPage {
+    /// The rows.
+    pub rows: Vec<TraceRow>,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_round_trip_keeps_every_filter() {
+        let query = TraceListQuery {
+            sort: TraceSort::Latency,
+            ascending: true,
+            cursor: Some("5:7".into()),
+            status: Some("ERROR".into()),
+            text: Some("a b&c".into()),
+            annotation: Some("user feedback".into()),
+            min_score: Some("0.5".into()),
+            unannotated: true,
+            ..Default::default()
+        };
+        let qs = query.to_query_string();
+        assert_eq!(
+            qs,
+            "?sort=latency&dir=asc&status=ERROR&q=a%20b%26c&ann=user%20feedback&min_score=0.5&unannotated=1&cursor=5%3A7"
+        );
+        let params = query.to_params();
+        let back = TraceListQuery::from_params(|key| params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()));
+        assert_eq!(back, query);
+        assert!(back.is_filtered());
+        assert!(!TraceListQuery { sort: TraceSort::Latency, ..Default::default() }.is_filtered());
+    }
+
+    #[test]
+    fn chips_and_scores_read_well() {
+        assert_eq!(format_score(1.0), "1");
+        assert_eq!(format_score(0.25), "0.25");
+        let chip = AnnotationChip { name: "q".into(), label: Some("good".into()), score: Some(0.5) };
+        assert_eq!(chip.verdict(), "good · 0.5");
+    }
+}

@@ -1,0 +1,168 @@
+//! `/projects/{p}`: the project's traces, one row per root span, with
+//! filters, sort and paging all in the URL.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::{GiveFeedback, load_trace_list};
+use crate::components::{
+    AnnotationChips, FeedbackButtons, KindBadge, StatusBadge, TraceFilters, format_latency, format_time,
+};
+use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
+use crate::pages::NotFound;
+
+/// The trace list page.
+#[component]
+pub fn TraceList() -> impl IntoView {
+    let params = use_params_map();
+    let query_map = use_query_map();
+    let project = move || params.read().get("project").unwrap_or_default();
+    let query = move || TraceListQuery::from_params(|key| query_map.read().get(key));
+    let feedback = ServerAction::<GiveFeedback>::new();
+    let page = Resource::new(
+        move || (project(), query(), feedback.version().get()),
+        |(project, query, _)| load_trace_list(project, query),
+    );
+    view! {
+        <Title text=move || format!("{} · Plume", project()) />
+        <Transition fallback=|| view! { <p class="muted">"Loading traces…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(Some(page)) => {
+                        view! { <TracePage project=project() query=query() page feedback /> }.into_any()
+                    }
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The header, filters, table and pager of one page.
+#[component]
+fn TracePage(
+    project: String,
+    query: TraceListQuery,
+    page: TraceListPage,
+    feedback: ServerAction<GiveFeedback>,
+) -> impl IntoView {
+    let base = format!("/projects/{}", crate::model::percent_encode(&project));
+    let first = format!("{base}{}", query.first_page().to_query_string());
+    let next = page.next_cursor.clone().map(|cursor| {
+        let next = TraceListQuery { cursor: Some(cursor), ..query.clone() };
+        format!("{base}{}", next.to_query_string())
+    });
+    let body = if page.rows.is_empty() {
+        view! { <EmptyList project=project.clone() filtered=query.is_filtered() clear_href=base.clone() /> }.into_any()
+    } else {
+        view! { <TraceTable project=project.clone() rows=page.rows feedback /> }.into_any()
+    };
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumbs">
+            <a href="/">"Projects"</a>
+            <span>"/"</span>
+            <span>{project.clone()}</span>
+        </nav>
+        <div class="page-head">
+            <h1>"Traces"</h1>
+            <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
+        </div>
+        <TraceFilters query=query.clone() clear_href=base.clone() />
+        {body}
+        <nav class="pager" aria-label="Pages">
+            {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}
+            {next.map(|href| view! { <a class="button" rel="next" href=href>"Next page »"</a> })}
+        </nav>
+    }
+}
+
+/// The rows of one page.
+#[component]
+fn TraceTable(project: String, rows: Vec<TraceRow>, feedback: ServerAction<GiveFeedback>) -> impl IntoView {
+    let project_path = crate::model::percent_encode(&project);
+    view! {
+        <div class="table-wrap">
+            <table class="table traces">
+                <thead>
+                    <tr>
+                        <th>"Name"</th>
+                        <th class="io">"Input"</th>
+                        <th class="io">"Output"</th>
+                        <th>"Start"</th>
+                        <th class="num">"Latency"</th>
+                        <th class="num">"Tokens"</th>
+                        <th>"Annotations"</th>
+                        <th>"Feedback"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, row)| {
+                            let href = format!("/projects/{project_path}/traces/{}", row.trace_id);
+                            let current = row
+                                .annotations
+                                .iter()
+                                .find(|chip| chip.name == FEEDBACK_NAME)
+                                .and_then(|chip| chip.label.clone());
+                            let tokens = row.prompt_tokens + row.completion_tokens;
+                            let token_title = format!("{} prompt + {} completion", row.prompt_tokens, row.completion_tokens);
+                            view! {
+                                <tr class="row" data-nav=index data-trace=row.trace_id.clone()>
+                                    <td>
+                                        <div class="name-cell">
+                                            <StatusBadge status=row.status_code.clone().unwrap_or_else(|| "UNSET".into()) />
+                                            <a class="name" href=href data-open="">
+                                                {row.name.clone().unwrap_or_else(|| "(root span missing)".into())}
+                                            </a>
+                                            {row.span_kind.clone().map(|kind| view! { <KindBadge kind /> })}
+                                        </div>
+                                    </td>
+                                    <td class="io preview input">{row.input_preview.clone().unwrap_or_default()}</td>
+                                    <td class="io preview output">{row.output_preview.clone().unwrap_or_default()}</td>
+                                    <td class="muted nowrap">{format_time(row.start_time)}</td>
+                                    <td class="num nowrap">{format_latency(row.latency_ms)}</td>
+                                    <td class="num" title=token_title>{tokens}</td>
+                                    <td class="chips-cell"><AnnotationChips chips=row.annotations.clone() /></td>
+                                    <td>
+                                        {row.root_span_id.clone().map(|span_id| {
+                                            view! { <FeedbackButtons action=feedback span_id current=current.clone() /> }
+                                        })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// No rows: say why and what to do.
+#[component]
+fn EmptyList(project: String, filtered: bool, clear_href: String) -> impl IntoView {
+    if filtered {
+        return view! {
+            <section class="empty">
+                <h2>"No traces match these filters"</h2>
+                <p><a href=clear_href>"Clear the filters"</a> " to see every trace."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="empty">
+            <h2>"No traces in " {project.clone()} " yet"</h2>
+            <p>"Send spans with any OpenTelemetry exporter, naming this project:"</p>
+            <pre>
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:6006/v1/traces\n"
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS=x-project-name=" {project}
+            </pre>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,73 @@
+//! `/projects/{p}/traces/{trace_id}`: the span tree with its waterfall, and
+//! the selected span (`?span=<id>`, the root by default) beside it. Choosing
+//! a span changes only the query, so the router swaps the panel in place.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::load_trace_tree;
+use crate::components::{SpanPanel, SpanTree, format_latency, millis_between};
+use crate::model::{TraceTree, percent_encode};
+use crate::pages::NotFound;
+
+/// The trace page.
+#[component]
+pub fn TraceView() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let project = Signal::derive(move || params.read().get("project").unwrap_or_default());
+    let trace_id = Signal::derive(move || params.read().get("trace_id").unwrap_or_default());
+    let tree = Resource::new(move || (project.get(), trace_id.get()), |(p, t)| load_trace_tree(p, t));
+    view! {
+        <Title text=move || format!("Trace {} · Plume", trace_id.get()) />
+        <Suspense fallback=|| view! { <p class="muted">"Loading trace…"</p> }>
+            {move || Suspend::new(async move {
+                match tree.await {
+                    Ok(Some(tree)) => {
+                        let root = tree.spans.iter().find(|s| s.parent_id.is_none()).or(tree.spans.first());
+                        let root = root.map(|s| s.span_id.clone()).unwrap_or_default();
+                        let selected = Signal::derive(move || query.read().get("span").unwrap_or_else(|| root.clone()));
+                        view! { <TraceLayout project=project.get_untracked() tree selected /> }.into_any()
+                    }
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Breadcrumbs, tree and panel.
+#[component]
+fn TraceLayout(project: String, tree: TraceTree, selected: Signal<String>) -> impl IntoView {
+    let start = tree.spans.iter().map(|s| s.start_time).min();
+    let end = tree.spans.iter().map(|s| s.end_time).max();
+    let total = match (start, end) {
+        (Some(start), Some(end)) => format_latency(millis_between(start, end)),
+        _ => String::new(),
+    };
+    let count = tree.spans.len();
+    let project_href = format!("/projects/{}", percent_encode(&project));
+    view! {
+        <nav class="crumbs" aria-label="Breadcrumbs">
+            <a href="/">"Projects"</a>
+            <span>"/"</span>
+            <a href=project_href>{project.clone()}</a>
+            <span>"/"</span>
+            <span>"Trace"</span>
+        </nav>
+        <div class="page-head">
+            <h1>"Trace " <code class="trace-id">{tree.trace_id.clone()}</code></h1>
+            <span class="muted">{count} " spans · " {total}</span>
+        </div>
+        <div class="trace-layout">
+            <section class="panel tree-panel">
+                <SpanTree spans=tree.spans selected />
+            </section>
+            <section class="detail-panel">
+                <SpanPanel project=project span_id=selected />
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,87 @@
+//! The trace and span pages' reads, made of the same span and annotation
+//! reads as the REST API.
+
+use serde_json::{Map, Value};
+
+use super::{AnnotationFilter, Error, Result, SpanFilter, Store};
+use crate::model::{SpanDetail, TargetKind, TraceSpan, TraceTree};
+
+/// Spans a trace page shows at most.
+const MAX_TRACE_SPANS: u32 = 10_000;
+
+/// Annotations and configs a span page lists at most.
+const MAX_LISTED: u32 = 1_000;
+
+/// `Ok(None)` for a missing project, so that pages can answer 404.
+fn found<T>(result: Result<T>) -> Result<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::NotFound(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+impl Store {
+    /// The spans of trace `trace_id` in `project`, by start time; `None` when
+    /// the project or the trace is unknown.
+    pub async fn trace_tree(&self, project: &str, trace_id: &str) -> Result<Option<TraceTree>> {
+        let filter = SpanFilter { trace_ids: vec![trace_id.to_owned()], limit: MAX_TRACE_SPANS, ..Default::default() };
+        let Some((spans, _)) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
+        if spans.is_empty() {
+            return Ok(None);
+        }
+        let mut spans: Vec<TraceSpan> = spans
+            .into_iter()
+            .map(|span| TraceSpan {
+                id: span.id,
+                span_id: span.context.span_id,
+                parent_id: span.parent_id,
+                name: span.name,
+                span_kind: span.span_kind,
+                status_code: span.status_code,
+                start_time: span.start_time,
+                end_time: span.end_time,
+            })
+            .collect();
+        spans.sort_by(|a, b| a.start_time.cmp(&b.start_time).then_with(|| a.span_id.cmp(&b.span_id)));
+        Ok(Some(TraceTree { trace_id: trace_id.to_owned(), spans }))
+    }
+
+    /// Span `span_id` of `project` with its resource, annotations and the
+    /// project's annotation configs; `None` when either is unknown.
+    pub async fn span_detail(&self, project: &str, span_id: &str) -> Result<Option<SpanDetail>> {
+        let filter = SpanFilter { span_ids: vec![span_id.to_owned()], limit: 1, ..Default::default() };
+        let Some((mut spans, _)) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
+        let Some(span) = spans.pop() else { return Ok(None) };
+        let resource: String = sqlx::query_scalar("SELECT resource_attributes FROM spans WHERE span_id = ?")
+            .bind(span_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let resource = match serde_json::from_str(&resource) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let annotations =
+            AnnotationFilter { target_ids: vec![span_id.to_owned()], limit: MAX_LISTED, ..Default::default() };
+        let (annotations, _) = self.list_annotations(TargetKind::Span, project, &annotations).await?;
+        let (configs, _) = self.list_annotation_configs(Some(project), None, MAX_LISTED).await?;
+        Ok(Some(SpanDetail { span, resource, annotations, configs }))
+    }
+
+    /// Deletes one span annotation of `project` by its global id; whether it existed.
+    pub async fn delete_span_annotation(&self, project: &str, id: &str) -> Result<bool> {
+        let Some(rowid) = crate::ids::parse_global_id(TargetKind::Span.annotation_type(), id) else {
+            return Ok(false);
+        };
+        let project_rowid = self.project_rowid(project).await?;
+        let deleted = sqlx::query(
+            "DELETE FROM span_annotations WHERE id = ?
+             AND target_rowid IN (SELECT id FROM spans WHERE project_id = ?)",
+        )
+        .bind(rowid)
+        .bind(project_rowid)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+}

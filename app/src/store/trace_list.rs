@@ -1,0 +1,291 @@
+//! The UI's trace list: one row per trace, described by its root span, with
+//! keyset paging on (sort key, rowid) so that no page scans the ones before it.
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+use super::projects::escape_like;
+use super::{Result, Store};
+use crate::model::{AnnotationChip, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort};
+use crate::time::{from_nanos, parse_iso, to_nanos};
+
+#[derive(FromRow)]
+struct Row {
+    id: i64,
+    trace_id: String,
+    start_time: i64,
+    end_time: i64,
+    root_rowid: Option<i64>,
+    root_span_id: Option<String>,
+    name: Option<String>,
+    span_kind: Option<String>,
+    status_code: Option<String>,
+    input_preview: Option<String>,
+    output_preview: Option<String>,
+    prompt: i64,
+    completion: i64,
+}
+
+#[derive(FromRow)]
+struct ChipRow {
+    target_rowid: i64,
+    name: String,
+    label: Option<String>,
+    score: Option<f64>,
+}
+
+/// The rowid of trace `t`'s root span (the earliest without a parent), an
+/// index-only lookup in `spans_roots`.
+const ROOT: &str = "(SELECT id FROM spans INDEXED BY spans_roots \
+     WHERE trace_rowid = t.id AND parent_id IS NULL ORDER BY start_time LIMIT 1)";
+
+/// Matching rows from which a filter counts as dense (see [`Store::dense`]).
+const DENSE_ROWS: i64 = 2_000;
+
+/// The root span's text attribute `key`, as an SQL expression.
+fn root_text(key: &str) -> String {
+    format!("json_extract(r.attributes, '$.\"{key}\"')")
+}
+
+/// A datetime-local value (`2024-05-01T10:30`, taken as UTC) or RFC 3339, in ns.
+fn parse_time(text: &str) -> Option<i64> {
+    parse_iso(text).map(to_nanos)
+}
+
+/// `value:rowid`, the position of a row in the list.
+fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
+    let (value, rowid) = cursor.split_once(':')?;
+    Some((value.parse().ok()?, rowid.parse().ok()?))
+}
+
+fn parse_score(text: &Option<String>) -> Option<f64> {
+    text.as_deref()?.parse::<f64>().ok().filter(|s| s.is_finite())
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`.
+fn like_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(text))
+}
+
+impl Store {
+    /// One page of a project's traces for the UI, filtered and sorted as
+    /// `query` says; `None` when the project does not exist.
+    pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
+        let project_rowid = match self.project_rowid(project).await {
+            Ok(rowid) => rowid,
+            Err(super::Error::NotFound(_)) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        // The expressions match the indexes of 0003_ui_indexes.sql exactly.
+        let key = match query.sort {
+            TraceSort::Time => "t.start_time",
+            TraceSort::Latency => "(t.end_time - t.start_time)",
+        };
+        // The page is chosen from `traces` and index-only lookups of the root
+        // span (spans_roots); only its rows then read the root span itself.
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT p.id, p.trace_id, p.start_time, p.end_time, r.id AS root_rowid, r.span_id AS root_span_id, \
+             r.name, r.span_kind, r.status_code, \
+             substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
+             substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
+             coalesce((SELECT sum(s.prompt_tokens) FROM spans s \
+                       WHERE s.trace_rowid = p.id AND s.span_kind = 'LLM'), 0) AS prompt, \
+             coalesce((SELECT sum(s.completion_tokens) FROM spans s \
+                       WHERE s.trace_rowid = p.id AND s.span_kind = 'LLM'), 0) AS completion \
+             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root \
+                   FROM traces t WHERE t.project_id = ",
+            input = root_text("input.value"),
+            output = root_text("output.value"),
+        ));
+        sql.push_bind(project_rowid);
+        let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
+        if let Some((value, rowid)) = query.cursor.as_deref().and_then(parse_cursor) {
+            sql.push(format!(" AND ({key}, t.id) {comparison}= ("))
+                .push_bind(value)
+                .push(", ")
+                .push_bind(rowid)
+                .push(")");
+        }
+        if let Some(from) = query.from.as_deref().and_then(parse_time) {
+            sql.push(" AND t.start_time >= ").push_bind(from);
+        }
+        if let Some(to) = query.to.as_deref().and_then(parse_time) {
+            sql.push(" AND t.start_time < ").push_bind(to);
+        }
+        if query.status.is_some() || query.kind.is_some() {
+            let dense = self
+                .dense("spans INDEXED BY spans_root_status", |q| push_root_match(q, query, Some(project_rowid)))
+                .await?;
+            if dense {
+                sql.push(" AND EXISTS (SELECT 1 FROM spans INDEXED BY spans_roots WHERE trace_rowid = t.id");
+                push_root_match(&mut sql, query, None);
+            } else {
+                sql.push(" AND t.id IN (SELECT trace_rowid FROM spans INDEXED BY spans_root_status WHERE 1");
+                push_root_match(&mut sql, query, Some(project_rowid));
+            }
+            sql.push(")");
+        }
+        if let Some(text) = &query.text {
+            let pattern = like_pattern(text);
+            sql.push(format!(
+                " AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND ({} LIKE ",
+                root_text("input.value")
+            ))
+            .push_bind(pattern.clone())
+            .push(format!(" ESCAPE '\\' OR {} LIKE ", root_text("output.value")))
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
+        }
+        if query.unannotated {
+            sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+            push_annotation_match(&mut sql, query);
+            sql.push(")");
+        } else if has_annotation_filter(query) {
+            if self.dense("span_annotations a", |q| push_annotation_match(q, query)).await? {
+                sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+            } else {
+                sql.push(
+                    " AND t.id IN (SELECT s.trace_rowid FROM span_annotations a JOIN spans s ON s.id = a.target_rowid ",
+                );
+                sql.push("WHERE s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
+            }
+            push_annotation_match(&mut sql, query);
+            sql.push(")");
+        }
+        sql.push(format!(" ORDER BY {key} {direction}, t.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
+        let outer_key = key.replace("t.", "p.");
+        sql.push(format!(") p LEFT JOIN spans r ON r.id = p.root ORDER BY {outer_key} {direction}, p.id {direction}"));
+        let mut rows: Vec<Row> = sql.build_query_as().fetch_all(&self.pool).await?;
+
+        let next_cursor = if rows.len() > limit as usize {
+            let next = &rows[limit as usize];
+            let value = match query.sort {
+                TraceSort::Time => next.start_time,
+                TraceSort::Latency => next.end_time - next.start_time,
+            };
+            let cursor = format!("{value}:{}", next.id);
+            rows.truncate(limit as usize);
+            Some(cursor)
+        } else {
+            None
+        };
+        let mut chips = self.root_chips(rows.iter().filter_map(|row| row.root_rowid)).await?;
+        let rows = rows
+            .into_iter()
+            .map(|row| TraceRow {
+                annotations: row.root_rowid.and_then(|id| chips.remove(&id)).unwrap_or_default(),
+                trace_id: row.trace_id,
+                root_span_id: row.root_span_id,
+                name: row.name,
+                span_kind: row.span_kind,
+                status_code: row.status_code,
+                start_time: from_nanos(row.start_time),
+                latency_ms: (row.end_time - row.start_time) as f64 / 1e6,
+                prompt_tokens: row.prompt,
+                completion_tokens: row.completion,
+                input_preview: row.input_preview,
+                output_preview: row.output_preview,
+            })
+            .collect();
+        Ok(Some(TraceListPage { rows, next_cursor }))
+    }
+
+    /// The annotations (notes left out) of the given spans, by span rowid.
+    async fn root_chips(&self, rowids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Vec<AnnotationChip>>> {
+        let rowids: Vec<i64> = rowids.collect();
+        let mut chips: HashMap<i64, Vec<AnnotationChip>> = HashMap::new();
+        if rowids.is_empty() {
+            return Ok(chips);
+        }
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT target_rowid, name, label, score FROM span_annotations WHERE target_rowid IN (",
+        );
+        let mut list = sql.separated(", ");
+        for rowid in rowids {
+            list.push_bind(rowid);
+        }
+        sql.push(") AND name != ").push_bind(NOTE_NAME).push(" ORDER BY name, identifier");
+        let found: Vec<ChipRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        for row in found {
+            chips.entry(row.target_rowid).or_default().push(AnnotationChip {
+                name: row.name,
+                label: row.label,
+                score: row.score,
+            });
+        }
+        Ok(chips)
+    }
+}
+
+/// Whether `query` asks for traces having some annotation.
+fn has_annotation_filter(query: &TraceListQuery) -> bool {
+    query.annotation.is_some()
+        || query.label.is_some()
+        || parse_score(&query.min_score).is_some()
+        || parse_score(&query.max_score).is_some()
+}
+
+/// ` AND …` conditions on annotation `a`: not a note, and (unless looking
+/// for unannotated traces, where only the name counts) name, label, scores.
+fn push_annotation_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery) {
+    sql.push(" AND a.name != ").push_bind(NOTE_NAME);
+    if let Some(name) = &query.annotation {
+        sql.push(" AND a.name = ").push_bind(name.clone());
+    }
+    if query.unannotated {
+        return;
+    }
+    if let Some(label) = &query.label {
+        sql.push(" AND a.label = ").push_bind(label.clone());
+    }
+    if let Some(min) = parse_score(&query.min_score) {
+        sql.push(" AND a.score >= ").push_bind(min);
+    }
+    if let Some(max) = parse_score(&query.max_score) {
+        sql.push(" AND a.score <= ").push_bind(max);
+    }
+}
+
+/// ` AND …` conditions on a root span (of `project`, when given): status and kind.
+fn push_root_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery, project_rowid: Option<i64>) {
+    if let Some(project_rowid) = project_rowid {
+        sql.push(" AND project_id = ").push_bind(project_rowid);
+    }
+    sql.push(" AND parent_id IS NULL");
+    if let Some(status) = &query.status {
+        sql.push(" AND status_code = ").push_bind(status.clone());
+    }
+    if let Some(kind) = &query.kind {
+        sql.push(" AND span_kind = ").push_bind(kind.clone());
+    }
+}
+
+impl Store {
+    /// Whether at least [`DENSE_ROWS`] rows of `from` match the conditions
+    /// `conditions` pushes. Many matches: walk the traces in list order and
+    /// test each (the page fills quickly). Few: collect the matching traces
+    /// first (walking would pass over almost every trace).
+    async fn dense(&self, from: &str, conditions: impl Fn(&mut QueryBuilder<Sqlite>)) -> Result<bool> {
+        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1"));
+        conditions(&mut count);
+        count.push(format!(" LIMIT {DENSE_ROWS})"));
+        let found: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(found >= DENSE_ROWS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_times_and_cursors() {
+        assert_eq!(parse_time("2023-11-14T22:13"), Some(1_700_000_000_000_000_000 - 20_000_000_000));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000_000_000_000));
+        assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_cursor("17:3"), Some((17, 3)));
+        assert_eq!(parse_cursor("x:3"), None);
+        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
+    }
+}

@@ -1,0 +1,32 @@
+import type { APIRequestContext, Page } from "@playwright/test";
+import { expect } from "./fixtures";
+
+/** An annotation as `GET /v1/projects/{p}/span_annotations` lists it. */
+export type Annotation = {
+  id: string;
+  name: string;
+  annotator_kind: string;
+  source: string;
+  identifier: string;
+  result: { label: string | null; score: number | null; explanation: string | null };
+};
+
+/** The span's annotations from the REST API (the same store the UI writes). */
+export async function spanAnnotations(request: APIRequestContext, project: string, spanId: string): Promise<Annotation[]> {
+  const response = await request.get(`/v1/projects/${project}/span_annotations?span_ids=${spanId}&limit=100`);
+  expect(response.status()).toBe(200);
+  return (await response.json()).data as Annotation[];
+}
+
+/** Waits until the WASM has hydrated the page (the shortcuts component marks `<body>`). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated]")).toBeAttached({ timeout: 15_000 });
+}
+
+/** Fails the test if the page opens any `alert`/`confirm` dialog. */
+export function failOnDialog(page: Page, seen: string[]) {
+  page.on("dialog", async (dialog) => {
+    seen.push(dialog.message());
+    await dialog.dismiss();
+  });
+}

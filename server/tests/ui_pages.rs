@@ -1,0 +1,156 @@
+//! The UI's pages as served HTML: the trace list's keyset paging, sorting and
+//! filters (all from the URL), 404s for unknown ids, and escaping of span data.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// Traces in project `ui`: 120 of them, trace `i` starting at `i` seconds and
+/// lasting `i % 7` seconds (many ties, to test paging by latency); every 10th
+/// root span fails; trace 3's input is a `<script>` payload.
+async fn seeded() -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let mut spans = Vec::new();
+    for i in 1..=120u64 {
+        let input = if i == 3 { "<script>alert(1)</script>".to_owned() } else { format!("question number {i}") };
+        let mut root = span(
+            u128::from(i),
+            i * 10,
+            0,
+            &format!("root-{i}"),
+            i * 1000,
+            (i % 7) * 1000 + 1,
+            vec![attr("openinference.span.kind", "CHAIN"), attr("input.value", &input)],
+        );
+        if i % 10 == 0 {
+            root.status = Some(opentelemetry_proto::tonic::trace::v1::Status { message: "boom".into(), code: 2 });
+        }
+        spans.push(root);
+        spans.push(span(
+            u128::from(i),
+            i * 10 + 1,
+            i * 10,
+            "llm",
+            i * 1000,
+            1,
+            vec![attr("openinference.span.kind", "LLM")],
+        ));
+    }
+    assert_eq!(server.export(&request(vec![], spans), Some("ui")).await.status(), 200);
+    (dir, server)
+}
+
+/// GETs a page: its status and HTML.
+async fn page(server: &Server, path: &str) -> (u16, String) {
+    let response = server.http.get(server.at(path)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The `data-trace` ids of the rows, in order, as trace numbers.
+fn rows(html: &str) -> Vec<u64> {
+    html.split("data-trace=\"").skip(1).map(|rest| u64::from_str_radix(&rest[..32], 16).unwrap()).collect()
+}
+
+/// The "Next page" link, unescaped.
+fn next_link(html: &str) -> Option<String> {
+    let at = html.find("rel=\"next\" href=\"")?;
+    let rest = &html[at + 17..];
+    Some(rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+}
+
+/// Follows "Next page" from `path` to the end; every row of every page.
+async fn all_pages(server: &Server, path: &str) -> Vec<Vec<u64>> {
+    let mut pages = Vec::new();
+    let mut next = Some(path.to_owned());
+    while let Some(path) = next {
+        let (status, html) = page(server, &path).await;
+        assert_eq!(status, 200, "{path}");
+        pages.push(rows(&html));
+        next = next_link(&html);
+        assert!(pages.len() <= 10, "paging does not end");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_every_trace_once_in_order() {
+    let (_dir, server) = seeded().await;
+    let by_time = all_pages(&server, "/projects/ui").await;
+    assert_eq!(by_time.iter().map(Vec::len).collect::<Vec<_>>(), [50, 50, 20]);
+    assert_eq!(by_time.concat(), (1..=120).rev().collect::<Vec<_>>());
+
+    let ascending = all_pages(&server, "/projects/ui?dir=asc").await.concat();
+    assert_eq!(ascending, (1..=120).collect::<Vec<_>>());
+
+    // Latency ties are broken by rowid, so no trace is skipped or repeated.
+    let by_latency = all_pages(&server, "/projects/ui?sort=latency").await.concat();
+    let mut expected: Vec<u64> = (1..=120).collect();
+    expected.sort_by_key(|i| std::cmp::Reverse((i % 7, *i)));
+    assert_eq!(by_latency, expected);
+
+    // A filter stays on while paging.
+    let errors = all_pages(&server, "/projects/ui?status=error&sort=latency&dir=asc").await.concat();
+    let mut expected: Vec<u64> = (1..=12).map(|i| i * 10).collect();
+    expected.sort_by_key(|i| (i % 7, *i));
+    assert_eq!(errors, expected);
+}
+
+#[tokio::test]
+async fn filters_read_from_the_url() {
+    let (_dir, server) = seeded().await;
+    let only = |path: &'static str| {
+        let server = &server;
+        async move { all_pages(server, path).await.concat() }
+    };
+    assert_eq!(only("/projects/ui?q=number+11").await, [119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 11]);
+    assert_eq!(only("/projects/ui?kind=LLM").await, Vec::<u64>::new());
+    assert_eq!(only("/projects/ui?kind=chain&q=number+7").await.len(), 11); // 7, 70–79
+    let from_to = "/projects/ui?from=2023-11-14T22:14:00&to=2023-11-14T22:14:05";
+    assert_eq!(only(from_to).await, [44, 43, 42, 41, 40]);
+
+    // Annotations: has name / label / score range, and "not yet annotated".
+    let annotate = json!({"data": [
+        {"span_id": span_hex(50), "name": "quality", "annotator_kind": "HUMAN", "result": {"label": "good", "score": 0.9}},
+        {"span_id": span_hex(60), "name": "quality", "annotator_kind": "LLM", "result": {"label": "bad", "score": 0.1}},
+        {"span_id": span_hex(70), "name": "tone", "annotator_kind": "LLM", "result": {"label": "good"}},
+        {"span_id": span_hex(81), "name": "quality", "annotator_kind": "LLM", "result": {"label": "good"}},
+    ]});
+    let (status, body) = server.send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &annotate).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(only("/projects/ui?ann=quality").await, [6, 5], "child span annotations don't count");
+    assert_eq!(only("/projects/ui?ann=quality&label=good").await, [5]);
+    assert_eq!(only("/projects/ui?label=good").await, [7, 5]);
+    assert_eq!(only("/projects/ui?min_score=0.5").await, [5]);
+    assert_eq!(only("/projects/ui?ann=quality&max_score=0.5").await, [6]);
+    let unannotated = only("/projects/ui?unannotated=1").await;
+    assert_eq!(unannotated.len(), 117);
+    assert!(!unannotated.contains(&5) && unannotated.contains(&8));
+    assert_eq!(only("/projects/ui?unannotated=1&ann=tone").await.len(), 119);
+
+    // The row shows the chips.
+    let (_, html) = page(&server, "/projects/ui?ann=quality&label=good").await;
+    assert!(html.contains("quality</span>: <span class=\"chip-verdict\">good · 0.9</span>"), "{html}");
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_and_span_data_is_escaped() {
+    let (_dir, server) = seeded().await;
+    for path in
+        ["/projects/nope", &format!("/projects/nope/spans/{}", span_hex(10)), "/projects/ui/spans/0000000000000001"]
+    {
+        assert_eq!(page(&server, path).await.0, 404, "{path}");
+    }
+    assert_eq!(page(&server, &format!("/projects/ui/traces/{}", trace_hex(999))).await.0, 404);
+
+    let (status, html) = page(&server, &format!("/projects/ui/traces/{}", trace_hex(3))).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("root-3"));
+    let (status, html) = page(&server, &format!("/projects/ui/spans/{}", span_hex(30))).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>alert(1)"));
+    let (_, list) = page(&server, "/projects/ui?q=%3Cscript").await;
+    assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !list.contains("<script>alert(1)"));
+}
