@@ -417,3 +417,33 @@ async fn deleting_needs_a_bound_and_filters() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["identifier"], "keep");
 }
+
+#[tokio::test]
+async fn sync_false_upserts_in_place_and_splits_known_from_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "p", &[1]).await;
+    let (status, _) = post(&server, "sync=true", json!({"data": [item(1, "q", "first")]})).await;
+    assert_eq!(status, 200);
+    let before = listed(&server, "p", &[1]).await;
+
+    // Only stored spans: the one-statement path. Equal keys in one request: the last wins.
+    let (status, body) =
+        post(&server, "sync=false", json!({"data": [item(1, "q", "second"), item(1, "q", "third")]})).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"data":[]}"#));
+    let after = listed(&server, "p", &[1]).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["result"]["label"], "third");
+    assert_eq!(after[0]["id"], before[0]["id"], "replaced in place");
+    assert_eq!(after[0]["created_at"], before[0]["created_at"]);
+
+    // A stored span and one not seen yet in one request: the first is stored
+    // now, the second waits and attaches when its span arrives.
+    let (status, _) = post(&server, "sync=false", json!({"data": [item(1, "r", "now"), item(2, "r", "later")]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed(&server, "p", &[1]).await.len(), 2);
+    ingest(&server, "p", &[2]).await;
+    let late = listed(&server, "p", &[2]).await;
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0]["result"]["label"], "later");
+}

@@ -77,6 +77,45 @@ pub(super) async fn write(
         .collect())
 }
 
+/// The common case of `sync=false` clicks in one statement, so one round
+/// trip to SQLite instead of four: upserts every item of `jobs` (all
+/// [`WriteMode::Deferred`]) as a single autocommit statement, which is
+/// atomic and, with `synchronous=FULL`, durable when it returns. An unknown
+/// target leaves `target_rowid` NULL, so the statement fails as a whole and
+/// writes nothing; the answer is then `false` and the caller takes the full
+/// path, which keeps such annotations as pending.
+pub(super) async fn write_known_targets(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    jobs: &[Job<'_>],
+    now: i64,
+) -> Result<bool> {
+    let items: Vec<&NewAnnotation> = jobs.iter().flat_map(|(items, _)| items.iter()).collect();
+    let items = merge_equal_keys(items, |item| (&item.name, &item.target_id, &item.identifier));
+    if items.len() > ROWS_PER_UPSERT {
+        return Ok(false);
+    }
+    let Tables { annotations, targets, id_column } = tables(kind);
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "INSERT INTO {annotations} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
+         identifier, source, user_id, created_at, updated_at) \
+         SELECT (SELECT id FROM {targets} WHERE {id_column} = v.column1), v.column2, v.column3, v.column4, \
+         v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, v.column11 FROM ("
+    ));
+    query.push_values(&items, |mut values, item| {
+        values.push_bind(&item.target_id);
+        push_fields(&mut values, item);
+        values.push_bind(now);
+    });
+    // `WHERE true` lets SQLite tell the upsert clause from a join constraint.
+    query.push(format!(") AS v WHERE true {UPSERT_CLAUSE}"));
+    match query.build().execute(&mut *conn).await {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::NotNullViolation => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Moves the pending annotations of the given targets (just stored) into
 /// their table, oldest first so that the last received wins; expired ones
 /// (received before `cutoff`) are dropped.
@@ -160,6 +199,29 @@ fn key(target_rowid: i64, item: &NewAnnotation) -> Key {
     (item.name.clone(), target_rowid, item.identifier.clone())
 }
 
+/// Merges rows of equal keys: the merged row takes the place of the first
+/// and the values of the last (which wins).
+fn merge_equal_keys<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut position: HashMap<K, usize> = HashMap::with_capacity(rows.len());
+    let mut merged: Vec<T> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match position.entry(key(&row)) {
+            std::collections::hash_map::Entry::Occupied(at) => merged[*at.get()] = row,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(merged.len());
+                merged.push(row);
+            }
+        }
+    }
+    merged
+}
+
+/// Replaces the row of an existing key but for its id and `created_at`.
+const UPSERT_CLAUSE: &str = "ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
+     score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
+     annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
+     updated_at = excluded.updated_at";
+
 /// Rows per multi-row upsert (12 bound parameters each).
 const ROWS_PER_UPSERT: usize = 500;
 
@@ -173,18 +235,7 @@ async fn upsert_many(
     kind: TargetKind,
     rows: Vec<Upsert<'_>>,
 ) -> Result<HashMap<Key, i64>> {
-    let mut position: HashMap<Key, usize> = HashMap::with_capacity(rows.len());
-    let mut merged: Vec<Upsert> = Vec::with_capacity(rows.len());
-    for row in rows {
-        match position.entry(key(row.target_rowid, row.item)) {
-            std::collections::hash_map::Entry::Occupied(at) => merged[*at.get()] = row,
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(merged.len());
-                merged.push(row);
-            }
-        }
-    }
-    let rows = merged;
+    let rows = merge_equal_keys(rows, |row| key(row.target_rowid, row.item));
     let table = tables(kind).annotations;
     let mut ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
@@ -197,12 +248,7 @@ async fn upsert_many(
             push_fields(&mut values, row.item);
             values.push_bind(row.at).push_bind(row.at);
         });
-        query.push(
-            " ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
-             score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
-             annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
-             updated_at = excluded.updated_at RETURNING id, name, target_rowid, identifier",
-        );
+        query.push(format!(" {UPSERT_CLAUSE} RETURNING id, name, target_rowid, identifier"));
         for (id, name, target_rowid, identifier) in
             query.build_query_as::<(i64, String, i64, String)>().fetch_all(&mut *conn).await?
         {

@@ -200,6 +200,13 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
     let started = std::time::Instant::now();
     let works: Vec<&Work> = jobs.iter().map(|job| &job.work).collect();
     let now = crate::time::to_nanos(chrono::Utc::now());
+    if clicks_only(conn, &works, now).await {
+        tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed in one statement");
+        for job in jobs {
+            let _ = job.done.send(Ok(Vec::new()));
+        }
+        return;
+    }
     let outcomes = match apply_together(conn, &works, now, config).await {
         Ok(outcomes) => outcomes,
         Err(error) => {
@@ -221,6 +228,23 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
 }
 
 type Outcomes = Vec<Result<Vec<i64>>>;
+
+/// Whether the batch was only `sync=false` annotations of one kind on stored
+/// targets, and is now written by [`annotation_writes::write_known_targets`]
+/// (one statement). Anything else, or any failure, is left to the full path.
+async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> bool {
+    let Some(Work::Annotations { kind, .. }) = works.first() else { return false };
+    let mut jobs: Vec<annotation_writes::Job> = Vec::with_capacity(works.len());
+    for work in works {
+        match work {
+            Work::Annotations { kind: k, items, mode: WriteMode::Deferred } if k == kind => {
+                jobs.push((items.as_slice(), WriteMode::Deferred));
+            }
+            _ => return false,
+        }
+    }
+    annotation_writes::write_known_targets(conn, *kind, &jobs, now).await.unwrap_or(false)
+}
 
 async fn apply_together(
     conn: &mut SqliteConnection,
