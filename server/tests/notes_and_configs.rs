@@ -249,6 +249,8 @@ async fn openapi_document_covers_every_v1_route() {
         ("/v1/annotation_configs/{config}", vec!["get", "put", "delete"]),
         ("/v1/projects/{project}/annotation_configs", vec!["get", "put"]),
         ("/v1/projects/{project}/annotation_configs/{config}", vec!["put", "delete"]),
+        ("/v1/feedback_tokens", vec!["post"]),
+        ("/v1/feedback", vec!["post", "delete"]),
     ];
     for (path, methods) in expected {
         for method in methods {

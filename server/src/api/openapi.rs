@@ -7,6 +7,7 @@ use utoipa::OpenApi;
 use super::{
     annotation_configs, annotations, collections, datasets, exports, notes, projects, public_links, spans, traces,
 };
+use crate::feedback::{minting, votes};
 use crate::otlp;
 
 /// The API description.
@@ -23,6 +24,9 @@ use crate::otlp;
         spans::remove,
         traces::list,
         otlp::http::export,
+        minting::mint,
+        votes::cast,
+        votes::retract,
         annotations::create_span_annotations,
         annotations::create_trace_annotations,
         annotations::create_session_annotations,

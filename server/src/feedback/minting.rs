@@ -18,7 +18,7 @@ use crate::json::JsonBody;
 const DEFAULT_TTL_SECONDS: u64 = 24 * 3600;
 
 /// The request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MintRequest {
     /// The span to collect feedback on…
     #[serde(default)]
@@ -34,6 +34,7 @@ pub struct MintRequest {
     ttl_seconds: Option<u64>,
     /// The end user (a string or a number).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     user_id: Option<Value>,
     /// Origins allowed to embed the widget.
     #[serde(default)]
@@ -41,7 +42,7 @@ pub struct MintRequest {
 }
 
 /// The answer's `data`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MintedToken {
     /// The JWT.
     token: String,
@@ -52,6 +53,16 @@ pub struct MintedToken {
 }
 
 /// Mints a token; 422 for a request no token could satisfy.
+#[utoipa::path(
+    post,
+    path = "/v1/feedback_tokens",
+    request_body = MintRequest,
+    responses(
+        (status = 200, description = "`{\"data\": MintedToken}`", body = Data<MintedToken>),
+        (status = 422, description = "No token can satisfy the request"),
+    ),
+    tag = "feedback"
+)]
 pub async fn mint(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -9,12 +9,12 @@
 
 pub mod embed;
 mod error;
-mod minting;
+pub mod minting;
 pub mod origins;
 mod rate_limit;
 pub mod secret;
 pub mod token;
-mod votes;
+pub mod votes;
 mod widget;
 
 use std::net::IpAddr;

@@ -20,12 +20,13 @@ use crate::api::Data;
 use crate::error::ApiError;
 
 /// `POST /v1/feedback` body.
-#[derive(Debug, Deserialize)]
-struct CastBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CastBody {
     /// The feedback token (or `Authorization: Bearer`).
     #[serde(default)]
     token: Option<String>,
     /// `up` or `down`.
+    #[schema(value_type = String, example = "up")]
     vote: Vote,
     /// Optional free text.
     #[serde(default)]
@@ -35,8 +36,8 @@ struct CastBody {
 }
 
 /// `DELETE /v1/feedback` body (may be empty with `Authorization: Bearer`).
-#[derive(Debug, Default, Deserialize)]
-struct RetractBody {
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RetractBody {
     #[serde(default)]
     token: Option<String>,
     #[serde(flatten)]
@@ -44,8 +45,8 @@ struct RetractBody {
 }
 
 /// Optional fields of both bodies.
-#[derive(Debug, Default, Deserialize)]
-struct Common {
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct Common {
     /// The embedding page, sent by the embed page.
     #[serde(default)]
     origin: Option<String>,
@@ -70,6 +71,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// `POST /v1/feedback`: casts or changes the token holder's vote.
+#[utoipa::path(
+    post,
+    path = "/v1/feedback",
+    request_body = CastBody,
+    responses(
+        (status = 200, description = "The current vote"),
+        (status = 401, description = "Missing, expired or forged token"),
+        (status = 403, description = "Origin not allowed, or a token for another span"),
+        (status = 429, description = "Too many votes for this token or address"),
+    ),
+    tag = "feedback"
+)]
 pub async fn cast(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, body: Bytes) -> Response {
     let caller = Caller::of(&headers);
     let outcome = async {
@@ -91,6 +104,17 @@ pub async fn cast(State(state): State<AppState>, ClientIp(ip): ClientIp, headers
 }
 
 /// `DELETE /v1/feedback`: takes the token holder's vote back (stored or pending).
+#[utoipa::path(
+    delete,
+    path = "/v1/feedback",
+    request_body = RetractBody,
+    responses(
+        (status = 200, description = "No vote any more"),
+        (status = 401, description = "Missing, expired or forged token"),
+        (status = 403, description = "Origin not allowed, or a token for another span"),
+    ),
+    tag = "feedback"
+)]
 pub async fn retract(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
