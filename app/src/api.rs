@@ -6,10 +6,14 @@ use leptos::prelude::*;
 use crate::model::ProjectSummary;
 
 mod annotation_forms;
+mod collection_forms;
+mod collection_reads;
 mod page_reads;
 mod share_reads;
 
 pub use annotation_forms::*;
+pub use collection_forms::*;
+pub use collection_reads::*;
 pub use page_reads::*;
 pub use share_reads::*;
 

@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
             <Show when=move || !is_embed() && !is_shared()>
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
+                    <nav class="topnav"><a href="/collections">"Collections"</a></nav>
                 </header>
             </Show>
             <main class=move || if is_embed() { "embed" } else { "page" }>
@@ -73,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/traces/:trace_id") view=pages::TraceView ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
+                    <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />
+                    <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
                     <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
                 </Routes>

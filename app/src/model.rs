@@ -13,6 +13,7 @@ mod annotation_configs;
 #[cfg(feature = "ssr")]
 mod annotation_schemas;
 mod annotations;
+mod collection_view;
 mod collections;
 mod datasets;
 mod feedback_summary;
@@ -24,6 +25,7 @@ mod trace_list;
 
 pub use annotation_configs::*;
 pub use annotations::*;
+pub use collection_view::*;
 pub use collections::*;
 pub use datasets::*;
 pub use feedback_summary::*;

@@ -40,7 +40,7 @@ async fn write(item: NewAnnotation) -> Result<(), ServerFnError> {
 
 /// Text or `None` when blank.
 #[cfg(any(feature = "ssr", test))]
-fn non_blank(text: String) -> Option<String> {
+pub(super) fn non_blank(text: String) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }

@@ -1,5 +1,6 @@
 //! Keyboard shortcuts: j/k move through rows (`[data-nav]`), Enter opens the
-//! row's link, 1/2 give 👍/👎, e focuses the explanation, ? shows the list.
+//! row's link, 1/2 give 👍/👎, e focuses the explanation, f opens the flag
+//! form, ? shows the list.
 //! Only the hydrated page listens (and marks `<body data-hydrated>`); the
 //! HTML works without it.
 
@@ -33,6 +34,7 @@ pub fn Shortcuts() -> impl IntoView {
                         <dt><kbd>"Enter"</kbd></dt><dd>"Open the row"</dd>
                         <dt><kbd>"1"</kbd> " / " <kbd>"2"</kbd></dt><dd>"👍 / 👎 the row (or this span)"</dd>
                         <dt><kbd>"e"</kbd></dt><dd>"Write an explanation"</dd>
+                        <dt><kbd>"f"</kbd></dt><dd>"Flag the row (or this span) into a collection"</dd>
                         <dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd>
                     </dl>
                 </div>
@@ -83,6 +85,24 @@ mod keys {
         click(in_row.or_else(|| document().query_selector(&selector).ok().flatten()))
     }
 
+    /// Opens the selected row's flag menu (else the page's first flag
+    /// form) and focuses its collection field.
+    fn flag(selected: StoredValue<Option<usize>>) -> bool {
+        let in_row = selected.get_value().and_then(row).and_then(|r| r.query_selector("[data-flag]").ok().flatten());
+        let Some(control) = in_row.or_else(|| document().query_selector("[data-flag]").ok().flatten()) else {
+            return false;
+        };
+        if control.tag_name() == "DETAILS" {
+            let _ = control.set_attribute("open", "");
+        }
+        if let Some(field) = control.query_selector("input[name=collection]").ok().flatten()
+            && let Ok(field) = field.dyn_into::<HtmlElement>()
+        {
+            let _ = field.focus();
+        }
+        true
+    }
+
     pub fn handle(event: &KeyboardEvent, selected: StoredValue<Option<usize>>, set_help: WriteSignal<bool>) {
         if event.ctrl_key() || event.meta_key() || event.alt_key() || event.default_prevented() {
             return;
@@ -126,6 +146,7 @@ mod keys {
                 }
                 None => false,
             },
+            "f" => flag(selected),
             "?" => {
                 set_help.update(|shown| *shown = !*shown);
                 true

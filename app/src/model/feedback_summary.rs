@@ -16,6 +16,19 @@ pub struct AnnotationSummary {
     pub top_labels: Vec<(String, i64)>,
 }
 
+/// Labels an [`AnnotationSummary`] keeps.
+pub const TOP_LABELS: usize = 3;
+
+impl AnnotationSummary {
+    /// Keeps `label` among the top labels unless [`TOP_LABELS`] are kept
+    /// already (labels arrive most used first).
+    pub fn offer_label(&mut self, label: String, count: i64) {
+        if self.top_labels.len() < TOP_LABELS {
+            self.top_labels.push((label, count));
+        }
+    }
+}
+
 /// 👍 and 👎 of one UTC day.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DailyThumbs {

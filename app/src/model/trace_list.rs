@@ -118,6 +118,20 @@ impl TraceListQuery {
         format!("?{}", pairs.join("&"))
     }
 
+    /// Reads `a=b&…` (with or without the leading `?`), the inverse of
+    /// [`TraceListQuery::to_query_string`].
+    pub fn from_query_string(text: &str) -> TraceListQuery {
+        let pairs: Vec<(String, String)> = text
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                Some((percent_decode(key)?, percent_decode(value)?))
+            })
+            .collect();
+        TraceListQuery::from_params(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+    }
+
     /// The same view from its first page.
     pub fn first_page(&self) -> TraceListQuery {
         TraceListQuery { cursor: None, ..self.clone() }
@@ -140,6 +154,32 @@ pub fn percent_encode(text: &str) -> String {
         }
     }
     out
+}
+
+/// Decodes `%XX` escapes and `+` (a space in forms); `None` when the
+/// result is not UTF-8 or an escape is malformed.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'%' => {
+                let hex = std::str::from_utf8(bytes.get(index + 1..index + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                index += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                index += 1;
+            }
+            byte => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// An annotation as a row shows it: `name: label/score`.
@@ -238,6 +278,10 @@ mod tests {
         let back = TraceListQuery::from_params(|key| params.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()));
         assert_eq!(back, query);
         assert!(back.is_filtered());
+        assert_eq!(TraceListQuery::from_query_string(&qs), query);
+        assert_eq!(percent_decode("a+b%26%C3%A9"), Some("a b&é".into()));
+        assert_eq!(percent_decode("%4"), None);
+        assert_eq!(percent_decode("%FF"), None);
         assert!(!TraceListQuery { sort: TraceSort::Latency, ..Default::default() }.is_filtered());
     }
 

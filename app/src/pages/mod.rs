@@ -1,5 +1,7 @@
 //! One module per page.
 
+mod collection_page;
+mod collections;
 mod embed;
 mod not_found;
 mod projects;
@@ -8,6 +10,8 @@ mod span_page;
 mod trace_list;
 mod trace_view;
 
+pub use collection_page::CollectionPage;
+pub use collections::Collections;
 pub use embed::EmbedFeedback;
 pub use not_found::NotFound;
 pub use projects::Projects;

@@ -8,7 +8,7 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
 use crate::api::load_shared;
-use crate::components::{AnnotationChips, AttributeTree, KindBadge, SpanIo, StatusBadge, chat_messages, format_time};
+use crate::components::{AttributeTree, ExampleBody, KindBadge, StatusBadge, format_time};
 use crate::model::{AnnotationChip, ShareOutcome, SharedExample, SharedView};
 
 /// The shared page.
@@ -73,11 +73,6 @@ fn Shared(view: SharedView) -> impl IntoView {
 /// One span: name, input, output, annotations, note, attributes.
 #[component]
 fn Example(example: SharedExample) -> impl IntoView {
-    let attributes = example.attributes;
-    let input_messages = chat_messages(&attributes, "llm.input_messages");
-    let output_messages = chat_messages(&attributes, "llm.output_messages");
-    let value = |key: &str| attributes.get(key).map(crate::components::value_text);
-    let (input, output) = (value("input.value"), value("output.value"));
     let chips: Vec<AnnotationChip> = example
         .annotations
         .iter()
@@ -96,21 +91,10 @@ fn Example(example: SharedExample) -> impl IntoView {
                 <StatusBadge status=example.status_code />
                 <span class="muted">{format_time(example.start_time)}</span>
             </header>
-            {example.note.map(|note| view! { <p class="share-note">"Note: " {note}</p> })}
-            <SpanIo title="Input" side="input" messages=input_messages value=input />
-            <SpanIo title="Output" side="output" messages=output_messages value=output />
-            <section class="share-annotations" data-section="annotations">
-                <AnnotationChips chips />
-                <ul>
-                    {explanations
-                        .into_iter()
-                        .map(|(name, text)| view! { <li><span class="chip-name">{name}</span> ": " {text}</li> })
-                        .collect_view()}
-                </ul>
-            </section>
+            <ExampleBody note=example.note attributes=example.attributes.clone() chips explanations />
             <details class="share-attributes">
                 <summary>"Attributes"</summary>
-                <AttributeTree attributes />
+                <AttributeTree attributes=example.attributes />
             </details>
         </li>
     }

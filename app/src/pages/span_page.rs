@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::SpanPanel;
+use crate::components::{FlagControl, SpanPanel};
 use crate::model::percent_encode;
 
 /// The span page; an unknown project or span is a 404.
@@ -23,5 +23,6 @@ pub fn SpanPage() -> impl IntoView {
             <span>"Span"</span>
         </nav>
         <SpanPanel project span_id standalone=true />
+        {move || view! { <FlagControl span_id=span_id.get() /> }}
     }
 }

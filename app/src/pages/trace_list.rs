@@ -7,7 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{GiveFeedback, load_trace_list};
 use crate::components::{
-    AnnotationChips, FeedbackButtons, KindBadge, StatusBadge, TraceFilters, format_latency, format_time,
+    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, StatusBadge, TraceFilters,
+    format_latency, format_time,
 };
 use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
 use crate::pages::NotFound;
@@ -70,6 +71,8 @@ fn TracePage(
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
+        <CollectionNames />
+        <FlagAll project=project.clone() query=query.clone() />
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}
@@ -95,6 +98,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>, feedback: ServerAction<GiveF
                         <th class="num">"Tokens"</th>
                         <th>"Annotations"</th>
                         <th>"Feedback"</th>
+                        <th>"Flag"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -132,6 +136,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>, feedback: ServerAction<GiveF
                                             view! { <FeedbackButtons action=feedback span_id current=current.clone() /> }
                                         })}
                                     </td>
+                                    <td>{row.root_span_id.clone().map(|span_id| view! { <FlagMenu span_id /> })}</td>
                                 </tr>
                             }
                         })

@@ -11,7 +11,7 @@ use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow, push_span_conditions};
 use super::{Error, Result, SpanFilter, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
-use crate::model::{Annotation, CollectionItem, Span, TargetKind, io_value};
+use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
 use crate::time::from_nanos;
 
 /// Which spans to flag.
@@ -25,6 +25,14 @@ pub enum Selection {
         project: String,
         /// The conditions, as `GET /v1/projects/{p}/spans` takes them.
         filter: Box<SpanFilter>,
+    },
+    /// The root spans of every trace of `project` that the UI's trace list
+    /// shows with `query`'s filters (all pages: its cursor is ignored).
+    TraceList {
+        /// Project global id or name.
+        project: String,
+        /// The trace list's filters, as its URL holds them.
+        query: Box<TraceListQuery>,
     },
 }
 
@@ -66,6 +74,11 @@ impl Store {
                 let project_rowid = self.project_rowid(project).await?;
                 insert.push("s.project_id = ").push_bind(project_rowid);
                 push_span_conditions(&mut insert, filter);
+            }
+            Selection::TraceList { project, query } => {
+                let project_rowid = self.project_rowid(project).await?;
+                insert.push("s.project_id = ").push_bind(project_rowid);
+                self.push_trace_list_roots(&mut insert, query, project_rowid).await?;
             }
         }
         insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");

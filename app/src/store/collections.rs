@@ -130,6 +130,20 @@ impl Store {
         Ok((rows.into_iter().map(Collection::from).collect(), next))
     }
 
+    /// The collections span `span_id` (hex) is in, by name.
+    pub async fn span_collections(&self, span_id: &str) -> Result<Vec<Collection>> {
+        let rows: Vec<CollectionRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.id IN
+                 (SELECT ci.collection_id FROM collection_items ci JOIN spans s ON s.id = ci.span_rowid
+                  WHERE s.span_id = ?)
+             ORDER BY c.name"
+        )))
+        .bind(span_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Collection::from).collect())
+    }
+
     /// Renames and/or re-describes a collection (`""` clears the description).
     pub async fn update_collection(&self, identifier: &str, update: &CollectionUpdate) -> Result<Collection> {
         let rowid = self.collection_rowid(identifier).await?;

@@ -90,9 +90,7 @@ impl Store {
             else {
                 continue;
             };
-            if summary.top_labels.len() < 3 {
-                summary.top_labels.push((row.label, row.count));
-            }
+            summary.offer_label(row.label, row.count);
         }
         for row in days {
             let Some(feedback) = by_project.get_mut(&row.project) else { continue };

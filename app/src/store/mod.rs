@@ -8,6 +8,7 @@ mod annotation_configs;
 mod annotation_writes;
 mod annotations;
 mod collection_items;
+mod collection_summary;
 mod collections;
 mod error;
 mod feedback_summary;

@@ -135,6 +135,19 @@ impl Store {
         Ok((rows.into_iter().map(|row| row.into_link(now)).collect(), next))
     }
 
+    /// The links to one collection (by rowid), newest first, at most `limit`.
+    pub async fn collection_public_links(&self, collection_rowid: i64, limit: u32) -> Result<Vec<PublicLink>> {
+        let rows: Vec<LinkRow> = sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {LINK_COLUMNS} WHERE l.collection_id = ? ORDER BY l.id DESC LIMIT ?"
+        )))
+        .bind(collection_rowid)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let now = now_nanos();
+        Ok(rows.into_iter().map(|row| row.into_link(now)).collect())
+    }
+
     /// Revokes a link by global id (revoking twice is fine); 404 when unknown.
     pub async fn revoke_public_link(&self, id: &str) -> Result<()> {
         let missing = || Error::NotFound(format!("Public link {id} not found"));

@@ -112,6 +112,22 @@ struct StoredEvent {
 }
 
 impl Store {
+    /// The project name of each of these spans (hex ids), by span id; spans
+    /// not stored are absent.
+    pub async fn span_project_names(&self, span_ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
+        if span_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT s.span_id, p.name FROM spans s JOIN projects p ON p.id = s.project_id WHERE 1",
+        );
+        push_in(&mut query, "s.span_id", "IN", span_ids);
+        let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+impl Store {
     /// Spans of a project, newest first, with Phoenix's filters.
     pub async fn list_spans(&self, project: &str, filter: &SpanFilter) -> Result<SpanPage> {
         let project_rowid = self.project_rowid(project).await?;

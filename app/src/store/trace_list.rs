@@ -72,11 +72,7 @@ impl Store {
     /// One page of a project's traces for the UI, filtered and sorted as
     /// `query` says; `None` when the project does not exist.
     pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
-        let project_rowid = match self.project_rowid(project).await {
-            Ok(rowid) => rowid,
-            Err(super::Error::NotFound(_)) => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
         // The expressions match the indexes of 0003_ui_indexes.sql exactly.
         let key = match query.sort {
             TraceSort::Time => "t.start_time",
@@ -107,52 +103,7 @@ impl Store {
                 .push_bind(rowid)
                 .push(")");
         }
-        if let Some(from) = query.from.as_deref().and_then(parse_time) {
-            sql.push(" AND t.start_time >= ").push_bind(from);
-        }
-        if let Some(to) = query.to.as_deref().and_then(parse_time) {
-            sql.push(" AND t.start_time < ").push_bind(to);
-        }
-        if query.status.is_some() || query.kind.is_some() {
-            let dense = self
-                .dense("spans INDEXED BY spans_root_status", |q| push_root_match(q, query, Some(project_rowid)))
-                .await?;
-            if dense {
-                sql.push(" AND EXISTS (SELECT 1 FROM spans INDEXED BY spans_roots WHERE trace_rowid = t.id");
-                push_root_match(&mut sql, query, None);
-            } else {
-                sql.push(" AND t.id IN (SELECT trace_rowid FROM spans INDEXED BY spans_root_status WHERE 1");
-                push_root_match(&mut sql, query, Some(project_rowid));
-            }
-            sql.push(")");
-        }
-        if let Some(text) = &query.text {
-            let pattern = like_pattern(text);
-            sql.push(format!(
-                " AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND ({} LIKE ",
-                root_text("input.value")
-            ))
-            .push_bind(pattern.clone())
-            .push(format!(" ESCAPE '\\' OR {} LIKE ", root_text("output.value")))
-            .push_bind(pattern)
-            .push(" ESCAPE '\\'))");
-        }
-        if query.unannotated {
-            sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
-            push_annotation_match(&mut sql, query);
-            sql.push(")");
-        } else if has_annotation_filter(query) {
-            if self.dense("span_annotations a", |q| push_annotation_match(q, query)).await? {
-                sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
-            } else {
-                sql.push(
-                    " AND t.id IN (SELECT s.trace_rowid FROM span_annotations a JOIN spans s ON s.id = a.target_rowid ",
-                );
-                sql.push("WHERE s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
-            }
-            push_annotation_match(&mut sql, query);
-            sql.push(")");
-        }
+        self.push_trace_filters(&mut sql, query, project_rowid).await?;
         sql.push(format!(" ORDER BY {key} {direction}, t.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
         let outer_key = key.replace("t.", "p.");
         sql.push(format!(") p LEFT JOIN spans r ON r.id = p.root ORDER BY {outer_key} {direction}, p.id {direction}"));
@@ -189,6 +140,98 @@ impl Store {
             })
             .collect();
         Ok(Some(TraceListPage { rows, next_cursor }))
+    }
+
+    /// ` AND …` conditions on trace `t` of project `project_rowid` for
+    /// every filter of `query` (not its cursor): the trace list's page, its
+    /// count and "flag all matching" all select traces through here.
+    pub(super) async fn push_trace_filters(
+        &self,
+        sql: &mut QueryBuilder<Sqlite>,
+        query: &TraceListQuery,
+        project_rowid: i64,
+    ) -> Result<()> {
+        if let Some(from) = query.from.as_deref().and_then(parse_time) {
+            sql.push(" AND t.start_time >= ").push_bind(from);
+        }
+        if let Some(to) = query.to.as_deref().and_then(parse_time) {
+            sql.push(" AND t.start_time < ").push_bind(to);
+        }
+        if query.status.is_some() || query.kind.is_some() {
+            let dense = self
+                .dense("spans INDEXED BY spans_root_status", |q| push_root_match(q, query, Some(project_rowid)))
+                .await?;
+            if dense {
+                sql.push(" AND EXISTS (SELECT 1 FROM spans INDEXED BY spans_roots WHERE trace_rowid = t.id");
+                push_root_match(sql, query, None);
+            } else {
+                sql.push(" AND t.id IN (SELECT trace_rowid FROM spans INDEXED BY spans_root_status WHERE 1");
+                push_root_match(sql, query, Some(project_rowid));
+            }
+            sql.push(")");
+        }
+        if let Some(text) = &query.text {
+            let pattern = like_pattern(text);
+            sql.push(format!(
+                " AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND ({} LIKE ",
+                root_text("input.value")
+            ))
+            .push_bind(pattern.clone())
+            .push(format!(" ESCAPE '\\' OR {} LIKE ", root_text("output.value")))
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
+        }
+        if query.unannotated {
+            sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+            push_annotation_match(sql, query);
+            sql.push(")");
+        } else if has_annotation_filter(query) {
+            if self.dense("span_annotations a", |q| push_annotation_match(q, query)).await? {
+                sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+            } else {
+                sql.push(
+                    " AND t.id IN (SELECT s.trace_rowid FROM span_annotations a JOIN spans s ON s.id = a.target_rowid ",
+                );
+                sql.push("WHERE s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
+            }
+            push_annotation_match(sql, query);
+            sql.push(")");
+        }
+        Ok(())
+    }
+
+    /// How many traces of `project` match `query`'s filters (all pages);
+    /// `None` when the project does not exist.
+    pub async fn count_trace_rows(&self, project: &str, query: &TraceListQuery) -> Result<Option<i64>> {
+        let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM traces t WHERE t.project_id = ");
+        sql.push_bind(project_rowid);
+        self.push_trace_filters(&mut sql, query, project_rowid).await?;
+        Ok(Some(sql.build_query_scalar().fetch_one(&self.pool).await?))
+    }
+
+    /// ` AND s.id IN (…)`: the root spans of the traces of `project_rowid`
+    /// matching `query`'s filters, for selections over spans `s`.
+    pub(super) async fn push_trace_list_roots(
+        &self,
+        sql: &mut QueryBuilder<Sqlite>,
+        query: &TraceListQuery,
+        project_rowid: i64,
+    ) -> Result<()> {
+        sql.push(format!(" AND s.id IN (SELECT {ROOT} FROM traces t WHERE t.project_id = "));
+        sql.push_bind(project_rowid);
+        self.push_trace_filters(sql, query, project_rowid).await?;
+        sql.push(")");
+        Ok(())
+    }
+
+    /// The project's rowid, `None` when there is no such project.
+    async fn known_project_rowid(&self, project: &str) -> Result<Option<i64>> {
+        match self.project_rowid(project).await {
+            Ok(rowid) => Ok(Some(rowid)),
+            Err(super::Error::NotFound(_)) => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// The annotations (notes left out) of the given spans, by span rowid.

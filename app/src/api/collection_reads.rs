@@ -1,0 +1,56 @@
+//! Server functions that read what the collection pages and the flag
+//! controls show. `Ok(None)` means "no such collection or project" (a 404).
+
+use leptos::prelude::*;
+
+use crate::model::{Collection, CollectionView, TraceListQuery};
+
+/// Collections the UI lists at most.
+pub const MAX_LISTED_COLLECTIONS: u32 = 500;
+
+/// Every collection, newest first.
+#[server]
+pub async fn load_collections() -> Result<Vec<Collection>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    let (collections, _) =
+        store.list_collections(None, MAX_LISTED_COLLECTIONS, None).await.map_err(super::server_error)?;
+    Ok(collections)
+}
+
+/// One page of collection `rowid` (from item `cursor`) with its summary and links.
+#[server]
+pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<CollectionView>, ServerFnError> {
+    use crate::model::{COLLECTION_PAGE_LINKS, COLLECTION_PAGE_SIZE, CollectionExample};
+    let store = expect_context::<crate::store::Store>();
+    let collection = match store.collection_by_rowid(rowid).await {
+        Ok(collection) => collection,
+        Err(crate::store::Error::NotFound(_)) => return Ok(None),
+        Err(error) => return Err(super::server_error(error)),
+    };
+    let (items, next_cursor) =
+        store.collection_items(rowid, cursor, COLLECTION_PAGE_SIZE).await.map_err(super::server_error)?;
+    let span_ids: Vec<String> = items.iter().map(|item| item.span_id.clone()).collect();
+    let projects = store.span_project_names(&span_ids).await.map_err(super::server_error)?;
+    let examples = items
+        .into_iter()
+        .map(|item| CollectionExample { project: projects.get(&item.span_id).cloned().unwrap_or_default(), item })
+        .collect();
+    let summary = store.collection_annotation_summary(rowid).await.map_err(super::server_error)?;
+    let links = store.collection_public_links(rowid, COLLECTION_PAGE_LINKS).await.map_err(super::server_error)?;
+    Ok(Some(CollectionView { collection, examples, next_cursor, summary, links }))
+}
+
+/// The collections span `span_id` is in, by name.
+#[server]
+pub async fn load_span_collections(span_id: String) -> Result<Vec<Collection>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    store.span_collections(&span_id).await.map_err(super::server_error)
+}
+
+/// How many traces of `project` the trace list shows with `query`'s
+/// filters, over all pages.
+#[server]
+pub async fn count_matching_traces(project: String, query: TraceListQuery) -> Result<Option<i64>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    store.count_trace_rows(&project, &query).await.map_err(super::server_error)
+}

@@ -1,0 +1,259 @@
+//! `/collections/{n}`: a collection's examples (input, output, annotations,
+//! note, link to the span), its annotation summary, downloads and public
+//! links. The page of examples is in the URL (`?cursor=`).
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
+use crate::components::{ExampleBody, KindBadge, StatusBadge, format_time};
+use crate::model::{
+    AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
+    PublicLink, format_score, percent_encode,
+};
+use crate::pages::NotFound;
+
+/// The forms of the page; each one reloads it.
+#[derive(Clone, Copy)]
+struct Actions {
+    unflag: ServerAction<UnflagSpan>,
+    create_link: ServerAction<CreateCollectionLink>,
+    revoke: ServerAction<RevokeLink>,
+}
+
+/// The collection page; an unknown collection is a 404.
+#[component]
+pub fn CollectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let rowid = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let cursor = move || query.read().get("cursor").and_then(|c| c.parse::<i64>().ok());
+    let actions =
+        Actions { unflag: ServerAction::new(), create_link: ServerAction::new(), revoke: ServerAction::new() };
+    let view = Resource::new(
+        move || {
+            let versions =
+                [actions.unflag.version().get(), actions.create_link.version().get(), actions.revoke.version().get()];
+            (rowid(), cursor(), versions)
+        },
+        |(rowid, cursor, _)| async move {
+            match rowid {
+                Some(rowid) => load_collection(rowid, cursor).await,
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading collection…"</p> }>
+            {move || Suspend::new(async move {
+                match view.await {
+                    Ok(Some(view)) => view! { <Collection view actions /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Everything about one collection.
+#[component]
+fn Collection(view: CollectionView, actions: Actions) -> impl IntoView {
+    let CollectionView { collection, examples, next_cursor, summary, links } = view;
+    let id = collection.id.clone();
+    let export = |format: &str| format!("/v1/collections/{}/export?format={format}", percent_encode(&id));
+    let here = crate::model::collection_path(&id);
+    let next = next_cursor.map(|cursor| format!("{here}?cursor={cursor}"));
+    let empty = examples.is_empty();
+    view! {
+        <Title text=format!("{} · Collections · Plume", collection.name) />
+        <nav class="crumbs" aria-label="Breadcrumbs">
+            <a href="/collections">"Collections"</a>
+            <span>"/"</span>
+            <span>{collection.name.clone()}</span>
+        </nav>
+        <div class="page-head">
+            <h1>{collection.name.clone()}</h1>
+            <span class="muted">
+                {format!("{} examples · last change {}", collection.item_count, format_time(collection.updated_at))}
+            </span>
+            <details class="download-menu">
+                <summary class="button">"Download"</summary>
+                <div class="menu">
+                    <a href=export("jsonl") download="">"JSONL (everything)"</a>
+                    <a href=export("csv") download="">"CSV (spreadsheets)"</a>
+                    <a href=export("chat") download="">"Chat fine-tuning (👍 outputs)"</a>
+                </div>
+            </details>
+        </div>
+        {collection.description.clone().map(|d| view! { <p class="collection-description">{d}</p> })}
+        <div class="collection-side">
+            <SummaryTable summary />
+            <LinkPanel collection_id=id.clone() links actions />
+        </div>
+        <h2>"Examples"</h2>
+        {empty.then(|| view! { <p class="muted">"No examples yet: flag spans from a trace list or a span page."</p> })}
+        <ol class="collection-examples">
+            {examples
+                .into_iter()
+                .map(|example| view! { <Example collection_id=id.clone() example unflag=actions.unflag /> })
+                .collect_view()}
+        </ol>
+        <nav class="pager" aria-label="Pages">
+            {next.is_some().then(|| view! { <a class="button" href=here.clone()>"« First page"</a> })}
+            {next.map(|href| view! { <a class="button" rel="next" href=href>"Next page »"</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// Per annotation name: count, mean score and the most used labels.
+#[component]
+fn SummaryTable(summary: Vec<AnnotationSummary>) -> impl IntoView {
+    if summary.is_empty() {
+        return view! {
+            <section class="panel" data-section="summary">
+                <h3>"Annotations"</h3>
+                <p class="muted">"No annotations on these examples yet."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="panel" data-section="summary">
+            <h3>"Annotations"</h3>
+            <table class="table summary">
+                <thead><tr><th>"Name"</th><th class="num">"Count"</th><th class="num">"Mean score"</th><th>"Top labels"</th></tr></thead>
+                <tbody>
+                    {summary
+                        .into_iter()
+                        .map(|s| {
+                            let labels: Vec<String> =
+                                s.top_labels.iter().map(|(label, count)| format!("{label} ({count})")).collect();
+                            view! {
+                                <tr data-annotation=s.name.clone()>
+                                    <td>{s.name.clone()}</td>
+                                    <td class="num">{s.count}</td>
+                                    <td class="num">{s.mean_score.map(format_score).unwrap_or_else(|| "—".into())}</td>
+                                    <td>{labels.join(", ")}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+    .into_any()
+}
+
+/// Create (expiry, redaction), list and revoke public links.
+#[component]
+fn LinkPanel(collection_id: String, links: Vec<PublicLink>, actions: Actions) -> impl IntoView {
+    let create = actions.create_link;
+    let default_days = (DEFAULT_LINK_TTL_SECONDS / 86_400).to_string();
+    let created = move || {
+        create.value().get().map(|result| match result {
+            Ok(link) => view! {
+                <div class="created-link" role="status">
+                    <p>"Anyone with this link can read the collection until " {format_time(link.expires_at)} ". It is shown only now:"</p>
+                    <input class="share-url" readonly=true value=link.url.clone() aria-label="Public link" />
+                </div>
+            }
+            .into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <section class="panel" data-section="public-links">
+            <h3>"Public links"</h3>
+            <ActionForm action=create attr:class="stack-form link-form">
+                <input type="hidden" name="collection" value=collection_id />
+                <div class="form-row">
+                    <label class="field">
+                        <span>"Expires in (days)"</span>
+                        <input name="expires_days" type="number" min="1" max="365" value=default_days />
+                    </label>
+                    <label class="field">
+                        <span>"Hide attributes"</span>
+                        <input name="redact" placeholder="e.g. *.email, user.*" />
+                    </label>
+                </div>
+                <button type="submit" class="button primary">"Create public link"</button>
+            </ActionForm>
+            {created}
+            {(!links.is_empty()).then(|| view! {
+                <table class="table links">
+                    <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
+                    <tbody>
+                        {links.into_iter().map(|link| view! { <LinkRow link revoke=actions.revoke /> }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// One public link with its revoke button while it is active.
+#[component]
+fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView {
+    let active = link.status == "active";
+    let id = link.id.clone();
+    view! {
+        <tr data-link=link.id.clone() data-status=link.status.clone()>
+            <td class="nowrap">{format_time(link.created_at)}</td>
+            <td class="nowrap">{format_time(link.expires_at)}</td>
+            <td>{link.redact.join(", ")}</td>
+            <td>{link.status.clone()}</td>
+            <td>
+                {active.then(|| view! {
+                    <ActionForm action=revoke attr:class="inline-form">
+                        <input type="hidden" name="id" value=id.clone() />
+                        <button type="submit" class="button small danger">"Revoke"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+/// One example: span, note, input, output, annotations, remove.
+#[component]
+fn Example(collection_id: String, example: CollectionExample, unflag: ServerAction<UnflagSpan>) -> impl IntoView {
+    let CollectionExample { item, project } = example;
+    let span_href = format!("/projects/{}/spans/{}", percent_encode(&project), item.span_id);
+    let chips: Vec<AnnotationChip> = item
+        .annotations
+        .iter()
+        .filter(|a| a.name != NOTE_NAME)
+        .map(|a| AnnotationChip { name: a.name.clone(), label: a.result.label.clone(), score: a.result.score })
+        .collect();
+    let explanations: Vec<(String, String)> = item
+        .annotations
+        .iter()
+        .filter_map(|a| a.result.explanation.clone().filter(|e| !e.is_empty()).map(|e| (a.name.clone(), e)))
+        .collect();
+    let span = item.span;
+    let span_id = item.span_id.clone();
+    view! {
+        <li class="panel collection-example" data-span=item.span_id.clone()>
+            <header class="share-example-head">
+                <a class="name" href=span_href>{span.name.clone()}</a>
+                <KindBadge kind=span.span_kind.clone() />
+                <StatusBadge status=span.status_code.clone() />
+                <span class="muted">{project.clone()} " · flagged " {format_time(item.added_at)}</span>
+                <ActionForm action=unflag attr:class="inline-form push-right">
+                    <input type="hidden" name="collection" value=collection_id />
+                    <input type="hidden" name="span_id" value=span_id.clone() />
+                    <button type="submit" class="button small">"Remove"</button>
+                </ActionForm>
+            </header>
+            <ExampleBody note=item.note attributes=span.attributes chips explanations />
+        </li>
+    }
+    .into_any()
+}
