@@ -29,3 +29,24 @@ pub async fn project_summaries() -> Result<Vec<ProjectSummary>, ServerFnError> {
 fn server_error(error: crate::store::Error) -> ServerFnError {
     ServerFnError::new(error.to_string())
 }
+
+/// This server's base URL as browsers reach it, for the links it hands out
+/// (public links, feedback widgets): `--public-url` when set, else
+/// `http://` + the request's Host. The server provides it as context.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default)]
+pub struct PublicUrl(pub Option<String>);
+
+#[cfg(feature = "ssr")]
+impl PublicUrl {
+    /// The base URL for a request with these headers.
+    pub fn base(&self, headers: &http::HeaderMap) -> String {
+        match &self.0 {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => {
+                let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:6006");
+                format!("http://{host}")
+            }
+        }
+    }
+}

@@ -165,8 +165,7 @@ fn feedback_service(
 /// The whole HTTP application: API, UI pages, server functions and assets.
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
-    let context_store = state.store.clone();
-    let provide = move || provide_context(context_store.clone());
+    let provide = ui_context(&state);
     let shell_options = state.leptos_options.clone();
     let ui = Router::new()
         .leptos_routes_with_context(&state, routes, provide.clone(), move || app::shell(shell_options.clone()))
@@ -191,17 +190,25 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// What the UI's server functions reach through Leptos's context: the store
+/// and the public base URL.
+fn ui_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
+    let store = state.store.clone();
+    let public_url = app::api::PublicUrl(state.feedback.public_url().map(str::to_owned));
+    move || {
+        provide_context(store.clone());
+        provide_context(public_url.clone());
+    }
+}
+
 /// Embedded assets, else the UI's "not found" page with a 404.
 async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
     if let Some(asset) = assets::find(request.uri()) {
         return asset;
     }
-    let store = state.store.clone();
     let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(store.clone()),
-        move || app::shell(options.clone()),
-    );
+    let render =
+        leptos_axum::render_app_to_stream_with_context(ui_context(&state), move || app::shell(options.clone()));
     render(request).await.into_response()
 }
 

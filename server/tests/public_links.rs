@@ -208,3 +208,25 @@ async fn the_token_opens_nothing_else() {
     let (_, html, _) = server.get_text(&format!("/share/{}", collection["token"].as_str().unwrap())).await;
     assert!(!html.contains("root-1"), "only the flagged span, not the rest of its trace");
 }
+
+#[tokio::test]
+async fn links_use_the_public_url_when_one_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &["--public-url", "https://plume.example/"]);
+    assert_eq!(
+        server.export(&request(vec![], vec![span(1, 1, 0, "root", 0, 1, vec![])]), Some("p")).await.status(),
+        200
+    );
+    let created = link(&server, "/v1/public_links", json!({"trace_id": trace_hex(1)})).await;
+    let url = created["url"].as_str().unwrap();
+    assert!(url.starts_with("https://plume.example/share/"), "{url}");
+    // Without it, the address the request came to.
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = Server::start(plain_dir.path());
+    assert_eq!(
+        plain.export(&request(vec![], vec![span(1, 1, 0, "root", 0, 1, vec![])]), Some("p")).await.status(),
+        200
+    );
+    let created = link(&plain, "/v1/public_links", json!({"trace_id": trace_hex(1)})).await;
+    assert!(created["url"].as_str().unwrap().starts_with(&format!("{}/share/", plain.url)), "{created}");
+}

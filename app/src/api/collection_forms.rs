@@ -128,8 +128,8 @@ pub async fn create_collection_link(
     let link =
         store.create_public_link(&LinkTarget::Collection(rowid), ttl, &patterns).await.map_err(super::server_error)?;
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
-    let host = headers.get(http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:6006");
-    Ok(SharedLinkUrl { url: format!("http://{host}/share/{}", link.token), expires_at: link.expires_at })
+    let base = use_context::<super::PublicUrl>().unwrap_or_default().base(&headers);
+    Ok(SharedLinkUrl { url: format!("{base}/share/{}", link.token), expires_at: link.expires_at })
 }
 
 /// Revokes public link `id` (global id) at once.

@@ -132,11 +132,5 @@ fn decode_any_global_id(raw: &str) -> Option<i64> {
 
 /// This server's base URL as browsers reach it: `--public-url`, else `http://` + Host.
 pub fn public_base(state: &AppState, headers: &axum::http::HeaderMap) -> String {
-    match state.feedback.public_url() {
-        Some(url) => url.to_owned(),
-        None => {
-            let host = headers.get(axum::http::header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1:6006");
-            format!("http://{host}")
-        }
-    }
+    app::api::PublicUrl(state.feedback.public_url().map(str::to_owned)).base(headers)
 }
