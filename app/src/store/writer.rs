@@ -227,6 +227,7 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
     }
 }
 
+/// One answer per job, in job order.
 type Outcomes = Vec<Result<Vec<i64>>>;
 
 /// Whether the batch was only `sync=false` annotations of one kind on stored
@@ -246,6 +247,7 @@ async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> 
     annotation_writes::write_known_targets(conn, *kind, &jobs, now).await.unwrap_or(false)
 }
 
+/// The fast path: every job in one transaction, no savepoints.
 async fn apply_together(
     conn: &mut SqliteConnection,
     works: &[&Work],
@@ -258,6 +260,8 @@ async fn apply_together(
     Ok(outcomes)
 }
 
+/// The replay after a failed batch: each job in its own savepoint, so a job
+/// that fails is rolled back alone and the others still commit.
 async fn apply_one_by_one(
     conn: &mut SqliteConnection,
     works: &[&Work],
