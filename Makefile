@@ -7,9 +7,10 @@
 #   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
 #   make test      cargo tests (app, server), Python tests, browser tests (fails if any fails)
 #   make e2e-deps  Debian chromium + the Playwright npm packages
+#   make screenshots  browser tests that also refresh docs/screenshots/
 
 .POSIX:
-.PHONY: all setup site build run test e2e-deps clean-site
+.PHONY: all setup site build run test e2e-deps screenshots clean-site
 # Prerequisites run in the order written, even under `make -j`.
 .NOTPARALLEL:
 
@@ -72,6 +73,10 @@ test: setup site e2e-deps
 		echo "==> end2end/python/run.sh"; sh end2end/python/run.sh; \
 	else echo "==> no end2end/python/run.sh: skipping the Python tests"; fi
 	end2end/run.sh
+
+# The README's pictures: the browser tests, saving their screenshots to docs/screenshots/.
+screenshots: site e2e-deps
+	PLUME_SCREENSHOTS=1 end2end/run.sh
 
 clean-site:
 	rm -rf target/site

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { test, expect } from "./fixtures";
-import { hydrated } from "./helpers";
+import { hydrated, screenshot } from "./helpers";
 import { UI } from "../seed-ui";
 
-const SCREENSHOTS = path.resolve(__dirname, "../../docs/screenshots");
 const listPath = `/projects/${UI.project}`;
 
 test("flag from the list, open the collection, share it publicly, revoke it: 410", async ({
@@ -31,7 +29,7 @@ test("flag from the list, open the collection, share it publicly, revoke it: 410
   await page.goto("/collections");
   const listed = page.locator('tr[data-collection="e2e regressions"]');
   await expect(listed.locator("td.num")).toHaveText("1");
-  await page.screenshot({ path: path.join(SCREENSHOTS, "collections.png"), fullPage: true });
+  await screenshot(page, "collections.png");
   await listed.locator("a.name").click();
   await expect(page).toHaveURL(/\/collections\/\d+$/);
   const example = page.locator(".collection-example");
@@ -51,7 +49,7 @@ test("flag from the list, open the collection, share it publicly, revoke it: 410
   const url = await links.locator("input.share-url").inputValue();
   expect(url).toMatch(/\/share\/[A-Za-z0-9_-]{43}$/);
   await expect(links.locator('tr[data-status="active"]')).toHaveCount(1);
-  await page.screenshot({ path: path.join(SCREENSHOTS, "collection.png"), fullPage: true });
+  await screenshot(page, "collection.png");
 
   // Someone outside: a fresh context with no cookies or history.
   const outside = await browser.newContext();

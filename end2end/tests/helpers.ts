@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { expect } from "./fixtures";
 
@@ -29,4 +30,21 @@ export function failOnDialog(page: Page, seen: string[]) {
     seen.push(dialog.message());
     await dialog.dismiss();
   });
+}
+
+/** Where `make screenshots` puts the README's pictures. */
+const SCREENSHOTS = path.resolve(__dirname, "../../docs/screenshots");
+
+/**
+ * Saves a screenshot to docs/screenshots/`name` when `PLUME_SCREENSHOTS` is set
+ * (`make screenshots`), so that ordinary test runs leave the tree untouched.
+ */
+export async function screenshot(
+  target: { screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown> },
+  name: string,
+  fullPage = true,
+) {
+  if (process.env.PLUME_SCREENSHOTS) {
+    await target.screenshot({ path: path.join(SCREENSHOTS, name), ...(fullPage ? { fullPage } : {}) });
+  }
 }

@@ -1,7 +1,6 @@
-import path from "node:path";
 import { test, expect } from "./fixtures";
+import { screenshot } from "./helpers";
 
-const SCREENSHOT = path.resolve(__dirname, "../../docs/screenshots/projects.png");
 
 test("the projects page lists every project with its counts", async ({ page, consoleErrors }) => {
   const response = await page.goto("/");
@@ -19,7 +18,7 @@ test("the projects page lists every project with its counts", async ({ page, con
   // 404s for missing assets (e.g. the stylesheet) show up as console errors.
   expect(consoleErrors).toEqual([]);
   // Only a page that passed the checks replaces the committed screenshot.
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await screenshot(page, "projects.png");
 });
 
 test("the page hydrates: the filter box narrows the table", async ({ page, consoleErrors }) => {

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { test, expect } from "./fixtures";
-import { failOnDialog, hydrated, spanAnnotations } from "./helpers";
+import { failOnDialog, hydrated, screenshot, spanAnnotations } from "./helpers";
 import { UI } from "../seed-ui";
 
-const SCREENSHOT = path.resolve(__dirname, "../../docs/screenshots/span.png");
 const spanPath = (spanId: string) => `/projects/${UI.project}/spans/${spanId}`;
 
 test("the span page shows input, output, attributes and timing", async ({ page, consoleErrors }) => {
@@ -78,7 +76,7 @@ test("the annotation form creates an annotation the REST API returns; edit and d
   await page.getByRole("button", { name: "Add note" }).click();
   await expect(page.locator(".note")).toContainText("Customer asked twice");
 
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await screenshot(page, "span.png");
 
   // Delete.
   await item.getByRole("button", { name: "Delete" }).click();

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { test, expect } from "./fixtures";
-import { hydrated } from "./helpers";
+import { hydrated, screenshot } from "./helpers";
 import { UI } from "../seed-ui";
 
-const SCREENSHOT = path.resolve(__dirname, "../../docs/screenshots/trace.png");
 const TRACE = `/projects/${UI.project}/traces/${UI.refundTrace}`;
 
 test("the trace page shows the span tree with a waterfall, root selected", async ({ page, consoleErrors }) => {
@@ -35,7 +33,7 @@ test("selecting a span shows it beside the tree with its own URL, without a relo
   await expect(page.locator(`.tree-row[data-span="${UI.refundLlm}"]`)).toHaveClass(/selected/);
   await expect(page.locator(".io-input .message.role-system")).toContainText("You are a helpful support agent.");
   expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await screenshot(page, "trace.png");
 
   // The URL alone shows the same view.
   await page.goto(`${TRACE}?span=${UI.refundTool}`);

@@ -1,9 +1,7 @@
-import path from "node:path";
 import { test, expect } from "./fixtures";
-import { failOnDialog, hydrated, spanAnnotations } from "./helpers";
+import { failOnDialog, hydrated, screenshot, spanAnnotations } from "./helpers";
 import { UI } from "../seed-ui";
 
-const SCREENSHOT = path.resolve(__dirname, "../../docs/screenshots/traces.png");
 const LIST = `/projects/${UI.project}`;
 
 test("the trace list shows one row per seeded trace, newest first", async ({ page, consoleErrors }) => {
@@ -105,7 +103,7 @@ test("keyboard: j/k move, 1 gives 👍, ? shows help, Enter opens", async ({ pag
   const [feedback] = (await spanAnnotations(request, UI.project, UI.weatherRoot)).filter((a) => a.name === "user feedback");
   expect(feedback.result).toMatchObject({ label: "thumbs-down", score: 0 });
 
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  await screenshot(page, "traces.png");
   await page.keyboard.press("j");
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(new RegExp(`/traces/${UI.xssTrace}`));

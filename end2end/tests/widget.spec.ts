@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, expect } from "./fixtures";
+import { screenshot } from "./helpers";
 import { waitForListening } from "../global-setup";
 
 /**
@@ -20,7 +21,6 @@ import { waitForListening } from "../global-setup";
  */
 
 const ROOT = path.resolve(__dirname, "../..");
-const SCREENSHOT = path.resolve(ROOT, "docs/screenshots/widget.png");
 const PROJECT = "e2e-widget";
 
 let plume: ChildProcess;
@@ -154,7 +154,7 @@ test("a host page on another origin embeds the widget: 👍, 👎, then take it 
   await expect(widget.getByRole("textbox", { name: "Comment (optional)" })).toBeVisible();
   const height = await page.locator("[data-plume-feedback] iframe").evaluate((f) => f.getBoundingClientRect().height);
   expect(height).toBeGreaterThan(60);
-  await page.locator("#answer").screenshot({ path: SCREENSHOT });
+  await screenshot(page.locator("#answer"), "widget.png", false);
 
   // Keyboard: focus 👎 and press Enter to take the vote back.
   await down.focus();
