@@ -342,4 +342,10 @@ async fn health_version_and_home_page() {
     assert!(html.contains("<td class=\"num traces\">10</td>"), "with its trace count");
     assert!(html.contains("<td class=\"num spans\">20</td>"), "and its span count");
     assert_eq!(status_and_text(&server, reqwest::Method::GET, "/no/such/page").await.0, 404);
+    // Unknown API paths answer as Phoenix does, in JSON; known ones with another method, 405.
+    assert_eq!(
+        status_and_text(&server, reqwest::Method::GET, "/v1/no_such_route").await,
+        (404, r#"{"detail":"Not Found"}"#.to_owned())
+    );
+    assert_eq!(status_and_text(&server, reqwest::Method::PATCH, "/v1/projects").await.0, 405);
 }

@@ -14,10 +14,10 @@ mod public_links;
 mod spans;
 mod traces;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
+use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::AppState;
@@ -104,6 +104,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/datasets/{id}/examples", get(datasets::examples))
         .route("/v1/datasets/{id}/versions", get(datasets::versions))
         .route("/openapi.json", get(openapi::document))
+        .route("/v1/{*rest}", any(unknown_route))
+}
+
+/// Any other `/v1` path: Phoenix's (FastAPI's) JSON 404, not the UI's page.
+async fn unknown_route() -> (StatusCode, Json<serde_json::Value>) {
+    (StatusCode::NOT_FOUND, Json(serde_json::json!({ "detail": "Not Found" })))
 }
 
 /// `GET /healthz`: 200 `OK` once the database answers.
