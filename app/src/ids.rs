@@ -13,13 +13,17 @@ pub fn global_id(type_name: &str, rowid: i64) -> String {
 
 /// Decodes a global id of the expected type; `None` for anything else.
 pub fn parse_global_id(type_name: &str, id: &str) -> Option<i64> {
+    let (kind, rowid) = parse_typed_id(id)?;
+    (kind == type_name).then_some(rowid)
+}
+
+/// Decodes a global id of any type into its type name and rowid (Phoenix's
+/// cursors accept any type and use the rowid alone).
+pub fn parse_typed_id(id: &str) -> Option<(String, i64)> {
     let bytes = STANDARD.decode(id).ok()?;
-    let text = std::str::from_utf8(&bytes).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let (kind, rowid) = text.split_once(':')?;
-    if kind != type_name {
-        return None;
-    }
-    rowid.parse().ok()
+    Some((kind.to_owned(), rowid.parse().ok()?))
 }
 
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.

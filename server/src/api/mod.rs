@@ -126,14 +126,7 @@ pub fn no_content() -> StatusCode {
 /// The rowid inside a cursor, Phoenix-style: any global id type is accepted.
 pub fn cursor(params: &Params, message: impl FnOnce(&str) -> String) -> Result<Option<i64>, ApiError> {
     let Some(raw) = params.non_empty("cursor") else { return Ok(None) };
-    decode_any_global_id(raw).map(Some).ok_or_else(|| ApiError::Unprocessable(message(raw)))
-}
-
-fn decode_any_global_id(raw: &str) -> Option<i64> {
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.split_once(':')?.1.parse().ok()
+    app::ids::parse_typed_id(raw).map(|(_, rowid)| Some(rowid)).ok_or_else(|| ApiError::Unprocessable(message(raw)))
 }
 
 /// This server's base URL as browsers reach it: `--public-url`, else `http://` + Host.
