@@ -10,8 +10,7 @@ use crate::model::{Trace, TraceSpan};
 use crate::time::from_nanos;
 
 /// What traces are sorted by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum TraceOrder {
     /// Trace start time.
     #[default]
