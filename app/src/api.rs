@@ -24,10 +24,43 @@ pub async fn project_summaries() -> Result<Vec<ProjectSummary>, ServerFnError> {
     store.project_summaries().await.map_err(server_error)
 }
 
-/// A store error as a server function error.
+/// A store error as a server function error, answered with the status the
+/// REST API would give it (the caller's mistakes are 4xx, the rest 500).
 #[cfg(feature = "ssr")]
 fn server_error(error: crate::store::Error) -> ServerFnError {
+    use crate::store::Error as E;
+    use http::StatusCode;
+    let status = match &error {
+        E::NotFound(_) => StatusCode::NOT_FOUND,
+        E::Conflict(_) => StatusCode::CONFLICT,
+        E::Forbidden(_) => StatusCode::FORBIDDEN,
+        E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    set_status(status);
     ServerFnError::new(error.to_string())
+}
+
+/// A form the server refuses (a 422 that says why).
+#[cfg(feature = "ssr")]
+fn refused(message: impl std::fmt::Display) -> ServerFnError {
+    set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    ServerFnError::new(message)
+}
+
+/// Sets the status of the server function's response, unless it answers a
+/// plain HTML form post: that one is redirected back to its page whatever
+/// happened, as browsers without JavaScript need.
+#[cfg(feature = "ssr")]
+fn set_status(status: http::StatusCode) {
+    let html_form = use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    });
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && !html_form
+    {
+        response.set_status(status);
+    }
 }
 
 /// This server's base URL as browsers reach it, for the links it hands out

@@ -1,5 +1,10 @@
-//! Plume's UI (Leptos components, rendered on the server and hydrated in the
-//! browser) and the types the UI and the REST API share.
+//! Plume's UI (Leptos components rendered on the server) and the types the UI
+//! and the REST API share.
+//!
+//! The UI runs in Leptos's islands mode: pages are plain server-rendered HTML
+//! whose forms post and redirect, and only the `#[island]` components (page
+//! swaps, keyboard shortcuts, flag forms, …) are compiled to WASM and
+//! hydrated. That keeps the browser bundle small.
 //!
 //! - [`model`]: the shared types (`Span`, `Trace`, `Project`, …).
 //! - [`pages`]: one module per page; [`api`]: the server functions they call.
@@ -29,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -54,7 +59,8 @@ fn is_shared() -> bool {
 ///
 /// Routes render with `SsrMode::Async`: the server sends complete HTML, so
 /// pages read well before (or without) the WASM, and forms work with
-/// JavaScript off.
+/// JavaScript off. The islands come last in the page, so by the time
+/// `Shortcuts` marks `<body data-hydrated>` every island is live.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -81,6 +87,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <Show when=move || !is_embed() && !is_shared()>
+                <components::PageSwap />
                 <components::Shortcuts />
             </Show>
         </Router>

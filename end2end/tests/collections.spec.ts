@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { hydrated, screenshot } from "./helpers";
+import { hydrated, markDocument, sameDocument, screenshot } from "./helpers";
 import { UI } from "../seed-ui";
 
 const listPath = `/projects/${UI.project}`;
@@ -43,6 +43,7 @@ test("flag from the list, open the collection, share it publicly, revoke it: 410
   expect(JSON.parse((await exported.text()).trim().split("\n")[0]).note).toBe("answer looks off");
 
   await hydrated(page);
+  await markDocument(page);
   const links = page.locator('[data-section="public-links"]');
   await links.getByLabel("Hide attributes").fill("openinference.*");
   await links.getByRole("button", { name: "Create public link" }).click();
@@ -64,6 +65,9 @@ test("flag from the list, open the collection, share it publicly, revoke it: 410
 
   await links.locator('tr[data-status="active"]').getByRole("button", { name: "Revoke" }).click();
   await expect(links.locator('tr[data-status="revoked"]')).toHaveCount(1);
+  // Creating and revoking updated the page in place; the one-time URL is still shown.
+  expect(await sameDocument(page)).toBe(true);
+  await expect(links.locator("input.share-url")).toHaveValue(url);
   const gone = await shared.reload();
   expect(gone?.status()).toBe(410);
   await expect(shared.locator(".share-gone")).toContainText("expired or was revoked");
@@ -90,6 +94,26 @@ test("flag all matching this filter takes every matching trace's root span", asy
   await unfiltered.locator('input[name="collection"]').fill("paris");
   await unfiltered.getByRole("button", { name: "Flag 3 traces" }).click();
   await expect(unfiltered.locator(".flag-result")).toHaveText("Added 2 spans to paris");
+});
+
+test("flagging on the span page lists the collection in place, and removing it too", async ({ page, consoleErrors }) => {
+  await page.goto(`/projects/${UI.project}/spans/${UI.refundTool}`);
+  await hydrated(page);
+  await markDocument(page);
+  const panel = page.locator('[data-section="collections"]');
+  await expect(panel).toContainText("Not in any collection.");
+  // `f` opens the flag form with the name field focused.
+  await page.keyboard.press("f");
+  await expect(panel.locator('input[name="collection"]:not([type=hidden])')).toBeFocused();
+  await page.keyboard.type("tool calls");
+  await panel.getByRole("button", { name: "Flag", exact: true }).click();
+  await expect(panel.locator(".flag-result")).toHaveText("Added to tool calls");
+  await expect(panel.locator('li[data-collection="tool calls"]')).toBeVisible();
+
+  await panel.locator('li[data-collection="tool calls"]').getByRole("button", { name: "Remove" }).click();
+  await expect(panel).toContainText("Not in any collection.");
+  expect(await sameDocument(page)).toBe(true);
+  expect(consoleErrors).toEqual([]);
 });
 
 test("the flag form works with JavaScript off, and so does removing", async ({ browser }) => {

@@ -24,6 +24,16 @@ export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated]")).toBeAttached({ timeout: 15_000 });
 }
 
+/** Marks the current document, so that `sameDocument` can tell whether a page load happened since. */
+export async function markDocument(page: Page) {
+  await page.evaluate(() => ((window as unknown as { __plumeMark: boolean }).__plumeMark = true));
+}
+
+/** Whether the document marked by `markDocument` is still the one shown (no reload, no navigation). */
+export async function sameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { __plumeMark?: boolean }).__plumeMark === true);
+}
+
 /** Fails the test if the page opens any `alert`/`confirm` dialog. */
 export function failOnDialog(page: Page, seen: string[]) {
   page.on("dialog", async (dialog) => {

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { failOnDialog, hydrated, screenshot, spanAnnotations } from "./helpers";
+import { failOnDialog, hydrated, markDocument, sameDocument, screenshot, spanAnnotations } from "./helpers";
 import { UI } from "../seed-ui";
 
 const spanPath = (spanId: string) => `/projects/${UI.project}/spans/${spanId}`;
@@ -41,8 +41,13 @@ test("the annotation form creates an annotation the REST API returns; edit and d
 }) => {
   await page.goto(spanPath(UI.refundRoot));
   await hydrated(page);
+  await markDocument(page);
   const form = page.locator("form.annotation-form");
   await form.getByLabel("Name").fill("correctness");
+  // A name alone is refused: the server's reason shows beside the form.
+  await form.getByRole("button", { name: "Save annotation" }).click();
+  const refusal = page.locator("form.annotation-form + [role=alert]");
+  await expect(refusal).toHaveText("Give a label, a score or an explanation");
   await form.getByLabel("Label").fill("correct");
   await form.getByLabel("Score").fill("0.9");
   await form.getByLabel(/Explanation/).fill("Matches the refund policy");
@@ -53,6 +58,7 @@ test("the annotation form creates an annotation the REST API returns; edit and d
   await expect(item).toContainText("score 0.9");
   await expect(item).toContainText("Matches the refund policy");
   await expect(item).toContainText("HUMAN");
+  await expect(refusal).toHaveCount(0);
   let [saved] = (await spanAnnotations(request, UI.project, UI.refundRoot)).filter((a) => a.name === "correctness");
   expect(saved.result).toEqual({ label: "correct", score: 0.9, explanation: "Matches the refund policy" });
   expect(saved.source).toBe("APP");
@@ -83,7 +89,10 @@ test("the annotation form creates an annotation the REST API returns; edit and d
   await expect(item).toHaveCount(0);
   const names = (await spanAnnotations(request, UI.project, UI.refundRoot)).map((a) => a.name).sort();
   expect(names).toEqual(["note", "quality"]);
-  expect(consoleErrors).toEqual([]);
+  // Every form above updated the page in place.
+  expect(await sameDocument(page)).toBe(true);
+  // The refusal above is the one failed request: a 422, not a 500.
+  expect(consoleErrors).toEqual([expect.stringMatching(/^HTTP 422 for \/api\/save_annotation/)]);
 });
 
 test("the forms work with JavaScript disabled", async ({ browser, baseURL, request }) => {
@@ -91,6 +100,11 @@ test("the forms work with JavaScript disabled", async ({ browser, baseURL, reque
   const page = await context.newPage();
   await page.goto(spanPath(UI.refundTool));
   const form = page.locator("form.annotation-form");
+  // A refusal comes back as a page that says why.
+  await form.getByLabel("Name").fill("no-js");
+  await form.getByRole("button", { name: "Save annotation" }).click();
+  await expect(page.locator("form.annotation-form + [role=alert]")).toHaveText("Give a label, a score or an explanation");
+
   await form.getByLabel("Name").fill("no-js");
   await form.getByLabel("Label").fill("works");
   await form.getByLabel(/Explanation/).fill("posted without JavaScript");

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { hydrated, screenshot } from "./helpers";
+import { hydrated, markDocument, sameDocument, screenshot } from "./helpers";
 import { UI } from "../seed-ui";
 
 const TRACE = `/projects/${UI.project}/traces/${UI.refundTrace}`;
@@ -25,14 +25,21 @@ test("the trace page shows the span tree with a waterfall, root selected", async
 test("selecting a span shows it beside the tree with its own URL, without a reload", async ({ page, consoleErrors }) => {
   await page.goto(TRACE);
   await hydrated(page);
-  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+  await markDocument(page);
 
   await page.locator(`.tree-row[data-span="${UI.refundLlm}"] a`).click();
   await expect(page).toHaveURL(new RegExp(`\\?span=${UI.refundLlm}$`));
   await expect(page.locator(".span-detail h2")).toHaveText("ChatCompletion");
   await expect(page.locator(`.tree-row[data-span="${UI.refundLlm}"]`)).toHaveClass(/selected/);
   await expect(page.locator(".io-input .message.role-system")).toContainText("You are a helpful support agent.");
-  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  expect(await sameDocument(page)).toBe(true);
+  await expect(page).toHaveTitle(`Trace ${UI.refundTrace} · Plume`);
+
+  // Back shows the root again, still without a reload.
+  await page.goBack();
+  await expect(page.locator(".span-detail h2")).toHaveText("refund-agent");
+  await expect(page.locator(`.tree-row[data-span="${UI.refundRoot}"]`)).toHaveClass(/selected/);
+  expect(await sameDocument(page)).toBe(true);
   await screenshot(page, "trace.png");
 
   // The URL alone shows the same view.

@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { failOnDialog, hydrated, screenshot, spanAnnotations } from "./helpers";
+import { failOnDialog, hydrated, markDocument, sameDocument, screenshot, spanAnnotations } from "./helpers";
 import { UI } from "../seed-ui";
 
 const LIST = `/projects/${UI.project}`;
@@ -56,9 +56,12 @@ test("👍 on a row annotates the trace's root span", async ({ page, request, co
   await page.goto(LIST);
   await hydrated(page);
   const row = page.locator(`tr[data-trace="${UI.xssTrace}"]`);
+  await markDocument(page);
   await row.locator('[data-thumb="up"]').click();
   await expect(row.locator('.chip[data-annotation="user feedback"]')).toContainText("thumbs-up");
   await expect(row.locator('[data-thumb="up"]')).toHaveAttribute("aria-pressed", "true");
+  // The row updated in place: the page was swapped, not reloaded.
+  expect(await sameDocument(page)).toBe(true);
 
   const [feedback] = (await spanAnnotations(request, UI.project, UI.xssRoot)).filter((a) => a.name === "user feedback");
   expect(feedback.result).toMatchObject({ label: "thumbs-up", score: 1 });

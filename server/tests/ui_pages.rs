@@ -154,3 +154,48 @@ async fn unknown_ids_are_404_and_span_data_is_escaped() {
     let (_, list) = page(&server, "/projects/ui?q=%3Cscript").await;
     assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !list.contains("<script>alert(1)"));
 }
+
+/// The `action` of the page's first `<form>` that posts to `/api/{name}…`.
+fn form_action(html: &str, name: &str) -> String {
+    let start = html.find(&format!("action=\"/api/{name}")).expect("the page has the form") + 8;
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn ui_forms_answer_scripts_with_statuses_and_plain_posts_with_a_redirect() {
+    let (_dir, server) = seeded().await;
+    let span_page = server.at(&format!("/projects/ui/spans/{}", span_hex(10)));
+    let html = server.http.get(&span_page).send().await.unwrap().text().await.unwrap();
+    let save = server.at(&form_action(&html, "save_annotation"));
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let post = |accept: &'static str, body: String| {
+        plain
+            .post(&save)
+            .header("accept", accept)
+            .header("referer", &span_page)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let name_only = format!("span_id={}&name=tone", span_hex(10));
+
+    // The page swapper (JSON): a refusal is a 422 that says why, and stores nothing.
+    let refused = post("application/json", name_only.clone()).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("Give a label, a score or an explanation"));
+    // A browser without JavaScript is sent back to the page, which says why.
+    let back = post("text/html", name_only).await.unwrap();
+    assert_eq!(back.status(), 302);
+    let location = back.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&format!("{span_page}?__path=")), "{location}");
+    let html = server.http.get(&location).send().await.unwrap().text().await.unwrap();
+    let refusal =
+        r#"</form><p role="alert" data-swap-error="" class="error">Give a label, a score or an explanation</p>"#;
+    assert!(html.contains(refusal), "{html}");
+
+    let saved = post("application/json", format!("span_id={}&name=tone&label=calm", span_hex(10))).await.unwrap();
+    assert_eq!(saved.status(), 200);
+    let stored = server.get_json(&format!("/v1/projects/ui/span_annotations?span_ids={}", span_hex(10))).await;
+    let names: Vec<&str> = stored["data"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["tone"]);
+}

@@ -76,14 +76,14 @@ pub async fn save_annotation(
     #[server(default)] explanation: String,
     #[server(default)] identifier: String,
 ) -> Result<(), ServerFnError> {
-    let Some(name) = non_blank(name) else { return Err(ServerFnError::new("An annotation needs a name")) };
+    let Some(name) = non_blank(name) else { return Err(super::refused("An annotation needs a name")) };
     if name == crate::model::NOTE_NAME {
-        return Err(ServerFnError::new("The name 'note' is kept for notes"));
+        return Err(super::refused("The name 'note' is kept for notes"));
     }
-    let score = parse_score_field(&score).map_err(ServerFnError::new)?;
+    let score = parse_score_field(&score).map_err(super::refused)?;
     let (label, explanation) = (non_blank(label), non_blank(explanation));
     if label.is_none() && score.is_none() && explanation.is_none() {
-        return Err(ServerFnError::new("Give a label, a score or an explanation"));
+        return Err(super::refused("Give a label, a score or an explanation"));
     }
     write(app_annotation(span_id, name, AnnotationResult { label, score, explanation }, identifier)).await
 }
@@ -91,7 +91,7 @@ pub async fn save_annotation(
 /// The one-click 👍 (`label = thumbs-up`) or 👎 (`thumbs-down`), named `user feedback`.
 #[server]
 pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerFnError> {
-    let score = thumbs_score(&label).ok_or_else(|| ServerFnError::new("Feedback is thumbs-up or thumbs-down"))?;
+    let score = thumbs_score(&label).ok_or_else(|| super::refused("Feedback is thumbs-up or thumbs-down"))?;
     let result = AnnotationResult { label: Some(label), score: Some(score), explanation: None };
     write(app_annotation(span_id, crate::model::FEEDBACK_NAME.to_owned(), result, String::new())).await
 }
@@ -99,7 +99,7 @@ pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerF
 /// Adds a note (notes accumulate: each gets a fresh identifier).
 #[server]
 pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError> {
-    let Some(note) = non_blank(note) else { return Err(ServerFnError::new("The note is empty")) };
+    let Some(note) = non_blank(note) else { return Err(super::refused("The note is empty")) };
     let now = crate::time::to_nanos(chrono::Utc::now());
     let identifier = format!("px-span-note:{now:032x}");
     let result = AnnotationResult { label: None, score: None, explanation: Some(note) };
@@ -112,7 +112,7 @@ pub async fn delete_annotation(project: String, id: String) -> Result<(), Server
     let store = expect_context::<crate::store::Store>();
     match store.delete_span_annotation(&project, &id).await.map_err(super::server_error)? {
         true => Ok(()),
-        false => Err(ServerFnError::new(format!("No annotation {id} in {project}"))),
+        false => Err(super::server_error(crate::store::Error::NotFound(format!("No annotation {id} in {project}")))),
     }
 }
 

@@ -16,7 +16,7 @@ fn non_blank(text: &str) -> Option<String> {
 #[cfg(feature = "ssr")]
 async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64, ServerFnError> {
     use crate::model::NewCollection;
-    let Some(name) = non_blank(name) else { return Err(ServerFnError::new("Name the collection")) };
+    let Some(name) = non_blank(name) else { return Err(super::refused("Name the collection")) };
     let found = store.list_collections(None, 1, Some(&name)).await.map_err(super::server_error)?.0;
     let collection = match found.into_iter().next() {
         Some(collection) => collection,
@@ -84,7 +84,7 @@ pub async fn unflag_span(collection: String, span_id: String) -> Result<(), Serv
 pub async fn create_collection(name: String, #[server(default)] description: String) -> Result<(), ServerFnError> {
     use crate::model::NewCollection;
     let store = expect_context::<crate::store::Store>();
-    let Some(name) = non_blank(&name) else { return Err(ServerFnError::new("Name the collection")) };
+    let Some(name) = non_blank(&name) else { return Err(super::refused("Name the collection")) };
     let new = NewCollection { name, description: non_blank(&description) };
     store.create_collection(&new).await.map_err(super::server_error)?;
     Ok(())
@@ -121,9 +121,9 @@ pub async fn create_collection_link(
 ) -> Result<SharedLinkUrl, ServerFnError> {
     use crate::model::{LinkTarget, redaction};
     let store = expect_context::<crate::store::Store>();
-    let ttl = link_ttl_seconds(&expires_days).map_err(ServerFnError::new)?;
+    let ttl = link_ttl_seconds(&expires_days).map_err(super::refused)?;
     let patterns = redaction_patterns(&redact);
-    redaction::check_patterns(&patterns).map_err(ServerFnError::new)?;
+    redaction::check_patterns(&patterns).map_err(super::refused)?;
     let rowid = store.collection_rowid(&collection).await.map_err(super::server_error)?;
     let link =
         store.create_public_link(&LinkTarget::Collection(rowid), ttl, &patterns).await.map_err(super::server_error)?;

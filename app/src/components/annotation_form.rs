@@ -1,25 +1,14 @@
 //! The annotation form of a span: the project's annotation configs as quick
 //! forms, a free form (name, label, score, explanation), 👍/👎 and a notes box.
 //! Every form is an `ActionForm`: it posts and redirects back without
-//! JavaScript, and updates in place with it.
+//! JavaScript, and the page swapper updates the page in place with it.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-use super::FeedbackButtons;
-use crate::api::{AddNote, GiveFeedback, SaveAnnotation};
+use super::{FeedbackButtons, FormError};
+use crate::api::{AddNote, SaveAnnotation};
 use crate::model::{AnnotationConfig, AnnotationConfigKind, format_score};
-
-/// The server actions the span page's forms post to.
-#[derive(Clone, Copy)]
-pub struct AnnotationActions {
-    /// Create or edit an annotation.
-    pub save: ServerAction<SaveAnnotation>,
-    /// 👍/👎.
-    pub feedback: ServerAction<GiveFeedback>,
-    /// Add a note.
-    pub note: ServerAction<AddNote>,
-}
 
 /// Hidden fields every annotation form carries.
 #[component]
@@ -93,24 +82,17 @@ fn ConfigForm(span_id: String, config: AnnotationConfig, save: ServerAction<Save
 pub fn AnnotationForm(
     #[prop(into)] span_id: String,
     configs: Vec<AnnotationConfig>,
-    actions: AnnotationActions,
     #[prop(default = None)] current_feedback: Option<String>,
 ) -> impl IntoView {
-    let AnnotationActions { save, feedback, note } = actions;
-    let error = move || {
-        [save.value().get(), feedback.value().get(), note.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(|result| result.err())
-            .map(|error| error.to_string())
-    };
+    let save = ServerAction::<SaveAnnotation>::new();
+    let note = ServerAction::<AddNote>::new();
     let names: Vec<String> = configs.iter().map(|c| c.data.name.clone()).collect();
     let (feedback_span, note_span, form_span) = (span_id.clone(), span_id.clone(), span_id.clone());
     view! {
         <div class="annotate">
             <div class="quick">
                 <span class="muted">"Quick feedback"</span>
-                <FeedbackButtons action=feedback span_id=feedback_span current=current_feedback />
+                <FeedbackButtons span_id=feedback_span current=current_feedback />
             </div>
             {(!configs.is_empty()).then(|| view! {
                 <div class="configs">
@@ -146,6 +128,7 @@ pub fn AnnotationForm(
                 </label>
                 <button type="submit" class="button primary">"Save annotation"</button>
             </ActionForm>
+            <FormError action=save />
             <ActionForm action=note attr:class="stack-form note-form">
                 <input type="hidden" name="span_id" value=note_span />
                 <label class="field">
@@ -154,7 +137,7 @@ pub fn AnnotationForm(
                 </label>
                 <button type="submit" class="button">"Add note"</button>
             </ActionForm>
-            {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <FormError action=note />
         </div>
     }
 }

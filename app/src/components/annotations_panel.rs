@@ -10,12 +10,9 @@ use crate::model::{Annotation, NOTE_NAME, format_score};
 
 /// Every annotation but notes, newest first, then the notes.
 #[component]
-pub fn AnnotationsPanel(
-    #[prop(into)] project: String,
-    annotations: Vec<Annotation>,
-    save: ServerAction<SaveAnnotation>,
-    delete: ServerAction<DeleteAnnotation>,
-) -> impl IntoView {
+pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotation>) -> impl IntoView {
+    let save = ServerAction::<SaveAnnotation>::new();
+    let delete = ServerAction::<DeleteAnnotation>::new();
     let (notes, annotations): (Vec<_>, Vec<_>) = annotations.into_iter().partition(|a| a.name == NOTE_NAME);
     let list = if annotations.is_empty() {
         view! { <p class="muted empty-annotations">"No annotations yet. Use the form below or press 1 / 2."</p> }

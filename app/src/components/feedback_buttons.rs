@@ -10,10 +10,10 @@ use crate::model::{THUMBS_DOWN, THUMBS_UP};
 /// without JavaScript. `current` marks the button already given.
 #[component]
 pub fn FeedbackButtons(
-    action: ServerAction<GiveFeedback>,
     #[prop(into)] span_id: String,
     #[prop(default = None)] current: Option<String>,
 ) -> impl IntoView {
+    let action = ServerAction::<GiveFeedback>::new();
     let buttons =
         [(THUMBS_UP, "up", "👍", "Good (1)", "Thumbs up"), (THUMBS_DOWN, "down", "👎", "Bad (2)", "Thumbs down")];
     view! {

@@ -1,9 +1,11 @@
 //! Flagging spans into collections: the span page's collections panel, the
-//! trace list's per-row flag menu and its "flag all matching" form. Every
-//! form is an `ActionForm`, so it posts and comes back without JavaScript.
+//! trace list's per-row flag menu and its "flag all matching" form. The flag
+//! form is an island (it shows what it did in place); without JavaScript it
+//! posts and comes back like every other form.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{FlagMatching, FlagSpan, UnflagSpan, count_matching_traces, load_collections, load_span_collections};
 use crate::model::{TraceListQuery, collection_path};
@@ -27,10 +29,29 @@ pub fn CollectionNames() -> impl IntoView {
     }
 }
 
-/// The collection name and note fields, and the submit button.
-#[component]
-fn FlagFields(#[prop(into)] button: String) -> impl IntoView {
-    view! {
+/// What a flag form flags.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FlagTarget {
+    /// One span.
+    Span(String),
+    /// The root span of every trace of `project` matching `filter` (a trace
+    /// list query string).
+    Matching {
+        /// The project's name.
+        project: String,
+        /// The trace list's filters, as in its URL.
+        filter: String,
+    },
+}
+
+/// The flag form: collection name, note, submit, and what the last flag did.
+/// `refresh`: reload the page's server-rendered parts after a flag (the span
+/// page lists the span's collections).
+#[island]
+pub fn FlagForm(target: FlagTarget, button: String, refresh: bool) -> impl IntoView {
+    let flag = ServerAction::<FlagSpan>::new();
+    let flag_all = ServerAction::<FlagMatching>::new();
+    let fields = view! {
         <label class="field">
             <span>"Collection"</span>
             <input name="collection" required=true list="collection-names" autocomplete="off"
@@ -41,34 +62,55 @@ fn FlagFields(#[prop(into)] button: String) -> impl IntoView {
             <input name="note" placeholder="Note for reviewers (optional)" />
         </label>
         <button type="submit" class="button primary">{button}</button>
+    };
+    let form = match target {
+        FlagTarget::Span(span_id) => view! {
+            <ActionForm action=flag attr:class="flag-form">
+                <input type="hidden" name="span_id" value=span_id />
+                {fields}
+            </ActionForm>
+        }
+        .into_any(),
+        FlagTarget::Matching { project, filter } => view! {
+            <ActionForm action=flag_all attr:class="flag-form">
+                <input type="hidden" name="project" value=project />
+                <input type="hidden" name="filter" value=filter />
+                {fields}
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    let outcome = move || flag.value().get().or_else(|| flag_all.value().get());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if refresh && matches!(outcome(), Some(Ok(_))) {
+            super::page_swap::refresh_page();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = refresh;
+    view! {
+        {form}
+        {move || outcome().map(|result| match result {
+            Ok(message) => view! { <p class="flag-result" role="status">{message}</p> }.into_any(),
+            Err(error) => view! { <p class="error" role="alert">{super::error_text(&error)}</p> }.into_any(),
+        })}
     }
-}
-
-/// What the last flag said: `Added to …`, or the error.
-fn outcome(result: Option<Result<String, ServerFnError>>) -> Option<AnyView> {
-    Some(match result? {
-        Ok(message) => view! { <p class="flag-result" role="status">{message}</p> }.into_any(),
-        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
-    })
 }
 
 /// The span page's "Collections" panel: the collections the span is in
 /// (each with a remove button) and the flag form.
 #[component]
 pub fn FlagControl(#[prop(into)] span_id: String) -> impl IntoView {
-    let flag = ServerAction::<FlagSpan>::new();
     let unflag = ServerAction::<UnflagSpan>::new();
     let key = span_id.clone();
-    let collections = Resource::new(
-        move || (key.clone(), flag.version().get(), unflag.version().get()),
-        |(span_id, _, _)| load_span_collections(span_id),
-    );
+    let collections = Resource::new(move || key.clone(), load_span_collections);
     let remove_span = span_id.clone();
     view! {
         <section class="panel flag-panel" data-section="collections">
             <h3>"Collections"</h3>
             <CollectionNames />
-            <Transition fallback=|| ()>
+            <Suspense fallback=|| ()>
                 {move || {
                     let span_id = remove_span.clone();
                     Suspend::new(async move {
@@ -99,12 +141,10 @@ pub fn FlagControl(#[prop(into)] span_id: String) -> impl IntoView {
                         .into_any()
                     })
                 }}
-            </Transition>
-            <ActionForm action=flag attr:class="flag-form" attr:data-flag="">
-                <input type="hidden" name="span_id" value=span_id />
-                <FlagFields button="Flag" />
-            </ActionForm>
-            {move || outcome(flag.value().get())}
+            </Suspense>
+            <div data-flag="">
+                <FlagForm target=FlagTarget::Span(span_id) button="Flag".to_owned() refresh=true />
+            </div>
         </section>
     }
     .into_any()
@@ -113,16 +153,11 @@ pub fn FlagControl(#[prop(into)] span_id: String) -> impl IntoView {
 /// A trace-list row's flag menu (`f` opens the selected row's).
 #[component]
 pub fn FlagMenu(#[prop(into)] span_id: String) -> impl IntoView {
-    let flag = ServerAction::<FlagSpan>::new();
     view! {
         <details class="flag-menu" data-flag="">
             <summary class="button small" title="Flag into a collection (f)">"Flag"</summary>
             <div class="flag-popover">
-                <ActionForm action=flag attr:class="flag-form">
-                    <input type="hidden" name="span_id" value=span_id />
-                    <FlagFields button="Flag" />
-                </ActionForm>
-                {move || outcome(flag.value().get())}
+                <FlagForm target=FlagTarget::Span(span_id) button="Flag".to_owned() refresh=false />
             </div>
         </details>
     }
@@ -135,7 +170,6 @@ pub fn FlagMenu(#[prop(into)] span_id: String) -> impl IntoView {
 pub fn FlagAll(#[prop(into)] project: String, query: TraceListQuery) -> impl IntoView {
     let query = query.first_page();
     let filter = query.to_query_string();
-    let flag = ServerAction::<FlagMatching>::new();
     let (count_project, count_query) = (project.clone(), query.clone());
     let count = Resource::new(|| (), move |_| count_matching_traces(count_project.clone(), count_query.clone()));
     view! {
@@ -147,12 +181,8 @@ pub fn FlagAll(#[prop(into)] project: String, query: TraceListQuery) -> impl Int
                     (matching > 0).then(|| view! {
                         <details class="flag-all" data-flag-all="">
                             <summary class="button">{format!("Flag all {matching} matching this filter")}</summary>
-                            <ActionForm action=flag attr:class="flag-form">
-                                <input type="hidden" name="project" value=project />
-                                <input type="hidden" name="filter" value=filter />
-                                <FlagFields button=format!("Flag {matching} traces") />
-                            </ActionForm>
-                            {move || outcome(flag.value().get())}
+                            <FlagForm target=FlagTarget::Matching { project, filter }
+                                button=format!("Flag {matching} traces") refresh=false />
                         </details>
                     })
                 })

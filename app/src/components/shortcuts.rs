@@ -1,22 +1,32 @@
 //! Keyboard shortcuts: j/k move through rows (`[data-nav]`), Enter opens the
 //! row's link, 1/2 give 👍/👎, e focuses the explanation, f opens the flag
 //! form, ? shows the list.
-//! Only the hydrated page listens (and marks `<body data-hydrated>`); the
-//! HTML works without it.
+//! An island: only the hydrated page listens (and marks `<body
+//! data-hydrated>`); the HTML works without it. The keys act on the page's
+//! HTML (rows, buttons, links), so a page swap changes nothing for them.
 
 use leptos::prelude::*;
 
 /// The help overlay, and (in the browser) the window key listener.
-#[component]
+#[island]
 pub fn Shortcuts() -> impl IntoView {
     let (help, set_help) = signal(false);
     #[cfg(feature = "hydrate")]
     {
         let selected = StoredValue::new(None::<usize>);
-        let handle = window_event_listener(leptos::ev::keydown, move |event| {
+        let keys = window_event_listener(leptos::ev::keydown, move |event| {
             keys::handle(&event, selected, set_help);
         });
-        on_cleanup(move || handle.remove());
+        // A page swap brings new rows: mark the selected one again.
+        let swapped = window_event_listener_untyped(super::page_swap::SWAPPED_EVENT, move |_| {
+            if let Some(row) = selected.get_value().and_then(keys::row) {
+                let _ = row.class_list().add_1("kbd-selected");
+            }
+        });
+        on_cleanup(move || {
+            keys.remove();
+            swapped.remove();
+        });
         // Tells people and browser tests that the page is interactive now.
         Effect::new(move |_| {
             if let Some(body) = document().body() {
@@ -53,7 +63,7 @@ mod keys {
         leptos::prelude::document()
     }
 
-    fn row(index: usize) -> Option<Element> {
+    pub fn row(index: usize) -> Option<Element> {
         document().query_selector(&format!("[data-nav=\"{index}\"]")).ok().flatten()
     }
 

@@ -6,63 +6,37 @@ use leptos::prelude::*;
 
 use super::formatting::{format_latency, format_time, millis_between};
 use super::span_io::chat_messages;
-use super::{
-    AnnotationActions, AnnotationForm, AnnotationsPanel, AttributeTree, KindBadge, SpanEvents, SpanIo, StatusBadge,
-};
-use crate::api::{AddNote, DeleteAnnotation, GiveFeedback, SaveAnnotation, load_span_detail};
+use super::{AnnotationForm, AnnotationsPanel, AttributeTree, KindBadge, SpanEvents, SpanIo, StatusBadge};
+use crate::api::load_span_detail;
 use crate::model::{FEEDBACK_NAME, SpanDetail, percent_encode};
 use crate::pages::NotFound;
 
-/// Loads and shows span `span_id` of `project`; reloads after each form.
+/// Loads and shows span `span_id` of `project`.
 /// `standalone`: an unknown span is the page's 404.
 #[component]
-pub fn SpanPanel(
-    #[prop(into)] project: Signal<String>,
-    #[prop(into)] span_id: Signal<String>,
-    #[prop(optional)] standalone: bool,
-) -> impl IntoView {
-    let actions = AnnotationActions {
-        save: ServerAction::<SaveAnnotation>::new(),
-        feedback: ServerAction::<GiveFeedback>::new(),
-        note: ServerAction::<AddNote>::new(),
-    };
-    let delete = ServerAction::<DeleteAnnotation>::new();
-    let detail = Resource::new(
-        move || {
-            let versions = [
-                actions.save.version().get(),
-                actions.feedback.version().get(),
-                actions.note.version().get(),
-                delete.version().get(),
-            ];
-            (project.get(), span_id.get(), versions)
-        },
-        |(project, span_id, _)| load_span_detail(project, span_id),
-    );
+pub fn SpanPanel(project: String, span_id: String, #[prop(optional)] standalone: bool) -> impl IntoView {
+    let key = (project.clone(), span_id);
+    let detail = Resource::new(move || key.clone(), |(project, span_id)| load_span_detail(project, span_id));
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading span…"</p> }>
-            {move || Suspend::new(async move {
+        <Suspense fallback=|| view! { <p class="muted">"Loading span…"</p> }>
+            {move || {
+                let project = project.clone();
+                Suspend::new(async move {
                 match detail.await {
-                    Ok(Some(detail)) => {
-                        view! { <SpanView project=project.get_untracked() detail actions delete /> }.into_any()
-                    }
+                    Ok(Some(detail)) => view! { <SpanView project detail /> }.into_any(),
                     Ok(None) if standalone => view! { <NotFound /> }.into_any(),
                     Ok(None) => view! { <p class="muted">"This span is not in the trace."</p> }.into_any(),
                     Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                 }
-            })}
-        </Transition>
+                })
+            }}
+        </Suspense>
     }
 }
 
 /// Everything about one span.
 #[component]
-fn SpanView(
-    project: String,
-    detail: SpanDetail,
-    actions: AnnotationActions,
-    delete: ServerAction<DeleteAnnotation>,
-) -> impl IntoView {
+fn SpanView(project: String, detail: SpanDetail) -> impl IntoView {
     let SpanDetail { span, resource, annotations, configs } = detail;
     let attributes = &span.attributes;
     let text = |key: &str| attributes.get(key).map(super::span_io::value_text);
@@ -98,8 +72,8 @@ fn SpanView(
             </div>
             <section class="panel annotations-panel" data-section="annotations">
                 <h3>"Annotations"</h3>
-                <AnnotationsPanel project=project.clone() annotations save=actions.save delete />
-                <AnnotationForm span_id=span.context.span_id.clone() configs actions current_feedback />
+                <AnnotationsPanel project=project.clone() annotations />
+                <AnnotationForm span_id=span.context.span_id.clone() configs current_feedback />
             </section>
             <section class="panel" data-section="attributes">
                 <h3>"Attributes"</h3>

@@ -32,9 +32,10 @@ pub fn tree_order(spans: &[TraceSpan]) -> Vec<(usize, &TraceSpan)> {
     out
 }
 
-/// The tree; each row links to `?span=<id>` and the selected one is marked.
+/// The tree; each row links to `?span=<id>` (swapped in place with
+/// JavaScript on) and the selected one is marked.
 #[component]
-pub fn SpanTree(spans: Vec<TraceSpan>, #[prop(into)] selected: Signal<String>) -> impl IntoView {
+pub fn SpanTree(spans: Vec<TraceSpan>, selected: String) -> impl IntoView {
     let start = spans.iter().map(|s| s.start_time).min();
     let end = spans.iter().map(|s| s.end_time).max();
     let total = match (start, end) {
@@ -51,11 +52,10 @@ pub fn SpanTree(spans: Vec<TraceSpan>, #[prop(into)] selected: Signal<String>) -
             let width = (duration / total * 100.0).clamp(0.3, 100.0 - left);
             let bar = format!("left:{left:.2}%;width:{width:.2}%");
             let indent = format!("padding-left:{}rem", depth as f64 * 1.1);
-            let span_id = span.span_id.clone();
-            let is_selected = move || selected.get() == span_id;
+            let is_selected = selected == span.span_id;
             view! {
                 <li class="tree-row" class:selected=is_selected data-nav=index data-span=span.span_id.clone()>
-                    <a class="tree-link" href=format!("?span={}", span.span_id) data-open="">
+                    <a class="tree-link" href=format!("?span={}", span.span_id) data-open="" data-swap="">
                         <span class="tree-label" style=indent>
                             <StatusBadge status=span.status_code.clone() />
                             <KindBadge kind=span.span_kind.clone() />

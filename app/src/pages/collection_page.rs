@@ -1,6 +1,7 @@
 //! `/collections/{n}`: a collection's examples (input, output, annotations,
 //! note, link to the span), its annotation summary, downloads and public
-//! links. The page of examples is in the URL (`?cursor=`).
+//! links. The page of examples is in the URL (`?cursor=`). Creating a link is
+//! an island: the link's URL is shown once, in place.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -8,37 +9,21 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
-use crate::components::{ExampleBody, KindBadge, StatusBadge, format_time};
+use crate::components::{ExampleBody, KindBadge, StatusBadge, error_text, format_time};
 use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
     PublicLink, format_score, percent_encode,
 };
 use crate::pages::NotFound;
 
-/// The forms of the page; each one reloads it.
-#[derive(Clone, Copy)]
-struct Actions {
-    unflag: ServerAction<UnflagSpan>,
-    create_link: ServerAction<CreateCollectionLink>,
-    revoke: ServerAction<RevokeLink>,
-}
-
 /// The collection page; an unknown collection is a 404.
 #[component]
 pub fn CollectionPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let rowid = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
-    let cursor = move || query.read().get("cursor").and_then(|c| c.parse::<i64>().ok());
-    let actions =
-        Actions { unflag: ServerAction::new(), create_link: ServerAction::new(), revoke: ServerAction::new() };
+    let rowid = use_params_map().read_untracked().get("id").and_then(|id| id.parse::<i64>().ok());
+    let cursor = use_query_map().read_untracked().get("cursor").and_then(|c| c.parse::<i64>().ok());
     let view = Resource::new(
-        move || {
-            let versions =
-                [actions.unflag.version().get(), actions.create_link.version().get(), actions.revoke.version().get()];
-            (rowid(), cursor(), versions)
-        },
-        |(rowid, cursor, _)| async move {
+        move || (rowid, cursor),
+        |(rowid, cursor)| async move {
             match rowid {
                 Some(rowid) => load_collection(rowid, cursor).await,
                 None => Ok(None),
@@ -46,21 +31,21 @@ pub fn CollectionPage() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading collection…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">"Loading collection…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(Some(view)) => view! { <Collection view actions /> }.into_any(),
+                    Ok(Some(view)) => view! { <Collection view /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
                     Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
 /// Everything about one collection.
 #[component]
-fn Collection(view: CollectionView, actions: Actions) -> impl IntoView {
+fn Collection(view: CollectionView) -> impl IntoView {
     let CollectionView { collection, examples, next_cursor, summary, links } = view;
     let id = collection.id.clone();
     let export = |format: &str| format!("/v1/collections/{}/export?format={format}", percent_encode(&id));
@@ -91,14 +76,14 @@ fn Collection(view: CollectionView, actions: Actions) -> impl IntoView {
         {collection.description.clone().map(|d| view! { <p class="collection-description">{d}</p> })}
         <div class="collection-side">
             <SummaryTable summary />
-            <LinkPanel collection_id=id.clone() links actions />
+            <LinkPanel collection_id=id.clone() links />
         </div>
         <h2>"Examples"</h2>
         {empty.then(|| view! { <p class="muted">"No examples yet: flag spans from a trace list or a span page."</p> })}
         <ol class="collection-examples">
             {examples
                 .into_iter()
-                .map(|example| view! { <Example collection_id=id.clone() example unflag=actions.unflag /> })
+                .map(|example| view! { <Example collection_id=id.clone() example /> })
                 .collect_view()}
         </ol>
         <nav class="pager" aria-label="Pages">
@@ -151,9 +136,38 @@ fn SummaryTable(summary: Vec<AnnotationSummary>) -> impl IntoView {
 
 /// Create (expiry, redaction), list and revoke public links.
 #[component]
-fn LinkPanel(collection_id: String, links: Vec<PublicLink>, actions: Actions) -> impl IntoView {
-    let create = actions.create_link;
+fn LinkPanel(collection_id: String, links: Vec<PublicLink>) -> impl IntoView {
+    let revoke = ServerAction::<RevokeLink>::new();
+    view! {
+        <section class="panel" data-section="public-links">
+            <h3>"Public links"</h3>
+            <CreateLink collection_id />
+            {(!links.is_empty()).then(|| view! {
+                <table class="table links">
+                    <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
+                    <tbody>
+                        {links.into_iter().map(|link| view! { <LinkRow link revoke /> }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// The form that creates a public link, and the new link's URL (shown only
+/// once: the server keeps a hash). With JavaScript on it then refreshes the
+/// page's list of links.
+#[island]
+fn CreateLink(collection_id: String) -> impl IntoView {
+    let create = ServerAction::<CreateCollectionLink>::new();
     let default_days = (DEFAULT_LINK_TTL_SECONDS / 86_400).to_string();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            crate::components::refresh_page();
+        }
+    });
     let created = move || {
         create.value().get().map(|result| match result {
             Ok(link) => view! {
@@ -163,12 +177,10 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>, actions: Actions) ->
                 </div>
             }
             .into_any(),
-            Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+            Err(error) => view! { <p class="error" role="alert">{error_text(&error)}</p> }.into_any(),
         })
     };
     view! {
-        <section class="panel" data-section="public-links">
-            <h3>"Public links"</h3>
             <ActionForm action=create attr:class="stack-form link-form">
                 <input type="hidden" name="collection" value=collection_id />
                 <div class="form-row">
@@ -184,17 +196,7 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>, actions: Actions) ->
                 <button type="submit" class="button primary">"Create public link"</button>
             </ActionForm>
             {created}
-            {(!links.is_empty()).then(|| view! {
-                <table class="table links">
-                    <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
-                    <tbody>
-                        {links.into_iter().map(|link| view! { <LinkRow link revoke=actions.revoke /> }).collect_view()}
-                    </tbody>
-                </table>
-            })}
-        </section>
     }
-    .into_any()
 }
 
 /// One public link with its revoke button while it is active.
@@ -223,7 +225,8 @@ fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView 
 
 /// One example: span, note, input, output, annotations, remove.
 #[component]
-fn Example(collection_id: String, example: CollectionExample, unflag: ServerAction<UnflagSpan>) -> impl IntoView {
+fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
+    let unflag = ServerAction::<UnflagSpan>::new();
     let CollectionExample { item, project } = example;
     let span_href = format!("/projects/{}/spans/{}", percent_encode(&project), item.span_id);
     let chips: Vec<AnnotationChip> = item

@@ -6,14 +6,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::{CreateCollection, load_collections};
-use crate::components::format_time;
+use crate::components::{FormError, format_time};
 use crate::model::{Collection, collection_path};
 
 /// The collections page.
 #[component]
 pub fn Collections() -> impl IntoView {
     let create = ServerAction::<CreateCollection>::new();
-    let collections = Resource::new(move || create.version().get(), |_| load_collections());
+    let collections = Resource::new(|| (), |_| load_collections());
     view! {
         <Title text="Collections · Plume" />
         <div class="page-head">
@@ -27,10 +27,8 @@ pub fn Collections() -> impl IntoView {
                 <button type="submit" class="button primary">"Create collection"</button>
             </div>
         </ActionForm>
-        {move || create.value().get().and_then(Result::err).map(|error| view! {
-            <p class="error" role="alert">{error.to_string()}</p>
-        })}
-        <Transition fallback=|| view! { <p class="muted">"Loading collections…"</p> }>
+        <FormError action=create />
+        <Suspense fallback=|| view! { <p class="muted">"Loading collections…"</p> }>
             {move || Suspend::new(async move {
                 match collections.await {
                     Ok(list) if list.is_empty() => view! {
@@ -44,7 +42,7 @@ pub fn Collections() -> impl IntoView {
                     Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

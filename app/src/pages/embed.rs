@@ -1,8 +1,8 @@
 //! `/embed/feedback?token=…`: the 👍/👎 widget that `widget.js` puts in an
 //! iframe on the host page. Its own minimal layout (no top bar). The server
 //! works out what it shows (see the server's `feedback::embed`); the page
-//! works as plain HTML forms, and once hydrated it calls `/v1/feedback`
-//! directly and tells the host page its height.
+//! works as plain HTML forms, and once its island is hydrated it calls
+//! `/v1/feedback` directly and tells the host page its height.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,8 +43,17 @@ main.embed{padding:0;margin:0}\
 /// The widget page.
 #[component]
 pub fn EmbedFeedback() -> impl IntoView {
-    // Computed on the server, serialised into the page, read back when hydrating.
-    let widget = SharedValue::new(widget_of_request).into_inner();
+    view! {
+        <Title text="Rate this answer" />
+        <style>{WIDGET_CSS}</style>
+        <Widget widget=widget_of_request() />
+    }
+}
+
+/// The votes and the comment box. An island: its props (worked out by the
+/// server) travel in the page to the browser.
+#[island]
+fn Widget(widget: FeedbackWidget) -> impl IntoView {
     let FeedbackWidget { token, vote, comment, error, theme, accent, host_origin } = widget;
     let usable = error.is_none();
     let vote = RwSignal::new(vote);
@@ -90,8 +99,6 @@ pub fn EmbedFeedback() -> impl IntoView {
         }
     };
     view! {
-        <Title text="Rate this answer" />
-        <style>{WIDGET_CSS}</style>
         <div
             class="plume-widget"
             data-theme=theme.as_str()
@@ -145,10 +152,11 @@ fn widget_of_request() -> FeedbackWidget {
         })
 }
 
-/// In the browser the value comes from the page; this runs only if it is missing.
+/// Pages render only on the server; the browser gets the widget as the
+/// island's props.
 #[cfg(not(feature = "ssr"))]
 fn widget_of_request() -> FeedbackWidget {
-    FeedbackWidget { error: Some("Reload the page to rate this answer.".into()), ..Default::default() }
+    FeedbackWidget::default()
 }
 
 /// Casts (`Some`) or retracts (`None`) the vote through `/v1/feedback`, then

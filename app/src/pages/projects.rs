@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{load_project_feedback, project_summaries};
-use crate::components::FeedbackChart;
+use crate::components::{FeedbackChart, ProjectFilter};
 use crate::model::{ProjectFeedback, ProjectSummary, format_score, percent_encode};
 
 /// Lists the projects; the search box filters them in the browser.
@@ -11,18 +11,10 @@ use crate::model::{ProjectFeedback, ProjectSummary, format_score, percent_encode
 pub fn Projects() -> impl IntoView {
     let summaries = Resource::new(|| (), |_| project_summaries());
     let feedback = Resource::new(|| (), |_| load_project_feedback());
-    let (query, set_query) = signal(String::new());
     view! {
         <div class="page-head">
             <h1>"Projects"</h1>
-            <input
-                class="search"
-                type="search"
-                placeholder="Filter projects"
-                aria-label="Filter projects"
-                prop:value=query
-                on:input=move |ev| set_query.set(event_target_value(&ev))
-            />
+            <ProjectFilter />
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -31,7 +23,7 @@ pub fn Projects() -> impl IntoView {
                     Ok(list) if list.iter().all(|p| p.span_count == 0) && list.len() <= 1 => {
                         view! { <FirstTrace /> }.into_any()
                     }
-                    Ok(list) => view! { <ProjectTable list feedback query /> }.into_any(),
+                    Ok(list) => view! { <ProjectTable list feedback /> }.into_any(),
                     Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}
@@ -39,13 +31,9 @@ pub fn Projects() -> impl IntoView {
     }
 }
 
-/// The table, narrowed to names containing `query` (case-insensitive).
+/// One row per project (`data-project`, for the filter box).
 #[component]
-fn ProjectTable(list: Vec<ProjectSummary>, feedback: Vec<ProjectFeedback>, query: ReadSignal<String>) -> impl IntoView {
-    let shown = move || {
-        let needle = query.get().to_lowercase();
-        list.iter().filter(|p| p.project.name.to_lowercase().contains(&needle)).cloned().collect::<Vec<_>>()
-    };
+fn ProjectTable(list: Vec<ProjectSummary>, feedback: Vec<ProjectFeedback>) -> impl IntoView {
     view! {
         <table class="table projects">
             <thead>
@@ -59,10 +47,9 @@ fn ProjectTable(list: Vec<ProjectSummary>, feedback: Vec<ProjectFeedback>, query
                 </tr>
             </thead>
             <tbody>
-                <For each=shown key=|p| p.project.id.clone() let:p>
-                    {
-                        let figures = feedback.iter().find(|f| f.project == p.project.name).cloned().unwrap_or_default();
-                        let href = format!("/projects/{}", percent_encode(&p.project.name));
+                {list.into_iter().map(|p| {
+                    let figures = feedback.iter().find(|f| f.project == p.project.name).cloned().unwrap_or_default();
+                    let href = format!("/projects/{}", percent_encode(&p.project.name));
                     view! {
                     <tr data-project=p.project.name.clone()>
                         <td>
@@ -78,8 +65,7 @@ fn ProjectTable(list: Vec<ProjectSummary>, feedback: Vec<ProjectFeedback>, query
                         <td><FeedbackChart days=figures.thumbs /></td>
                     </tr>
                     }
-                    }
-                </For>
+                }).collect_view()}
             </tbody>
         </table>
     }

@@ -11,18 +11,18 @@ use crate::model::percent_encode;
 #[component]
 pub fn SpanPage() -> impl IntoView {
     let params = use_params_map();
-    let project = Signal::derive(move || params.read().get("project").unwrap_or_default());
-    let span_id = Signal::derive(move || params.read().get("span_id").unwrap_or_default());
+    let project = params.read_untracked().get("project").unwrap_or_default();
+    let span_id = params.read_untracked().get("span_id").unwrap_or_default();
     view! {
-        <Title text=move || format!("Span {} · Plume", span_id.get()) />
+        <Title text=format!("Span {span_id} · Plume") />
         <nav class="crumbs" aria-label="Breadcrumbs">
             <a href="/">"Projects"</a>
             <span>"/"</span>
-            <a href=move || format!("/projects/{}", percent_encode(&project.get()))>{project}</a>
+            <a href=format!("/projects/{}", percent_encode(&project))>{project.clone()}</a>
             <span>"/"</span>
             <span>"Span"</span>
         </nav>
-        <SpanPanel project span_id standalone=true />
-        {move || view! { <FlagControl span_id=span_id.get() /> }}
+        <SpanPanel project span_id=span_id.clone() standalone=true />
+        <FlagControl span_id />
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::{GiveFeedback, load_trace_list};
+use crate::api::load_trace_list;
 use crate::components::{
     AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, StatusBadge, TraceFilters,
     format_latency, format_time,
@@ -16,39 +16,32 @@ use crate::pages::NotFound;
 /// The trace list page.
 #[component]
 pub fn TraceList() -> impl IntoView {
-    let params = use_params_map();
+    let project = use_params_map().read_untracked().get("project").unwrap_or_default();
     let query_map = use_query_map();
-    let project = move || params.read().get("project").unwrap_or_default();
-    let query = move || TraceListQuery::from_params(|key| query_map.read().get(key));
-    let feedback = ServerAction::<GiveFeedback>::new();
-    let page = Resource::new(
-        move || (project(), query(), feedback.version().get()),
-        |(project, query, _)| load_trace_list(project, query),
-    );
+    let query = TraceListQuery::from_params(|key| query_map.read_untracked().get(key));
+    let title = format!("{project} · Plume");
+    let key = (project.clone(), query.clone());
+    let page = Resource::new(move || key.clone(), |(project, query)| load_trace_list(project, query));
     view! {
-        <Title text=move || format!("{} · Plume", project()) />
-        <Transition fallback=|| view! { <p class="muted">"Loading traces…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(Some(page)) => {
-                        view! { <TracePage project=project() query=query() page feedback /> }.into_any()
+        <Title text=title />
+        <Suspense fallback=|| view! { <p class="muted">"Loading traces…"</p> }>
+            {move || {
+                let (project, query) = (project.clone(), query.clone());
+                Suspend::new(async move {
+                    match page.await {
+                        Ok(Some(page)) => view! { <TracePage project query page /> }.into_any(),
+                        Ok(None) => view! { <NotFound /> }.into_any(),
+                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                     }
-                    Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                })
+            }}
+        </Suspense>
     }
 }
 
 /// The header, filters, table and pager of one page.
 #[component]
-fn TracePage(
-    project: String,
-    query: TraceListQuery,
-    page: TraceListPage,
-    feedback: ServerAction<GiveFeedback>,
-) -> impl IntoView {
+fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> impl IntoView {
     let base = format!("/projects/{}", crate::model::percent_encode(&project));
     let first = format!("{base}{}", query.first_page().to_query_string());
     let next = page.next_cursor.clone().map(|cursor| {
@@ -58,7 +51,7 @@ fn TracePage(
     let body = if page.rows.is_empty() {
         view! { <EmptyList project=project.clone() filtered=query.is_filtered() clear_href=base.clone() /> }.into_any()
     } else {
-        view! { <TraceTable project=project.clone() rows=page.rows feedback /> }.into_any()
+        view! { <TraceTable project=project.clone() rows=page.rows /> }.into_any()
     };
     view! {
         <nav class="crumbs" aria-label="Breadcrumbs">
@@ -83,7 +76,7 @@ fn TracePage(
 
 /// The rows of one page.
 #[component]
-fn TraceTable(project: String, rows: Vec<TraceRow>, feedback: ServerAction<GiveFeedback>) -> impl IntoView {
+fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
     let project_path = crate::model::percent_encode(&project);
     view! {
         <div class="table-wrap">
@@ -133,7 +126,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>, feedback: ServerAction<GiveF
                                     <td class="chips-cell"><AnnotationChips chips=row.annotations.clone() /></td>
                                     <td>
                                         {row.root_span_id.clone().map(|span_id| {
-                                            view! { <FeedbackButtons action=feedback span_id current=current.clone() /> }
+                                            view! { <FeedbackButtons span_id current=current.clone() /> }
                                         })}
                                     </td>
                                     <td>{row.root_span_id.clone().map(|span_id| view! { <FlagMenu span_id /> })}</td>

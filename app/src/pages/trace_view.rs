@@ -1,6 +1,7 @@
 //! `/projects/{p}/traces/{trace_id}`: the span tree with its waterfall, and
-//! the selected span (`?span=<id>`, the root by default) beside it. Choosing
-//! a span changes only the query, so the router swaps the panel in place.
+//! the selected span (`?span=<id>`, the root by default) beside it. The tree's
+//! links are `data-swap`: with JavaScript on, choosing a span swaps the page
+//! in place (see `components::PageSwap`) and gives it its own URL.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,32 +16,37 @@ use crate::pages::NotFound;
 #[component]
 pub fn TraceView() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
-    let project = Signal::derive(move || params.read().get("project").unwrap_or_default());
-    let trace_id = Signal::derive(move || params.read().get("trace_id").unwrap_or_default());
-    let tree = Resource::new(move || (project.get(), trace_id.get()), |(p, t)| load_trace_tree(p, t));
+    let project = params.read_untracked().get("project").unwrap_or_default();
+    let trace_id = params.read_untracked().get("trace_id").unwrap_or_default();
+    let chosen = use_query_map().read_untracked().get("span");
+    let title = format!("Trace {trace_id} · Plume");
+    let key = (project.clone(), trace_id);
+    let tree = Resource::new(move || key.clone(), |(p, t)| load_trace_tree(p, t));
     view! {
-        <Title text=move || format!("Trace {} · Plume", trace_id.get()) />
+        <Title text=title />
         <Suspense fallback=|| view! { <p class="muted">"Loading trace…"</p> }>
-            {move || Suspend::new(async move {
-                match tree.await {
-                    Ok(Some(tree)) => {
-                        let root = tree.spans.iter().find(|s| s.parent_id.is_none()).or(tree.spans.first());
-                        let root = root.map(|s| s.span_id.clone()).unwrap_or_default();
-                        let selected = Signal::derive(move || query.read().get("span").unwrap_or_else(|| root.clone()));
-                        view! { <TraceLayout project=project.get_untracked() tree selected /> }.into_any()
+            {move || {
+                let (project, chosen) = (project.clone(), chosen.clone());
+                Suspend::new(async move {
+                    match tree.await {
+                        Ok(Some(tree)) => {
+                            let root = tree.spans.iter().find(|s| s.parent_id.is_none()).or(tree.spans.first());
+                            let root = root.map(|s| s.span_id.clone()).unwrap_or_default();
+                            let selected = chosen.unwrap_or(root);
+                            view! { <TraceLayout project tree selected /> }.into_any()
+                        }
+                        Ok(None) => view! { <NotFound /> }.into_any(),
+                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
                     }
-                    Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
 
 /// Breadcrumbs, tree and panel.
 #[component]
-fn TraceLayout(project: String, tree: TraceTree, selected: Signal<String>) -> impl IntoView {
+fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoView {
     let start = tree.spans.iter().map(|s| s.start_time).min();
     let end = tree.spans.iter().map(|s| s.end_time).max();
     let total = match (start, end) {
@@ -63,10 +69,10 @@ fn TraceLayout(project: String, tree: TraceTree, selected: Signal<String>) -> im
         </div>
         <div class="trace-layout">
             <section class="panel tree-panel">
-                <SpanTree spans=tree.spans selected />
+                <SpanTree spans=tree.spans selected=selected.clone() />
             </section>
             <section class="detail-panel">
-                <SpanPanel project=project span_id=selected />
+                <SpanPanel project span_id=selected />
             </section>
         </div>
     }
