@@ -4,6 +4,7 @@
 //! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
 //! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
 //! - `render`: server-side render time of UI pages (`--path /projects/p`).
+//! - `bundle`: the browser bundle's size as served (raw, gzip, brotli).
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
 //!
@@ -11,6 +12,7 @@
 //! machine, correctness does not.
 
 mod annotate;
+mod bundle;
 mod crash;
 mod ingest;
 mod render;
@@ -45,6 +47,8 @@ enum Command {
     Crash(crash::Args),
     /// Server-side render time of UI pages.
     Render(render::Args),
+    /// The browser bundle's size as the server sends it.
+    Bundle,
     /// Every benchmark above, each on a fresh server.
     Suite(suite::Args),
 }
@@ -57,6 +61,7 @@ async fn main() {
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
         Command::Render(args) => render::run(&cli.url, args).await,
+        Command::Bundle => bundle::run(&cli.url).await,
         Command::Suite(args) => suite::run(args).await,
     }
     if let Some(pid) = cli.server_pid {

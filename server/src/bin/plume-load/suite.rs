@@ -1,10 +1,11 @@
 //! `plume-load suite`: every benchmark of `docs/benchmarks.md`, each on a
 //! fresh server and data directory, with the server's peak memory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::time::Instant;
 
-use crate::{annotate, crash, ingest, report, server};
+use crate::{annotate, bundle, crash, ingest, report, server};
 
 /// Options of `suite`.
 #[derive(clap::Args)]
@@ -12,6 +13,28 @@ pub struct Args {
     /// The `plume` binary (default: next to this one).
     #[arg(long)]
     plume: Option<PathBuf>,
+}
+
+/// A `plume` on a data directory of its own.
+struct Fresh {
+    child: Child,
+    url: String,
+    data_dir: PathBuf,
+}
+
+impl Fresh {
+    fn start(plume: &Path) -> Fresh {
+        let data_dir = std::env::temp_dir().join(format!("plume-suite-{}", std::process::id()));
+        let (child, url) = server::start(plume, &data_dir);
+        Fresh { child, url, data_dir }
+    }
+
+    /// Kills the server and removes its data.
+    fn stop(mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.data_dir).ok();
+    }
 }
 
 /// Runs the scenarios one after the other.
@@ -31,10 +54,10 @@ pub async fn run(args: Args) {
     ];
     for (title, words) in scenarios {
         println!("\n## {title}");
-        let data_dir = std::env::temp_dir().join(format!("plume-suite-{}", std::process::id()));
         let started = Instant::now();
-        let (mut child, url) = server::start(&plume, &data_dir);
+        let fresh = Fresh::start(&plume);
         println!("server healthy after {} ms", started.elapsed().as_millis());
+        let url = fresh.url.clone();
         let cli = <crate::Cli as clap::Parser>::parse_from(
             ["plume-load", "--url", &url].into_iter().chain(words.iter().copied()),
         );
@@ -43,11 +66,14 @@ pub async fn run(args: Args) {
             crate::Command::Annotate(args) => annotate::run(&url, args).await,
             _ => unreachable!("only ingest and annotate scenarios are listed"),
         }
-        report::rss(child.id());
-        child.kill().ok();
-        child.wait().ok();
-        std::fs::remove_dir_all(&data_dir).ok();
+        report::rss(fresh.child.id());
+        fresh.stop();
     }
+    println!("\n## browser bundle");
+    let fresh = Fresh::start(&plume);
+    bundle::run(&fresh.url).await;
+    fresh.stop();
+
     println!("\n## kill -9 durability");
     let plume = plume.to_string_lossy();
     match <crate::Cli as clap::Parser>::parse_from(["plume-load", "crash", "--plume", &plume]).command {
