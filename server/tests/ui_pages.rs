@@ -199,3 +199,39 @@ async fn ui_forms_answer_scripts_with_statuses_and_plain_posts_with_a_redirect()
     let names: Vec<&str> = stored["data"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["tone"]);
 }
+
+#[tokio::test]
+async fn flag_all_matching_takes_the_root_of_every_matching_trace_on_every_page() {
+    let (_dir, server) = seeded().await;
+    let (_, html) = page(&server, "/projects/ui").await;
+    let flag_matching = server.at(&form_action(&html, "flag_matching"));
+    let flag = |filter: &'static str, collection: &'static str| {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("project", "ui")
+            .append_pair("filter", filter)
+            .append_pair("collection", collection)
+            .finish();
+        let request = server.http.post(&flag_matching).header("accept", "application/json");
+        request.header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let said = |response: reqwest::Response| async move { response.json::<String>().await.unwrap() };
+    // 120 traces: three pages of the list, all flagged.
+    assert_eq!(said(flag("", "everything").await.unwrap()).await, "Added 120 spans to everything");
+    assert_eq!(said(flag("?status=ERROR", "errors").await.unwrap()).await, "Added 12 spans to errors");
+    assert_eq!(said(flag("?status=ERROR", "everything").await.unwrap()).await, "Already in everything");
+
+    let collections = server.get_json("/v1/collections").await;
+    let id_of = |name: &str| {
+        let found = collections["data"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+        found["id"].as_str().unwrap().to_owned()
+    };
+    let items = server.get_json(&format!("/v1/collections/{}/items?limit=1000", id_of("errors"))).await;
+    let mut spans: Vec<String> =
+        items["data"].as_array().unwrap().iter().map(|i| i["span_id"].as_str().unwrap().to_owned()).collect();
+    spans.sort();
+    let mut expected: Vec<String> = (1..=12).map(|i| span_hex(i * 100)).collect();
+    expected.sort();
+    assert_eq!(spans, expected, "the root spans of traces 10, 20, …, 120");
+    let all = server.get_json(&format!("/v1/collections/{}/items?limit=1000", id_of("everything"))).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 120);
+}

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{Collection, CollectionView, TraceListQuery};
+use crate::model::{Collection, CollectionView};
 
 /// Collections the UI lists at most.
 pub const MAX_LISTED_COLLECTIONS: u32 = 500;
@@ -47,10 +47,11 @@ pub async fn load_span_collections(span_id: String) -> Result<Vec<Collection>, S
     store.span_collections(&span_id).await.map_err(super::server_error)
 }
 
-/// How many traces of `project` the trace list shows with `query`'s
-/// filters, over all pages.
+/// How many traces of `project` the trace list shows with the filters of
+/// `filter` (its query string), over all pages.
 #[server]
-pub async fn count_matching_traces(project: String, query: TraceListQuery) -> Result<Option<i64>, ServerFnError> {
+pub async fn count_matching_traces(project: String, filter: String) -> Result<Option<i64>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
+    let query = crate::model::TraceListQuery::from_query_string(&filter).first_page();
     store.count_trace_rows(&project, &query).await.map_err(super::server_error)
 }

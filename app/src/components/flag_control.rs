@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{FlagMatching, FlagSpan, UnflagSpan, count_matching_traces, load_collections, load_span_collections};
-use crate::model::{TraceListQuery, collection_path};
+use crate::model::collection_path;
 
 /// `<datalist id="collection-names">` of every collection, for the flag
 /// forms' name fields (render it once per page).
@@ -49,6 +49,12 @@ pub enum FlagTarget {
 /// page lists the span's collections).
 #[island]
 pub fn FlagForm(target: FlagTarget, button: String, refresh: bool) -> impl IntoView {
+    view! { <FlagFields target button=Signal::stored(button) refresh /> }
+}
+
+/// The flag form's fields and outcome, for the islands that show it.
+#[component]
+fn FlagFields(target: FlagTarget, button: Signal<String>, refresh: bool) -> impl IntoView {
     let flag = ServerAction::<FlagSpan>::new();
     let flag_all = ServerAction::<FlagMatching>::new();
     let fields = view! {
@@ -165,29 +171,35 @@ pub fn FlagMenu(#[prop(into)] span_id: String) -> impl IntoView {
 }
 
 /// "Flag all N matching this filter": the root spans of every trace the
-/// list's filters select, on every page.
-#[component]
-pub fn FlagAll(#[prop(into)] project: String, query: TraceListQuery) -> impl IntoView {
-    let query = query.first_page();
-    let filter = query.to_query_string();
-    let (count_project, count_query) = (project.clone(), query.clone());
-    let count = Resource::new(|| (), move |_| count_matching_traces(count_project.clone(), count_query.clone()));
+/// list's filters (`filter`, the list's query string) select, on every page.
+/// N is counted when the menu opens, not when the page renders: counting can
+/// mean reading every trace of the project, which the list itself never does.
+#[island]
+pub fn FlagAll(project: String, filter: String) -> impl IntoView {
+    let count = RwSignal::new(None::<i64>);
+    let (count_project, count_filter) = (project.clone(), filter.clone());
+    let load_count = move |_| {
+        if count.get_untracked().is_none() {
+            let (project, filter) = (count_project.clone(), count_filter.clone());
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(matching)) = count_matching_traces(project, filter).await {
+                    count.set(Some(matching));
+                }
+            });
+        }
+    };
+    let summary = move || match count.get() {
+        Some(matching) => format!("Flag all {matching} matching this filter"),
+        None => "Flag all matching this filter".to_owned(),
+    };
+    let button = Signal::derive(move || match count.get() {
+        Some(matching) => format!("Flag {matching} traces"),
+        None => "Flag them all".to_owned(),
+    });
     view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let (project, filter) = (project.clone(), filter.clone());
-                Suspend::new(async move {
-                    let matching = count.await.ok().flatten().unwrap_or(0);
-                    (matching > 0).then(|| view! {
-                        <details class="flag-all" data-flag-all="">
-                            <summary class="button">{format!("Flag all {matching} matching this filter")}</summary>
-                            <FlagForm target=FlagTarget::Matching { project, filter }
-                                button=format!("Flag {matching} traces") refresh=false />
-                        </details>
-                    })
-                })
-            }}
-        </Suspense>
+        <details class="flag-all" data-flag-all="" on:toggle=load_count>
+            <summary class="button">{summary}</summary>
+            <FlagFields target=FlagTarget::Matching { project, filter } button refresh=false />
+        </details>
     }
-    .into_any()
 }

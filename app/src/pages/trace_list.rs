@@ -48,6 +48,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         let next = TraceListQuery { cursor: Some(cursor), ..query.clone() };
         format!("{base}{}", next.to_query_string())
     });
+    let has_rows = !page.rows.is_empty();
     let body = if page.rows.is_empty() {
         view! { <EmptyList project=project.clone() filtered=query.is_filtered() clear_href=base.clone() /> }.into_any()
     } else {
@@ -65,7 +66,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
         <CollectionNames />
-        <FlagAll project=project.clone() query=query.clone() />
+        {has_rows.then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}
