@@ -186,7 +186,13 @@ impl Store {
             push_annotation_match(sql, query);
             sql.push(")");
         } else if has_annotation_filter(query) {
-            if self.dense("span_annotations a", |q| push_annotation_match(q, query)).await? {
+            // Dense in this project: annotations elsewhere must not make the
+            // walk over this project's traces look promising.
+            let here = |q: &mut QueryBuilder<Sqlite>| {
+                q.push(" AND s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
+                push_annotation_match(q, query);
+            };
+            if self.dense("span_annotations a JOIN spans s ON s.id = a.target_rowid", here).await? {
                 sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
             } else {
                 sql.push(
