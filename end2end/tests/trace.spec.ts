@@ -35,6 +35,17 @@ test("selecting a span shows it beside the tree with its own URL, without a relo
   expect(await sameDocument(page)).toBe(true);
   await expect(page).toHaveTitle(`Trace ${UI.refundTrace} · Plume`);
 
+  // The swapped-in panel is live: its flag form (an island) flags this span.
+  const collections = page.locator('.detail-panel [data-section="collections"]');
+  await collections.locator('input[name="collection"]:not([type=hidden])').fill("from the trace page");
+  await collections.getByRole("button", { name: "Flag", exact: true }).click();
+  await expect(collections.locator(".flag-result")).toHaveText("Added to from the trace page");
+  await expect(collections.locator('li[data-collection="from the trace page"]')).toBeVisible();
+  await expect(page).toHaveURL(new RegExp(`\\?span=${UI.refundLlm}$`));
+  // Take it out again (other tests expect this span in no collection).
+  await collections.locator('li[data-collection="from the trace page"]').getByRole("button", { name: "Remove" }).click();
+  await expect(collections).toContainText("Not in any collection.");
+
   // Back shows the root again, still without a reload.
   await page.goBack();
   await expect(page.locator(".span-detail h2")).toHaveText("refund-agent");

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_trace_tree;
-use crate::components::{SpanPanel, SpanTree, format_latency, millis_between};
+use crate::components::{FlagControl, SpanPanel, SpanTree, format_latency, millis_between};
 use crate::model::{TraceTree, percent_encode};
 use crate::pages::NotFound;
 
@@ -54,6 +54,7 @@ fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoV
         _ => String::new(),
     };
     let count = tree.spans.len();
+    let in_trace = tree.spans.iter().any(|s| s.span_id == selected);
     let project_href = format!("/projects/{}", percent_encode(&project));
     view! {
         <nav class="crumbs" aria-label="Breadcrumbs">
@@ -72,7 +73,8 @@ fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoV
                 <SpanTree spans=tree.spans selected=selected.clone() />
             </section>
             <section class="detail-panel">
-                <SpanPanel project span_id=selected />
+                <SpanPanel project span_id=selected.clone() />
+                {in_trace.then(|| view! { <FlagControl span_id=selected /> })}
             </section>
         </div>
     }
