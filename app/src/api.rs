@@ -53,14 +53,20 @@ fn refused(message: impl std::fmt::Display) -> ServerFnError {
 /// happened, as browsers without JavaScript need.
 #[cfg(feature = "ssr")]
 fn set_status(status: http::StatusCode) {
-    let html_form = use_context::<http::request::Parts>().is_some_and(|parts| {
-        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
-    });
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        && !html_form
+        && !is_html_form_post()
     {
         response.set_status(status);
     }
+}
+
+/// Whether this server function call is a plain HTML form post (a browser
+/// without JavaScript), which Leptos answers with a redirect back.
+#[cfg(feature = "ssr")]
+fn is_html_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    })
 }
 
 /// This server's base URL as browsers reach it, for the links it hands out

@@ -137,5 +137,18 @@ test("the flag form works with JavaScript off, and so does removing", async ({ b
     panel.locator('li[data-collection="no-js picks"]').getByRole("button", { name: "Remove" }).click(),
   ]);
   await expect(panel).toContainText("Not in any collection.");
+
+  // A public link made without JavaScript: the page after the redirect shows its URL, once.
+  await page.goto("/collections");
+  await page.locator('tr[data-collection="no-js picks"] a.name').click();
+  const links = page.locator('[data-section="public-links"]');
+  await links.getByRole("button", { name: "Create public link" }).click();
+  await expect(links.locator('tr[data-status="active"]')).toHaveCount(1);
+  const url = await links.locator("input.share-url").inputValue();
+  expect(url).toMatch(/\/share\/[A-Za-z0-9_-]{43}$/);
+  const shared = await context.newPage();
+  expect((await shared.goto(url))?.status()).toBe(200);
+  await page.reload();
+  await expect(links.locator("input.share-url")).toHaveCount(0);
   await context.close();
 });

@@ -12,7 +12,7 @@ use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
 use crate::components::{ExampleBody, KindBadge, StatusBadge, error_text, format_time};
 use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
-    PublicLink, format_score, percent_encode,
+    PublicLink, SharedLinkUrl, format_score, percent_encode,
 };
 use crate::pages::NotFound;
 
@@ -141,7 +141,7 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>) -> impl IntoView {
     view! {
         <section class="panel" data-section="public-links">
             <h3>"Public links"</h3>
-            <CreateLink collection_id />
+            <CreateLink collection_id created=crate::api::new_link::take() />
             {(!links.is_empty()).then(|| view! {
                 <table class="table links">
                     <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
@@ -157,9 +157,10 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>) -> impl IntoView {
 
 /// The form that creates a public link, and the new link's URL (shown only
 /// once: the server keeps a hash). With JavaScript on it then refreshes the
-/// page's list of links.
+/// page's list of links; without, the page after the redirect passes the
+/// link it was handed in `created`.
 #[island]
-fn CreateLink(collection_id: String) -> impl IntoView {
+fn CreateLink(collection_id: String, created: Option<SharedLinkUrl>) -> impl IntoView {
     let create = ServerAction::<CreateCollectionLink>::new();
     let default_days = (DEFAULT_LINK_TTL_SECONDS / 86_400).to_string();
     #[cfg(feature = "hydrate")]
@@ -169,7 +170,7 @@ fn CreateLink(collection_id: String) -> impl IntoView {
         }
     });
     let created = move || {
-        create.value().get().map(|result| match result {
+        create.value().get().or_else(|| created.clone().map(Ok)).map(|result| match result {
             Ok(link) => view! {
                 <div class="created-link" role="status">
                     <p>"Anyone with this link can read the collection until " {format_time(link.expires_at)} ". It is shown only now:"</p>
