@@ -207,8 +207,8 @@ fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView 
     let id = link.id.clone();
     view! {
         <tr data-link=link.id.clone() data-status=link.status.clone()>
-            <td class="nowrap">{format_time(link.created_at)}</td>
-            <td class="nowrap">{format_time(link.expires_at)}</td>
+            <td>{format_time(link.created_at)}</td>
+            <td>{format_time(link.expires_at)}</td>
             <td>{link.redact.join(", ")}</td>
             <td>{link.status.clone()}</td>
             <td>

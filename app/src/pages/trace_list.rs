@@ -91,8 +91,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                         <th class="num">"Latency"</th>
                         <th class="num">"Tokens"</th>
                         <th>"Annotations"</th>
-                        <th>"Feedback"</th>
-                        <th>"Flag"</th>
+                        <th>"Review"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -126,11 +125,13 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                     <td class="num" title=token_title>{tokens}</td>
                                     <td class="chips-cell"><AnnotationChips chips=row.annotations.clone() /></td>
                                     <td>
-                                        {row.root_span_id.clone().map(|span_id| {
-                                            view! { <FeedbackButtons span_id current=current.clone() /> }
+                                        {row.root_span_id.clone().map(|span_id| view! {
+                                            <div class="review-cell">
+                                                <FeedbackButtons span_id=span_id.clone() current=current.clone() />
+                                                <FlagMenu span_id />
+                                            </div>
                                         })}
                                     </td>
-                                    <td>{row.root_span_id.clone().map(|span_id| view! { <FlagMenu span_id /> })}</td>
                                 </tr>
                             }
                         })
