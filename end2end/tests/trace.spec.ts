@@ -34,6 +34,7 @@ test("selecting a span shows it beside the tree with its own URL, without a relo
   await expect(page.locator(".io-input .message.role-system")).toContainText("You are a helpful support agent.");
   expect(await sameDocument(page)).toBe(true);
   await expect(page).toHaveTitle(`Trace ${UI.refundTrace} · Plume`);
+  await screenshot(page, "trace.png");
 
   // The swapped-in panel is live: its flag form (an island) flags this span.
   const collections = page.locator('.detail-panel [data-section="collections"]');
@@ -51,7 +52,6 @@ test("selecting a span shows it beside the tree with its own URL, without a relo
   await expect(page.locator(".span-detail h2")).toHaveText("refund-agent");
   await expect(page.locator(`.tree-row[data-span="${UI.refundRoot}"]`)).toHaveClass(/selected/);
   expect(await sameDocument(page)).toBe(true);
-  await screenshot(page, "trace.png");
 
   // The URL alone shows the same view.
   await page.goto(`${TRACE}?span=${UI.refundTool}`);
