@@ -53,6 +53,9 @@ test("a filter narrows the list, lives in the URL and survives a reload", async 
 });
 
 test("👍 on a row annotates the trace's root span", async ({ page, request, consoleErrors }) => {
+  // The page swapped in after the click holds the <script> payload row again: it must not run either.
+  const dialogs: string[] = [];
+  failOnDialog(page, dialogs);
   await page.goto(LIST);
   await hydrated(page);
   const row = page.locator(`tr[data-trace="${UI.xssTrace}"]`);
@@ -62,6 +65,8 @@ test("👍 on a row annotates the trace's root span", async ({ page, request, co
   await expect(row.locator('[data-thumb="up"]')).toHaveAttribute("aria-pressed", "true");
   // The row updated in place: the page was swapped, not reloaded.
   expect(await sameDocument(page)).toBe(true);
+  await expect(row.locator("td.input")).toHaveText("<script>alert(1)</script>");
+  expect(dialogs).toEqual([]);
 
   const [feedback] = (await spanAnnotations(request, UI.project, UI.xssRoot)).filter((a) => a.name === "user feedback");
   expect(feedback.result).toMatchObject({ label: "thumbs-up", score: 1 });
