@@ -26,7 +26,7 @@ pub use badges::{AnnotationChips, KindBadge, StatusBadge};
 pub use example_body::ExampleBody;
 pub use feedback_buttons::FeedbackButtons;
 pub use feedback_chart::FeedbackChart;
-pub use flag_control::{CollectionNames, FlagAll, FlagControl, FlagForm, FlagMenu, FlagTarget};
+pub use flag_control::{CollectionNames, FlagAll, FlagControl, FlagMenu};
 pub use form_error::{FormError, error_text};
 pub use formatting::{format_latency, format_time, millis_between};
 pub use page_swap::PageSwap;

@@ -22,12 +22,12 @@ pub fn SpanPanel(project: String, span_id: String, #[prop(optional)] standalone:
             {move || {
                 let project = project.clone();
                 Suspend::new(async move {
-                match detail.await {
-                    Ok(Some(detail)) => view! { <SpanView project detail /> }.into_any(),
-                    Ok(None) if standalone => view! { <NotFound /> }.into_any(),
-                    Ok(None) => view! { <p class="muted">"This span is not in the trace."</p> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                }
+                    match detail.await {
+                        Ok(Some(detail)) => view! { <SpanView project detail /> }.into_any(),
+                        Ok(None) if standalone => view! { <NotFound /> }.into_any(),
+                        Ok(None) => view! { <p class="muted">"This span is not in the trace."</p> }.into_any(),
+                        Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
+                    }
                 })
             }}
         </Suspense>

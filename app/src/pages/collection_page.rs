@@ -182,21 +182,21 @@ fn CreateLink(collection_id: String, created: Option<SharedLinkUrl>) -> impl Int
         })
     };
     view! {
-            <ActionForm action=create attr:class="stack-form link-form">
-                <input type="hidden" name="collection" value=collection_id />
-                <div class="form-row">
-                    <label class="field">
-                        <span>"Expires in (days)"</span>
-                        <input name="expires_days" type="number" min="1" max="365" value=default_days />
-                    </label>
-                    <label class="field">
-                        <span>"Hide attributes"</span>
-                        <input name="redact" placeholder="e.g. *.email, user.*" />
-                    </label>
-                </div>
-                <button type="submit" class="button primary">"Create public link"</button>
-            </ActionForm>
-            {created}
+        <ActionForm action=create attr:class="stack-form link-form">
+            <input type="hidden" name="collection" value=collection_id />
+            <div class="form-row">
+                <label class="field">
+                    <span>"Expires in (days)"</span>
+                    <input name="expires_days" type="number" min="1" max="365" value=default_days />
+                </label>
+                <label class="field">
+                    <span>"Hide attributes"</span>
+                    <input name="redact" placeholder="e.g. *.email, user.*" />
+                </label>
+            </div>
+            <button type="submit" class="button primary">"Create public link"</button>
+        </ActionForm>
+        {created}
     }
 }
 
