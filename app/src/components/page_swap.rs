@@ -126,6 +126,11 @@ mod browser {
         if in_island || !to_server_fn || !form.method().eq_ignore_ascii_case("post") {
             return;
         }
+        // A second click while the first post is on its way would post twice (two notes).
+        if form.has_attribute("aria-busy") {
+            event.prevent_default();
+            return;
+        }
         let Some(body) = form_body(&form, event.submitter()) else { return };
         event.prevent_default();
         spawn_local(post(form, action, body));
