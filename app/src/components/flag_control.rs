@@ -88,11 +88,9 @@ fn FlagFields(target: FlagTarget, button: Signal<String>, refresh: bool) -> impl
     };
     let outcome = move || flag.value().get().or_else(|| flag_all.value().get());
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if refresh && matches!(outcome(), Some(Ok(_))) {
-            super::page_swap::refresh_page();
-        }
-    });
+    if refresh {
+        super::refresh_on_success(move || matches!(outcome(), Some(Ok(_))));
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = refresh;
     view! {

@@ -31,7 +31,7 @@ pub use form_error::{FormError, error_text};
 pub use formatting::{format_latency, format_time, millis_between};
 pub use page_swap::PageSwap;
 #[cfg(feature = "hydrate")]
-pub use page_swap::refresh_page;
+pub use page_swap::refresh_on_success;
 pub use project_filter::ProjectFilter;
 pub use shortcuts::Shortcuts;
 pub use span_events::SpanEvents;

@@ -13,7 +13,7 @@
 //! client state, such as a one-time link shown after creating it, survives)
 //! and hydrates the new ones. Forms inside islands are the islands' own
 //! business and are left alone. Islands ask for a refresh after they change
-//! data by calling [`refresh_page`].
+//! data by calling [`refresh_on_success`].
 
 use leptos::prelude::*;
 
@@ -32,13 +32,18 @@ pub fn PageSwap() -> impl IntoView {
     browser::install();
 }
 
-/// Asks the page swapper to fetch the page again and swap `<main>` in, after an
-/// island changed data that the server-rendered parts show.
+/// Has the page swapper fetch the page again and swap `<main>` in whenever
+/// `succeeded` turns true: an island's action changed data that the
+/// server-rendered parts show.
 #[cfg(feature = "hydrate")]
-pub fn refresh_page() {
-    if let Ok(event) = leptos::web_sys::Event::new(REFRESH_EVENT) {
-        let _ = window().dispatch_event(&event);
-    }
+pub fn refresh_on_success(succeeded: impl Fn() -> bool + Send + Sync + 'static) {
+    Effect::new(move |_| {
+        if succeeded()
+            && let Ok(event) = leptos::web_sys::Event::new(REFRESH_EVENT)
+        {
+            let _ = window().dispatch_event(&event);
+        }
+    });
 }
 
 #[cfg(feature = "hydrate")]
@@ -85,8 +90,9 @@ mod browser {
         window().location().href().unwrap_or_default()
     }
 
-    fn same_origin(url: &str) -> bool {
-        window().location().origin().is_ok_and(|origin| url.starts_with(&format!("{origin}/")))
+    /// Whether absolute `url` is on this origin, under path `prefix` (`/` for any).
+    fn on_this_origin(url: &str, prefix: &str) -> bool {
+        window().location().origin().is_ok_and(|origin| url.starts_with(&format!("{origin}{prefix}")))
     }
 
     /// A plain left click on a same-origin `a[data-swap]`.
@@ -107,7 +113,7 @@ mod browser {
             .and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok());
         let Some(link) = link else { return };
         let href = link.href();
-        if !same_origin(&href) {
+        if !on_this_origin(&href, "/") {
             return;
         }
         event.prevent_default();
@@ -122,8 +128,7 @@ mod browser {
         let Some(form) = event.target().and_then(|t| t.dyn_into::<HtmlFormElement>().ok()) else { return };
         let action = form.action();
         let in_island = form.closest("leptos-island").ok().flatten().is_some();
-        let to_server_fn = window().location().origin().is_ok_and(|o| action.starts_with(&format!("{o}/api/")));
-        if in_island || !to_server_fn || !form.method().eq_ignore_ascii_case("post") {
+        if in_island || !on_this_origin(&action, "/api/") || !form.method().eq_ignore_ascii_case("post") {
             return;
         }
         // A second click while the first post is on its way would post twice (two notes).

@@ -164,11 +164,7 @@ fn CreateLink(collection_id: String, created: Option<SharedLinkUrl>) -> impl Int
     let create = ServerAction::<CreateCollectionLink>::new();
     let default_days = (DEFAULT_LINK_TTL_SECONDS / 86_400).to_string();
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if matches!(create.value().get(), Some(Ok(_))) {
-            crate::components::refresh_page();
-        }
-    });
+    crate::components::refresh_on_success(move || matches!(create.value().get(), Some(Ok(_))));
     let created = move || {
         create.value().get().or_else(|| created.clone().map(Ok)).map(|result| match result {
             Ok(link) => view! {

@@ -49,7 +49,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         format!("{base}{}", next.to_query_string())
     });
     let has_rows = !page.rows.is_empty();
-    let body = if page.rows.is_empty() {
+    let body = if !has_rows {
         view! { <EmptyList project=project.clone() filtered=query.is_filtered() clear_href=base.clone() /> }.into_any()
     } else {
         view! { <TraceTable project=project.clone() rows=page.rows /> }.into_any()
