@@ -1,6 +1,6 @@
 //! The types shared by the REST API and the UI: one definition of each.
 //!
-//! Field names and order follow Phoenix's JSON (see `shared/phoenix-compat.md`),
+//! Field names and order follow Phoenix's JSON (see `docs/phoenix-compat.md`),
 //! so the REST handlers serialise these directly.
 
 use chrono::{DateTime, Utc};
