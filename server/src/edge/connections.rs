@@ -23,8 +23,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
+/// The address a request's connection was accepted on (a request extension):
+/// a `Host` naming this IP names this server.
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub SocketAddr);
+
 /// Serves `app` on `listener` until `shutdown` completes and every request in
-/// progress is answered. Handlers see the peer as `ConnectInfo<SocketAddr>`.
+/// progress is answered. Handlers see the peer as `ConnectInfo<SocketAddr>`,
+/// and the local end as [`LocalAddr`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -50,9 +56,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().map(LocalAddr);
         let service = app.clone().map_request(move |request: hyper::Request<Incoming>| {
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
+            if let Some(local) = local {
+                request.extensions_mut().insert(local);
+            }
             request
         });
         let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));

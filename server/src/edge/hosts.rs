@@ -13,6 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::connections::LocalAddr;
+
 /// The host names (without port) this server answers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AllowedHosts {
@@ -56,11 +58,16 @@ impl AllowedHosts {
     }
 
     /// Whether `authority` (`host[:port]`, from `Host` or the request URI)
-    /// names this server. The port is not compared: a rebinding page can
-    /// only reach the port it names anyway.
-    pub fn allows(&self, authority: &str) -> bool {
+    /// names this server: a listed name, or `local_ip`, the address the
+    /// request came in on (a rebinding page only controls names, not IP
+    /// addresses; this lets probes and colleagues use the machine's IP with
+    /// `--host 0.0.0.0`). The port is not compared: a rebinding page can only
+    /// reach the port it names anyway.
+    pub fn allows(&self, authority: &str, local_ip: Option<IpAddr>) -> bool {
+        let Some(host) = host_of(authority) else { return false };
         self.any
-            || host_of(authority).is_some_and(|host| self.names.iter().any(|name| name.eq_ignore_ascii_case(&host)))
+            || self.names.iter().any(|name| name.eq_ignore_ascii_case(&host))
+            || local_ip.is_some_and(|ip| !ip.is_unspecified() && ip_host(ip) == host)
     }
 }
 
@@ -82,12 +89,13 @@ fn ip_host(ip: IpAddr) -> String {
 /// this server (`Host`, and the URI's authority for HTTP/2 or absolute-form
 /// requests) is allowed; 400 when it gives none.
 pub async fn check(State(hosts): State<Arc<AllowedHosts>>, request: Request, next: Next) -> Response {
+    let local_ip = request.extensions().get::<LocalAddr>().map(|local| local.0.ip());
     let refusal = {
         let given = request.headers().get_all(header::HOST).iter().map(|v| v.to_str().unwrap_or("\u{fffd}"));
         let mut names = given.chain(request.uri().authority().map(Authority::as_str)).peekable();
         if names.peek().is_none() {
             Some((StatusCode::BAD_REQUEST, "A Host header is required\n"))
-        } else if !names.all(|name| hosts.allows(name)) {
+        } else if !names.all(|name| hosts.allows(name, local_ip)) {
             let reason = "This server does not answer to that Host name (see --allowed-hosts)\n";
             Some((StatusCode::MISDIRECTED_REQUEST, reason))
         } else {
@@ -113,10 +121,10 @@ mod tests {
     fn loopback_names_are_allowed_with_any_port() {
         let allowed = hosts(None, &[]);
         for name in ["localhost", "localhost:6006", "127.0.0.1:6006", "[::1]:6006", "[::1]", "LOCALHOST:1"] {
-            assert!(allowed.allows(name), "{name}");
+            assert!(allowed.allows(name, None), "{name}");
         }
         for name in ["evil.example", "evil.example:6006", "127.0.0.2:6006", "localhost.evil:6006", "", "a@localhost"] {
-            assert!(!allowed.allows(name), "{name}");
+            assert!(!allowed.allows(name, None), "{name}");
         }
     }
 
@@ -124,18 +132,23 @@ mod tests {
     fn public_url_and_listed_hosts_are_allowed() {
         let allowed = hosts(Some("https://Plume.Example.com/base/"), &["plume.internal:8080", "10.0.0.5", "[fd00::1]"]);
         for name in ["plume.example.com", "plume.example.com:443", "plume.internal", "10.0.0.5:6006", "[fd00::1]:1"] {
-            assert!(allowed.allows(name), "{name}");
+            assert!(allowed.allows(name, None), "{name}");
         }
-        assert!(!allowed.allows("example.com"));
-        assert!(hosts(None, &["*"]).allows("anything.example"));
+        assert!(!allowed.allows("example.com", None));
+        assert!(hosts(None, &["*"]).allows("anything.example", None));
     }
 
     #[test]
-    fn a_specific_bind_address_is_a_name_of_the_server() {
+    fn the_servers_own_addresses_are_names_of_it() {
         let allowed = AllowedHosts::new("192.168.1.5".parse().unwrap(), None, &[]).unwrap();
-        assert!(allowed.allows("192.168.1.5:6006"));
+        assert!(allowed.allows("192.168.1.5:6006", None));
         let any = AllowedHosts::new("0.0.0.0".parse().unwrap(), None, &[]).unwrap();
-        assert!(!any.allows("0.0.0.0:6006"));
+        assert!(!any.allows("0.0.0.0:6006", None));
+        // Bound to every address: the one a request came in on names the server.
+        let pod: IpAddr = "10.1.2.3".parse().unwrap();
+        assert!(any.allows("10.1.2.3:6006", Some(pod)));
+        assert!(!any.allows("10.1.2.4:6006", Some(pod)));
+        assert!(!any.allows("evil.example:6006", Some(pod)));
     }
 
     #[test]
