@@ -9,7 +9,9 @@
 //! - `Referrer-Policy`: `no-referrer` on public links `/share/*` (their URL
 //!   is the secret), `same-origin` everywhere else (the widget page sets its
 //!   own `no-referrer`).
-//! - `X-Content-Type-Options: nosniff` on every response.
+//!
+//! (`X-Content-Type-Options: nosniff` goes on every response, refusals
+//! included, in [`super::Edge::protect`].)
 //!
 //! The nonce is made here, per request, and handed to Leptos through the
 //! request (see [`provide_nonce`]), so the header and the page agree.
@@ -82,6 +84,5 @@ pub async fn add(mut request: Request, next: Next) -> Response {
     }
     let referrer = if share { "no-referrer" } else { "same-origin" };
     headers.entry(header::REFERRER_POLICY).or_insert(HeaderValue::from_static(referrer));
-    headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
     response
 }
