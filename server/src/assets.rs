@@ -12,23 +12,55 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Site;
 
-/// The embedded file at `uri`'s path, if there is one.
-pub fn find(uri: &Uri) -> Option<Response> {
+/// The embedded file at `uri`'s path, if there is one: a 304 without the
+/// body when `if_none_match` names its current ETag (its SHA-256), so a page
+/// load revalidates the bundle instead of downloading it again.
+pub fn find(uri: &Uri, if_none_match: Option<&HeaderValue>) -> Option<Response> {
     let path = uri.path().trim_start_matches('/');
     let file = Site::get(path)?;
-    let mime = file.metadata.mimetype();
-    let mut response = (StatusCode::OK, Body::from(file.data.into_owned())).into_response();
+    let etag = HeaderValue::from_str(&format!("\"{}\"", hex(&file.metadata.sha256_hash()))).ok();
+    let current = etag.as_ref().is_some_and(|etag| if_none_match.is_some_and(|given| matches(given, etag)));
+    let mut response = match current {
+        true => StatusCode::NOT_MODIFIED.into_response(),
+        false => {
+            let mut response = (StatusCode::OK, Body::from(file.data.into_owned())).into_response();
+            if let Ok(value) = HeaderValue::from_str(file.metadata.mimetype()) {
+                response.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            response
+        }
+    };
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(mime) {
-        headers.insert(header::CONTENT_TYPE, value);
-    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", hex(&file.metadata.sha256_hash()))) {
+    if let Some(etag) = etag {
         headers.insert(header::ETAG, etag);
     }
     Some(response)
 }
 
+/// Whether an `If-None-Match` list (`"a", W/"b"` or `*`) names `etag`.
+fn matches(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
+    let Ok(list) = if_none_match.to_str() else { return false };
+    let etag = etag.to_str().unwrap_or("");
+    list.split(',').map(str::trim).any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
 fn hex(bytes: &[u8]) -> String {
     app::ids::hex_id(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_lists_are_understood() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        for given in ["\"abc\"", "\"x\", \"abc\"", "W/\"abc\"", "*"] {
+            assert!(matches(&HeaderValue::from_static(given), &etag), "{given}");
+        }
+        for given in ["\"abd\"", "abc", ""] {
+            assert!(!matches(&HeaderValue::from_static(given), &etag), "{given}");
+        }
+    }
 }

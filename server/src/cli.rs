@@ -68,6 +68,24 @@ pub struct ServeArgs {
     /// default: `http://` + the request's Host.
     #[arg(long, env = "PLUME_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Further `Host` names this server answers to (comma-separated, e.g.
+    /// `plume.internal,10.0.0.5`; `*` = any). `localhost`, `127.0.0.1`,
+    /// `[::1]`, the `--host` address and `--public-url`'s host always are;
+    /// any other `Host` gets a 421, which stops DNS-rebinding pages.
+    #[arg(long, env = "PLUME_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// How long a client may take to send a request's headers before its
+    /// connection is closed (slow-header attacks).
+    #[arg(long, env = "PLUME_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// How long a request may take until its response starts (408 after that;
+    /// an export already streaming is not cut off). Also bounds gRPC calls.
+    #[arg(long, env = "PLUME_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Requests handled at once, HTTP and gRPC together; more are refused at
+    /// once (503, gRPC `RESOURCE_EXHAUSTED`) instead of queueing without bound.
+    #[arg(long, env = "PLUME_MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
     /// Also serve the feedback demo (a chat page with the widget) on `--demo-port`.
     #[arg(long, env = "PLUME_DEMO")]
     pub demo: bool,

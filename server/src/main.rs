@@ -9,6 +9,7 @@ mod api;
 mod assets;
 mod cli;
 mod demo;
+mod edge;
 mod error;
 mod feedback;
 mod json;
@@ -29,8 +30,6 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use crate::cli::{Cli, Command, ServeArgs};
 
@@ -75,6 +74,7 @@ async fn main() -> ExitCode {
 
 /// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let edge = edge::Edge::new(&args)?;
     let url = match &args.database_url {
         Some(url) => url.clone(),
         None => Store::sqlite_url_in(&args.data_dir)?,
@@ -99,7 +99,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let feedback = feedback_service(&args, demo.as_ref())?;
     let state = AppState { store: store.clone(), leptos_options, max_body_bytes: args.max_body_bytes, feedback };
     let demo = demo.map(|listener| (listener, state.clone()));
-    let app = router(state);
+    let app = edge.protect(router(state));
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes);
     drop(store);
 
@@ -118,20 +118,19 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     let demo_task = match demo {
         Some((listener, state)) => {
-            Some(demo::spawn(listener, state, http_addr, args.public_url.clone(), until_stopped())?)
+            Some(demo::spawn(listener, state, &edge, http_addr, args.public_url.clone(), until_stopped())?)
         }
         None => None,
     };
 
     // Tests and scripts read this line to learn the ports (`--port 0`).
     tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    let http_server = axum::serve(http, app).with_graceful_shutdown(until_stopped());
-    let grpc_server = tonic::transport::Server::builder()
+    let http_server = edge::connections::serve(http, app, edge.header_read_timeout, until_stopped());
+    let grpc_server = edge
+        .grpc_server()
         .add_service(grpc_service)
         .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(grpc), until_stopped());
-    let (http_result, grpc_result) = tokio::join!(http_server, grpc_server);
-    http_result?;
+    let ((), grpc_result) = tokio::join!(http_server, grpc_server);
     grpc_result?;
     if let Some(task) = demo_task {
         let _ = task.await;
@@ -162,7 +161,8 @@ fn feedback_service(
     }))
 }
 
-/// The whole HTTP application: API, UI pages, server functions and assets.
+/// The whole HTTP application: API, UI pages, server functions and assets
+/// (the checks in front of it are [`edge::Edge::protect`]'s).
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let provide = ui_context(&state);
@@ -176,17 +176,6 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), feedback::embed::prepare))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request<Body>| {
-                    // Public links carry their secret in the path: never log it.
-                    let uri = request.uri();
-                    let shown: &dyn std::fmt::Display = if uri.path().starts_with("/share/") { &"/share/…" } else { uri };
-                    tracing::info_span!("request", method = %request.method(), uri = %shown, version = ?request.version())
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
         .with_state(state)
 }
 
@@ -198,12 +187,13 @@ fn ui_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     move || {
         provide_context(store.clone());
         provide_context(public_url.clone());
+        edge::security_headers::provide_nonce();
     }
 }
 
 /// Embedded assets, else the UI's "not found" page with a 404.
 async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Response {
-    if let Some(asset) = assets::find(request.uri()) {
+    if let Some(asset) = assets::find(request.uri(), request.headers().get(axum::http::header::IF_NONE_MATCH)) {
         return asset;
     }
     let options = state.leptos_options.clone();

@@ -211,7 +211,9 @@ async fn flag_all_matching_takes_the_root_of_every_matching_trace_on_every_page(
             .append_pair("filter", filter)
             .append_pair("collection", collection)
             .finish();
-        let request = server.http.post(&flag_matching).header("accept", "application/json");
+        // As a browser on Plume's page sends it (server functions refuse requests from other sites).
+        let request =
+            server.http.post(&flag_matching).header("accept", "application/json").header("origin", &server.url);
         request.header("content-type", "application/x-www-form-urlencoded").body(body).send()
     };
     let said = |response: reqwest::Response| async move { response.json::<String>().await.unwrap() };

@@ -92,10 +92,31 @@ impl Store {
         Ok((Store { pool, writer }, task))
     }
 
-    /// The `sqlite://` URL of the database file inside `data_dir`, creating the directory.
+    /// The `sqlite://` URL of the database file inside `data_dir`, creating
+    /// the directory (mode 0700) if missing, and making the database files
+    /// 0600: spans hold prompts and answers, which other local users must not
+    /// read. (SQLite gives new `-wal` and `-shm` files the database's mode.)
     pub fn sqlite_url_in(data_dir: &Path) -> std::io::Result<String> {
+        let file = data_dir.join("plume.db");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let private = |path: &Path, mode| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+            if !data_dir.exists() {
+                std::fs::create_dir_all(data_dir)?;
+                private(data_dir, 0o700)?;
+            }
+            std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&file)?;
+            for suffix in ["", "-wal", "-shm"] {
+                let path = data_dir.join(format!("plume.db{suffix}"));
+                if path.exists() {
+                    private(&path, 0o600)?;
+                }
+            }
+        }
+        #[cfg(not(unix))]
         std::fs::create_dir_all(data_dir)?;
-        Ok(format!("sqlite://{}", data_dir.join("plume.db").display()))
+        Ok(format!("sqlite://{}", file.display()))
     }
 
     /// The batching writer.

@@ -54,6 +54,7 @@ fn browser_addr(addr: SocketAddr) -> SocketAddr {
 pub fn spawn(
     listener: TcpListener,
     state: AppState,
+    edge: &crate::edge::Edge,
     plume_addr: SocketAddr,
     public_url: Option<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -68,12 +69,10 @@ pub fn spawn(
         .route("/ask", post(ask))
         .layer(DefaultBodyLimit::max(4096))
         .with_state(demo);
+    let app = edge.check_hosts(app);
     tracing::info!("feedback demo on http://{} (widget from {plume})", browser_addr(addr));
-    Ok(tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
-            tracing::error!(%error, "the demo server stopped");
-        }
-    }))
+    let header_read_timeout = edge.header_read_timeout;
+    Ok(tokio::spawn(crate::edge::connections::serve(listener, app, header_read_timeout, shutdown)))
 }
 
 #[derive(Deserialize)]

@@ -27,7 +27,12 @@ pub fn load_or_create(given: Option<&str>, data_dir: &Path) -> Result<Vec<u8>, S
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(format!("reading {}: {error}", path.display())),
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
+    // Private like the database's directory (when `--database-url` puts that elsewhere).
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = app::ids::hex_id(&bytes);
