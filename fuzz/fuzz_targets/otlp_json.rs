@@ -6,12 +6,12 @@
 mod decode;
 
 libfuzzer_sys::fuzz_target!(|body: &[u8]| {
-    if let Ok(request) = decode::json_request(body) {
-        if let Ok(rows) = decode::spans(request, Some("fuzz")) {
-            for row in rows {
-                serde_json::from_str::<serde_json::Value>(&row.attributes).expect("stored attributes read back");
-                serde_json::from_str::<serde_json::Value>(&row.events).expect("stored events read back");
-            }
+    if let Ok(request) = decode::json_request(body)
+        && let Ok(rows) = decode::spans(request, Some("fuzz"))
+    {
+        for row in rows {
+            serde_json::from_str::<serde_json::Value>(&row.attributes).expect("stored attributes read back");
+            serde_json::from_str::<serde_json::Value>(&row.events).expect("stored events read back");
         }
     }
 });

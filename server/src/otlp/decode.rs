@@ -417,19 +417,19 @@ mod tests {
 
         #[test]
         fn arbitrary_protobuf_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            if let Ok(request) = protobuf_request(&body) {
-                if let Ok(rows) = spans(request, None) {
-                    check_rows(&rows);
-                }
+            if let Ok(request) = protobuf_request(&body)
+                && let Ok(rows) = spans(request, None)
+            {
+                check_rows(&rows);
             }
         }
 
         #[test]
         fn arbitrary_json_never_panics(body in ".{0,256}") {
-            if let Ok(request) = json_request(body.as_bytes()) {
-                if let Ok(rows) = spans(request, Some("p")) {
-                    check_rows(&rows);
-                }
+            if let Ok(request) = json_request(body.as_bytes())
+                && let Ok(rows) = spans(request, Some("p"))
+            {
+                check_rows(&rows);
             }
         }
 
@@ -443,12 +443,11 @@ mod tests {
             if let Ok(decoded) = protobuf_request(&body) {
                 prop_assert_eq!(spans(decoded, None).is_ok(), spans(request.clone(), None).is_ok());
             }
-            if let Ok(json) = serde_json::to_vec(&request) {
-                if let Ok(decoded) = json_request(&json) {
-                    if let Ok(rows) = spans(decoded, None) {
-                        check_rows(&rows);
-                    }
-                }
+            if let Ok(json) = serde_json::to_vec(&request)
+                && let Ok(decoded) = json_request(&json)
+                && let Ok(rows) = spans(decoded, None)
+            {
+                check_rows(&rows);
             }
         }
     }
