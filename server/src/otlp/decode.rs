@@ -1,7 +1,9 @@
 //! OTLP export request → rows for the store.
 //!
 //! Everything that can be wrong with a request is found here, before the
-//! writer sees it, so that a rejected request writes nothing.
+//! writer sees it, so that a rejected request writes nothing; that includes
+//! spans past the limits of [`app::model::span_limits`] (key size, nesting,
+//! counts), which could otherwise make a page slow or overflow the stack.
 
 use std::sync::Arc;
 
@@ -33,7 +35,8 @@ const SPAN_KINDS: &[&str] = &[
     "UNKNOWN",
 ];
 
-/// Why a request can't be stored; the message names the offending span.
+/// Why a request can't be stored; the message names the offending span (or
+/// resource) and, for a limit, the limit.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct DecodeError(String);
