@@ -54,4 +54,32 @@ mod tests {
     fn hex_is_lowercase_and_padded() {
         assert_eq!(hex_id(&[0x00, 0xab, 0x0f]), "00ab0f");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_text_is_an_id_or_none(text in ".{0,40}") {
+                let _ = parse_typed_id(&text);
+                let _ = parse_global_id("Project", &text);
+            }
+
+            #[test]
+            fn any_base64_is_an_id_or_none(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+                let _ = parse_typed_id(&STANDARD.encode(bytes));
+            }
+
+            #[test]
+            fn global_ids_round_trip(kind in "[A-Za-z]{1,20}", rowid in any::<i64>()) {
+                let id = global_id(&kind, rowid);
+                prop_assert_eq!(parse_typed_id(&id), Some((kind.clone(), rowid)));
+                prop_assert_eq!(parse_global_id(&kind, &id), Some(rowid));
+            }
+        }
+    }
 }

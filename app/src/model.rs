@@ -21,6 +21,7 @@ mod feedback_widget;
 mod public_links;
 pub mod redaction;
 mod span_details;
+pub mod span_limits;
 mod trace_list;
 
 pub use annotation_configs::*;

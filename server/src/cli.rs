@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes, also after decompression.
     #[arg(long, env = "PLUME_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Bytes of OTLP bodies (decompressed) being decoded and stored at once,
+    /// over HTTP and gRPC together; past it a request waits briefly, then
+    /// gets 503 / `UNAVAILABLE` with a retry hint.
+    #[arg(long, env = "PLUME_MAX_INFLIGHT_OTLP_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_inflight_otlp_bytes: usize,
     /// How long a `sync=false` annotation whose span, trace or session has not
     /// arrived yet is kept waiting for it (`500ms`, `30s`, `10m`, `12h`, `7d`).
     #[arg(long, env = "PLUME_PENDING_ANNOTATION_TTL", default_value = "7d", value_parser = parse_duration)]

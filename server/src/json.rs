@@ -149,4 +149,93 @@ mod tests {
         assert_eq!(loc_of(json!({"data": [{"name": "a"}, {}]})), json!(["body", "data", 1, "name"]));
         assert_eq!(loc_of(json!({"data": [{"name": "a", "score": "x"}]})), json!(["body", "data", 0, "score"]));
     }
+
+    mod annotation_bodies {
+        use app::model::{AnnotationSource, AnnotationsRequest, SpanTarget};
+        use app::store::NewAnnotation;
+        use axum::http::HeaderValue;
+        use axum::response::IntoResponse;
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn json_value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                ".{0,8}".prop_map(Value::from),
+                prop_oneof![Just("LLM"), Just("HUMAN"), Just("CODE"), Just("span_id"), Just("name")]
+                    .prop_map(Value::from),
+            ];
+            leaf.prop_recursive(4, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                    prop::collection::btree_map(".{0,6}", inner, 0..4)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Bodies shaped like annotation posts, every field possibly wrong.
+        fn annotation_body() -> impl Strategy<Value = Value> {
+            let field = || prop::option::of(json_value());
+            let item = (field(), field(), field(), field(), field(), field()).prop_map(
+                |(span_id, name, kind, result, metadata, identifier)| {
+                    let mut item = serde_json::Map::new();
+                    let fields = [
+                        ("span_id", span_id),
+                        ("name", name),
+                        ("annotator_kind", kind),
+                        ("result", result),
+                        ("metadata", metadata),
+                        ("identifier", identifier),
+                    ];
+                    for (key, value) in fields {
+                        if let Some(value) = value {
+                            item.insert(key.into(), value);
+                        }
+                    }
+                    Value::Object(item)
+                },
+            );
+            prop::collection::vec(item, 0..3).prop_map(|data| serde_json::json!({ "data": data }))
+        }
+
+        fn check(bytes: &[u8]) {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            match from_bytes::<AnnotationsRequest<SpanTarget>>(&headers, bytes) {
+                Ok(body) => {
+                    for item in body.data {
+                        NewAnnotation::from_input(item, AnnotationSource::Api, None);
+                    }
+                }
+                Err(error) => {
+                    let status = error.into_response().status();
+                    assert!(status.is_client_error(), "{status}");
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_are_a_4xx_or_a_body(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+                check(&bytes);
+            }
+
+            #[test]
+            fn arbitrary_json_is_a_4xx_or_a_body(value in json_value()) {
+                check(value.to_string().as_bytes());
+            }
+
+            #[test]
+            fn annotation_shaped_json_is_a_4xx_or_a_body(value in annotation_body()) {
+                check(value.to_string().as_bytes());
+            }
+        }
+    }
 }

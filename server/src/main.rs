@@ -42,6 +42,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Body limit, also applied after decompression.
     pub max_body_bytes: usize,
+    /// Bytes of OTLP requests being decoded and stored, shared with gRPC.
+    pub otlp_budget: otlp::budget::Budget,
     /// Feedback tokens, the widget and the vote endpoint.
     pub feedback: feedback::Feedback,
 }
@@ -97,10 +99,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         false => None,
     };
     let feedback = feedback_service(&args, demo.as_ref())?;
-    let state = AppState { store: store.clone(), leptos_options, max_body_bytes: args.max_body_bytes, feedback };
+    let otlp_budget = otlp::budget::Budget::new(args.max_inflight_otlp_bytes);
+    let state = AppState {
+        store: store.clone(),
+        leptos_options,
+        max_body_bytes: args.max_body_bytes,
+        otlp_budget: otlp_budget.clone(),
+        feedback,
+    };
     let demo = demo.map(|listener| (listener, state.clone()));
     let app = edge.protect(router(state));
-    let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes);
+    let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget);
     drop(store);
 
     let (stop, stopped) = watch::channel(false);

@@ -1,16 +1,34 @@
 //! Attributes as a collapsible tree: dotted keys (`llm.token_count.prompt`)
 //! become nested `<details>`, leaves show their JSON value.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
 use super::span_io::value_text;
 
+/// Deepest level the tree shows: past it the rest of a key stays one
+/// segment. Rendering recurses once per level (a few KiB of stack each in a
+/// debug build), so this bounds the stack a span page needs whatever keys a
+/// span carries, including spans stored before decoding bounded keys.
+/// Real keys are far shallower (`llm.input_messages.0.message.content`: 5).
+pub const TREE_DEPTH: usize = 16;
+
 /// A branch of the tree: children in first-seen order.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Branch {
     /// `(segment, node)` pairs.
     pub children: Vec<(String, Node)>,
+    /// Where each segment sits in `children`, so that building a tree of n
+    /// keys is O(n), not O(n²) (a span may carry many thousands of keys).
+    index: HashMap<String, usize>,
+}
+
+impl PartialEq for Branch {
+    fn eq(&self, other: &Self) -> bool {
+        self.children == other.children
+    }
 }
 
 /// A node: a value, or more keys below.
@@ -24,39 +42,52 @@ pub enum Node {
 
 impl Branch {
     fn child(&mut self, segment: &str) -> &mut Node {
-        let at = match self.children.iter().position(|(key, _)| key == segment) {
-            Some(at) => at,
+        let at = match self.index.get(segment) {
+            Some(at) => *at,
             None => {
                 self.children.push((segment.to_owned(), Node::Branch(Branch::default())));
+                self.index.insert(segment.to_owned(), self.children.len() - 1);
                 self.children.len() - 1
             }
         };
         &mut self.children[at].1
     }
+
+    /// Puts a value first under the segment `""` (once per branch: keys are unique).
+    fn put_own_value(&mut self, value: Value) {
+        self.children.insert(0, (String::new(), Node::Leaf(value)));
+        self.index.clear();
+        for (at, (segment, _)) in self.children.iter().enumerate() {
+            self.index.entry(segment.clone()).or_insert(at);
+        }
+    }
 }
 
 /// Groups flat dotted keys by their segments. A key that is both a value
-/// and a prefix keeps its value under the segment `""`.
+/// and a prefix keeps its value under the segment `""`. The tree is at most
+/// [`TREE_DEPTH`] deep.
 pub fn attribute_tree(attributes: &Map<String, Value>) -> Branch {
     let mut root = Branch::default();
     for (key, value) in attributes {
         let mut branch = &mut root;
-        let segments: Vec<&str> = key.split('.').collect();
-        let (last, parents) = segments.split_last().expect("split yields at least one segment");
-        for segment in parents {
+        let mut segments = key.splitn(TREE_DEPTH, '.').peekable();
+        while let Some(segment) = segments.next() {
+            if segments.peek().is_none() {
+                match branch.child(segment) {
+                    Node::Branch(inner) if !inner.children.is_empty() => inner.put_own_value(value.clone()),
+                    node => *node = Node::Leaf(value.clone()),
+                }
+                break;
+            }
             let node = branch.child(segment);
             if let Node::Leaf(old) = node {
-                let old = std::mem::replace(old, Value::Null);
-                *node = Node::Branch(Branch { children: vec![(String::new(), Node::Leaf(old))] });
+                let mut inner = Branch::default();
+                inner.child("");
+                inner.children[0].1 = Node::Leaf(std::mem::replace(old, Value::Null));
+                *node = Node::Branch(inner);
             }
             let Node::Branch(next) = node else { unreachable!("made a branch above") };
             branch = next;
-        }
-        match branch.child(last) {
-            Node::Branch(inner) if !inner.children.is_empty() => {
-                inner.children.insert(0, (String::new(), Node::Leaf(value.clone())))
-            }
-            node => *node = Node::Leaf(value.clone()),
         }
     }
     root
@@ -135,5 +166,52 @@ mod tests {
         let tree = attribute_tree(&flat);
         let Node::Branch(a) = &tree.children[0].1 else { panic!("a is a branch") };
         assert_eq!(a.children, vec![(String::new(), Node::Leaf(json!(1))), ("b".to_owned(), Node::Leaf(json!(2)))]);
+    }
+
+    #[test]
+    fn many_keys_build_in_linear_time() {
+        // 200,000 siblings under one prefix: quadratic look-ups would take minutes.
+        let flat: Map<String, Value> = (0..200_000).map(|i| (format!("llm.k{i}"), json!(i))).collect();
+        let tree = attribute_tree(&flat);
+        let Node::Branch(llm) = &tree.children[0].1 else { panic!("llm is a branch") };
+        assert_eq!(llm.children.len(), 200_000);
+        assert_eq!(llm.children[199_999], ("k199999".to_owned(), Node::Leaf(json!(199_999))));
+    }
+
+    #[test]
+    fn a_value_put_first_keeps_later_look_ups_right() {
+        let Value::Object(flat) = json!({"a.b": 1, "a": 0, "a.c": 2, "a.b2": 3}) else { unreachable!() };
+        let tree = attribute_tree(&flat);
+        let Node::Branch(a) = &tree.children[0].1 else { panic!("a is a branch") };
+        let keys: Vec<&str> = a.children.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["", "b", "c", "b2"]);
+    }
+
+    /// A key of 50,000 segments (storable before decoding bounded keys) is
+    /// built, rendered and dropped on a 256 KiB stack (an eighth of a server
+    /// worker's): the tree stops at [`TREE_DEPTH`] levels.
+    #[test]
+    fn a_deep_key_renders_on_a_small_stack() {
+        let key = vec!["a"; 50_000].join(".");
+        let flat: Map<String, Value> = [(key, json!("deep")), ("b".to_owned(), json!(1))].into_iter().collect();
+        let html = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let tree = attribute_tree(&flat);
+                let mut depth = 0;
+                let mut branch = &tree;
+                while let Some((_, Node::Branch(inner))) = branch.children.first() {
+                    depth += 1;
+                    branch = inner;
+                }
+                assert_eq!(depth, TREE_DEPTH - 1);
+                drop(tree);
+                view! { <AttributeTree attributes=flat /> }.to_html()
+            })
+            .expect("spawning")
+            .join()
+            .expect("no stack overflow");
+        assert!(html.contains("deep"));
+        assert_eq!(html.matches("<details").count(), TREE_DEPTH - 1);
     }
 }

@@ -2,6 +2,8 @@
 //! conversation, JSON pretty-printed, anything else as plain text. All of it
 //! is text nodes, so span data is always escaped.
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -17,28 +19,21 @@ pub struct ChatMessage {
 /// The messages under `prefix` (`llm.input_messages`), from flat keys
 /// `prefix.N.message.role` / `prefix.N.message.content`, in index order.
 pub fn chat_messages(attributes: &Map<String, Value>, prefix: &str) -> Vec<ChatMessage> {
-    let mut found: Vec<(usize, ChatMessage)> = Vec::new();
+    // Keyed by index: O(n log n) however many messages a span claims to have.
+    let mut found: BTreeMap<usize, ChatMessage> = BTreeMap::new();
     let start = format!("{prefix}.");
     for (key, value) in attributes {
         let Some(rest) = key.strip_prefix(&start) else { continue };
         let Some((index, field)) = rest.split_once('.') else { continue };
         let Ok(index) = index.parse::<usize>() else { continue };
-        let slot = match found.iter().position(|(i, _)| *i == index) {
-            Some(at) => at,
-            None => {
-                found.push((index, ChatMessage { role: String::new(), content: String::new() }));
-                found.len() - 1
-            }
-        };
-        let text = value_text(value);
+        let slot = found.entry(index).or_insert_with(|| ChatMessage { role: String::new(), content: String::new() });
         match field {
-            "message.role" => found[slot].1.role = text,
-            "message.content" => found[slot].1.content = text,
+            "message.role" => slot.role = value_text(value),
+            "message.content" => slot.content = value_text(value),
             _ => {}
         }
     }
-    found.sort_by_key(|(index, _)| *index);
-    found.into_iter().map(|(_, message)| message).collect()
+    found.into_values().collect()
 }
 
 /// A JSON value as text: strings bare, anything else as JSON.
@@ -135,5 +130,14 @@ mod tests {
         assert_eq!(pretty_json("{\"a\":1}").as_deref(), Some("{\n  \"a\": 1\n}"));
         assert_eq!(pretty_json("42"), None);
         assert_eq!(pretty_json("{not json"), None);
+    }
+
+    #[test]
+    fn many_messages_are_read_in_n_log_n() {
+        let attributes: Map<String, Value> =
+            (0..200_000).map(|i| (format!("llm.input_messages.{i}.message.role"), json!(i.to_string()))).collect();
+        let messages = chat_messages(&attributes, "llm.input_messages");
+        assert_eq!(messages.len(), 200_000);
+        assert_eq!(messages[199_999].role, "199999");
     }
 }

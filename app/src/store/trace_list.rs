@@ -337,4 +337,18 @@ mod tests {
         assert_eq!(parse_cursor("x:3"), None);
         assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_cursor_text_is_a_position_or_none(text in ".{0,40}") {
+            let _ = parse_cursor(&text);
+        }
+
+        #[test]
+        fn cursors_round_trip(value: i64, rowid: i64) {
+            proptest::prop_assert_eq!(parse_cursor(&format!("{value}:{rowid}")), Some((value, rowid)));
+        }
+    }
 }

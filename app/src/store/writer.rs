@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::annotation_writes;
@@ -25,6 +25,12 @@ const MAX_SPANS_PER_COMMIT: usize = 5_000;
 const ROWS_PER_STATEMENT: usize = 500;
 /// Jobs waiting beyond this make senders wait: back-pressure, not unbounded memory.
 const QUEUE_DEPTH: usize = 1024;
+/// Bytes of queued and committing work beyond which senders wait too: one
+/// job may carry the rows of a 32 MiB body, so a job count alone bounds
+/// nothing. Enough for several full commits, so the writer never starves.
+const QUEUE_BYTES: u32 = 64 << 20;
+/// A row's size beyond its strings: ids, times, allocation headers.
+const ROW_OVERHEAD: usize = 128;
 /// How often expired pending annotations are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
@@ -81,6 +87,39 @@ impl Work {
             Work::Annotations { items, .. } => items.len().max(1),
         }
     }
+
+    /// Rough bytes held, to bound the queue (the strings dominate; counting
+    /// them costs a few additions a row).
+    fn bytes(&self) -> usize {
+        match self {
+            Work::Spans(spans) => spans
+                .iter()
+                .map(|s| {
+                    ROW_OVERHEAD
+                        + s.trace_id.len()
+                        + s.span_id.len()
+                        + s.name.len()
+                        + s.span_kind.len()
+                        + s.status_message.len()
+                        + s.attributes.len()
+                        + s.events.len()
+                        + s.session_id.as_ref().map_or(0, String::len)
+                })
+                .sum(),
+            Work::Annotations { items, .. } => items
+                .iter()
+                .map(|a| {
+                    ROW_OVERHEAD
+                        + a.target_id.len()
+                        + a.name.len()
+                        + a.metadata.len()
+                        + a.identifier.len()
+                        + a.result.label.as_ref().map_or(0, String::len)
+                        + a.result.explanation.as_ref().map_or(0, String::len)
+                })
+                .sum(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -94,6 +133,8 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Permits are bytes of work sent and not yet answered ([`QUEUE_BYTES`]).
+    bytes: Arc<Semaphore>,
 }
 
 /// Settings of the writer task.
@@ -117,7 +158,8 @@ pub type WriterTask = JoinHandle<()>;
 /// Starts the writer task on its own connection.
 pub(super) fn start(conn: SqliteConnection, config: WriterConfig) -> (Writer, WriterTask) {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
-    (Writer { jobs }, tokio::spawn(run(conn, queue, config)))
+    let bytes = Arc::new(Semaphore::new(QUEUE_BYTES as usize));
+    (Writer { jobs, bytes }, tokio::spawn(run(conn, queue, config)))
 }
 
 impl Writer {
@@ -149,6 +191,9 @@ impl Writer {
     }
 
     async fn submit(&self, work: Work) -> Result<Vec<i64>> {
+        // Held until the answer; a job larger than the bound waits for an empty queue.
+        let cost = u32::try_from(work.bytes()).unwrap_or(u32::MAX).min(QUEUE_BYTES);
+        let _queued = self.bytes.acquire_many(cost).await.map_err(|_| Error::Closed)?;
         let (done, answer) = oneshot::channel();
         self.jobs.send(Job { work, done }).await.map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?

@@ -7,6 +7,12 @@ use axum::http::request::Parts;
 
 use crate::error::ApiError;
 
+/// The most rows one page of any list answers. Phoenix refuses `limit`s above
+/// 1000 on spans and traces (a 422, which `limit` checks keep where Phoenix
+/// has that bound); on routes where Phoenix allows more, a larger `limit` is
+/// served as 1000 rows and a `next_cursor`, so paging clients keep working.
+pub const MAX_PAGE: u32 = 1000;
+
 /// The decoded `key=value` pairs of a request's query string.
 #[derive(Debug, Default)]
 pub struct Params(Vec<(String, String)>);
@@ -41,7 +47,8 @@ impl Params {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
     }
 
-    /// An integer in `min..=max`, or `default` when absent.
+    /// A page size: an integer in `min..=max` (else a 422, as Phoenix), or
+    /// `default` when absent; at most [`MAX_PAGE`] is used.
     pub fn limit(&self, name: &str, default: u32, min: u32, max: u32) -> Result<u32, ApiError> {
         let Some(raw) = self.get(name) else { return Ok(default) };
         let value: i64 = raw.trim().parse().map_err(|_| {
@@ -53,7 +60,7 @@ impl Params {
         if value > i64::from(max) {
             return Err(ApiError::query(name, format!("Input should be less than or equal to {max}"), raw));
         }
-        Ok(u32::try_from(value).unwrap_or(max))
+        Ok(u32::try_from(value).unwrap_or(max).min(MAX_PAGE))
     }
 
     /// A boolean in any of pydantic's spellings, or `default` when absent.
@@ -126,6 +133,8 @@ mod tests {
         assert!(params(&[("limit", "0")]).limit("limit", 100, 1, 1000).is_err());
         assert!(params(&[("limit", "1001")]).limit("limit", 100, 1, 1000).is_err());
         assert!(params(&[("limit", "x")]).limit("limit", 100, 1, 1000).is_err());
+        assert_eq!(params(&[("limit", "5000")]).limit("limit", 100, 1, u32::MAX).unwrap(), MAX_PAGE);
+        assert_eq!(params(&[("limit", "10000")]).limit("limit", 10, 1, 10_000).unwrap(), MAX_PAGE);
         assert!(params(&[("sync", "YES")]).bool("sync", false).unwrap());
         assert!(!params(&[("sync", "off")]).bool("sync", true).unwrap());
         assert!(params(&[("sync", "maybe")]).bool("sync", true).is_err());

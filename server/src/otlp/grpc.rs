@@ -3,20 +3,24 @@
 use app::store::Store;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use prost::Message as _;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
+use super::budget::Budget;
 use super::{PROJECT_HEADER, decode};
 
 /// The gRPC trace service, writing through the same store as HTTP.
 #[derive(Clone, Debug)]
 pub struct Traces {
     store: Store,
+    budget: Budget,
 }
 
-/// The service, ready for a tonic server, accepting gzip and messages up to `max_bytes`.
-pub fn service(store: Store, max_bytes: usize) -> TraceServiceServer<Traces> {
-    TraceServiceServer::new(Traces { store })
+/// The service, ready for a tonic server, accepting gzip and messages up to
+/// `max_bytes`, sharing the byte `budget` with OTLP/HTTP.
+pub fn service(store: Store, max_bytes: usize, budget: Budget) -> TraceServiceServer<Traces> {
+    TraceServiceServer::new(Traces { store, budget })
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Deflate)
         .max_decoding_message_size(max_bytes)
@@ -28,6 +32,13 @@ impl TraceService for Traces {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        // tonic has decoded the message already; its encoded size stands for
+        // the memory it and its rows hold until the writer answers.
+        let _reservation = self
+            .budget
+            .reserve(request.get_ref().encoded_len())
+            .await
+            .ok_or_else(|| Status::unavailable(self.budget.busy_message()))?;
         let project = request.metadata().get(PROJECT_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let spans = decode::spans(request.into_inner(), project.as_deref())
             .map_err(|e| Status::invalid_argument(e.to_string()))?;

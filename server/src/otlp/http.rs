@@ -4,12 +4,13 @@ use std::io::Read;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use flate2::read::{GzDecoder, ZlibDecoder};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
+use super::budget::{self, Budget};
 use super::{PROJECT_HEADER, decode};
 use crate::AppState;
 use crate::error::ApiError;
@@ -26,18 +27,19 @@ enum Format {
     request_body(content = Vec<u8>, description = "OTLP ExportTraceServiceRequest",
         content_type = "application/x-protobuf"),
     responses((status = 200, description = "Stored; empty ExportTraceServiceResponse"),
-        (status = 415), (status = 422)))]
+        (status = 415), (status = 422), (status = 503, description = "Busy: retry after `Retry-After` seconds")))]
 pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
     let format = format(&headers)?;
     let body = decompress(&headers, body, state.max_body_bytes)?;
-    let request = match format {
-        Format::Protobuf => ExportTraceServiceRequest::decode(body.as_ref()).map_err(|e| {
-            ApiError::Unprocessable(format!("Request body is not a valid ExportTraceServiceRequest: {e}"))
-        })?,
-        Format::Json => serde_json::from_slice(&body).map_err(|e| {
-            ApiError::Unprocessable(format!("Request body is not a valid OTLP/JSON export request: {e}"))
-        })?,
+    // Held until the writer answers: bounds the bytes all requests pin at once.
+    let Some(_reservation) = state.otlp_budget.reserve(body.len()).await else {
+        return Ok(busy(&state.otlp_budget));
     };
+    let request = match format {
+        Format::Protobuf => decode::protobuf_request(&body),
+        Format::Json => decode::json_request(&body),
+    }
+    .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let project = headers.get(PROJECT_HEADER).and_then(|v| v.to_str().ok());
     let spans = decode::spans(request, project).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     state.store.writer().write_spans(spans).await?;
@@ -51,6 +53,12 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
         Format::Json => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], "{}").into_response(),
     })
+}
+
+/// 503 with `Retry-After`: OTLP exporters retry it with back-off.
+fn busy(budget: &Budget) -> Response {
+    let retry_after = HeaderValue::from(budget::RETRY_AFTER_SECONDS);
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, retry_after)], budget.busy_message()).into_response()
 }
 
 /// Reads the content type, ignoring parameters such as `charset`.

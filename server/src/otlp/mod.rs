@@ -1,6 +1,8 @@
 //! OTLP ingestion: requests come in over HTTP ([`http`]) or gRPC ([`grpc`]),
-//! are decoded into rows ([`decode`]) and handed to the store's batching writer.
+//! are decoded into rows ([`decode`]) and handed to the store's batching writer,
+//! all within one byte [`budget`].
 
+pub mod budget;
 pub mod decode;
 pub mod grpc;
 pub mod http;
