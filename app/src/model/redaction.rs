@@ -5,7 +5,7 @@
 //!
 //! Patterns reach into structured values too. A member of an object value (an
 //! OTLP key-value list) has the dotted path `attribute.member…`; an array
-//! element adds its index (`…​.0.…`), as flattened keys do; and a string value
+//! element adds its index (`attribute.0.…`), as flattened keys do; and a string value
 //! holding a JSON document (`input.value = '{"user": {"email": …}}'`) is read,
 //! its members matched both by their full path and by their path inside the
 //! document (`user.email`), and written back redacted. A match hides the whole

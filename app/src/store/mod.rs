@@ -7,7 +7,7 @@
 //! # One rule for writes
 //!
 //! **Every transaction that writes starts with `BEGIN IMMEDIATE`** (through
-//! [`Store::begin_write`] or, on the writer's own connection, [`BEGIN_WRITE`]);
+//! `Store::begin_write`, or `BEGIN_WRITE` on the writer's own connection);
 //! a write outside a transaction is one single statement. Why: a plain
 //! (deferred) transaction that reads first holds a read snapshot; when another
 //! connection (the writer, during ingestion) commits before it writes, SQLite
