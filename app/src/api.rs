@@ -24,21 +24,13 @@ pub async fn project_summaries() -> Result<Vec<ProjectSummary>, ServerFnError> {
     store.project_summaries().await.map_err(server_error)
 }
 
-/// A store error as a server function error, answered with the status the
-/// REST API would give it (the caller's mistakes are 4xx, the rest 500).
+/// A store error as a server function error, answered with the store's one
+/// status mapping ([`crate::store::Error::status`]); an internal error is
+/// logged and shown only as a generic message.
 #[cfg(feature = "ssr")]
 fn server_error(error: crate::store::Error) -> ServerFnError {
-    use crate::store::Error as E;
-    use http::StatusCode;
-    let status = match &error {
-        E::NotFound(_) => StatusCode::NOT_FOUND,
-        E::Conflict(_) => StatusCode::CONFLICT,
-        E::Forbidden(_) => StatusCode::FORBIDDEN,
-        E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    set_status(status);
-    ServerFnError::new(error.to_string())
+    set_status(error.status());
+    ServerFnError::new(error.client_message())
 }
 
 /// A form the server refuses (a 422 that says why).

@@ -69,6 +69,17 @@ pub struct ServeArgs {
     /// Vote requests a minute per client IP (0 = no limit).
     #[arg(long, env = "PLUME_FEEDBACK_RATE_PER_IP", default_value_t = 300)]
     pub feedback_rate_per_ip: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client for the
+    /// per-IP rate limits (comma-separated CIDRs or addresses, e.g.
+    /// `10.0.0.0/8,::1`); without them the TCP peer is the client.
+    #[arg(long, env = "PLUME_TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::client_ip::parse_range)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `POST /v1/feedback_tokens` requests a minute per client IP (0 = no limit).
+    #[arg(long, env = "PLUME_MINT_RATE_PER_IP", default_value_t = 600)]
+    pub mint_rate_per_ip: u32,
+    /// Public-link page views (`/share/…`) a minute per client IP (0 = no limit).
+    #[arg(long, env = "PLUME_SHARE_RATE_PER_IP", default_value_t = 120)]
+    pub share_rate_per_ip: u32,
     /// Base URL of this server as browsers reach it (for `widget_url`);
     /// default: `http://` + the request's Host.
     #[arg(long, env = "PLUME_PUBLIC_URL")]

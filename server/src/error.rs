@@ -47,12 +47,16 @@ pub enum ApiError {
     /// 422 with a text reason.
     #[error("{0}")]
     Unprocessable(String),
+    /// 429: rate limited; retry after this long.
+    #[error("Too many requests")]
+    TooMany(std::time::Duration),
     /// 422 with FastAPI-style JSON details.
     #[error("invalid request")]
     Validation(Vec<ValidationDetail>),
-    /// 500; the cause is logged, not shown.
+    /// A store error, answered with the store's status mapping
+    /// ([`app::store::Error::status`]); internal ones are logged, not shown.
     #[error(transparent)]
-    Internal(app::store::Error),
+    Store(app::store::Error),
 }
 
 impl ApiError {
@@ -67,17 +71,9 @@ impl ApiError {
     }
 }
 
-/// Store errors that are the caller's fault become their 4xx; the rest are 500s.
 impl From<app::store::Error> for ApiError {
     fn from(error: app::store::Error) -> Self {
-        use app::store::Error as E;
-        match error {
-            E::NotFound(msg) => ApiError::NotFound(msg),
-            E::Conflict(msg) => ApiError::Conflict(msg),
-            E::Forbidden(msg) => ApiError::Forbidden(msg),
-            E::Invalid(msg) => ApiError::Unprocessable(msg),
-            other => ApiError::Internal(other),
-        }
+        ApiError::Store(error)
     }
 }
 
@@ -91,14 +87,13 @@ impl IntoResponse for ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) | ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Store(error) => error.status(),
         };
         match self {
             ApiError::Validation(detail) => (status, Json(serde_json::json!({ "detail": detail }))).into_response(),
-            ApiError::Internal(error) => {
-                tracing::error!(%error, "request failed");
-                (status, "Internal Server Error").into_response()
-            }
+            ApiError::Store(error) => (status, error.client_message()).into_response(),
+            ApiError::TooMany(wait) => crate::rate_limit::too_many("requests", wait),
             other => (status, other.to_string()).into_response(),
         }
     }

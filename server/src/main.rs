@@ -8,15 +8,19 @@
 mod api;
 mod assets;
 mod cli;
+mod client_ip;
 mod demo;
 mod edge;
 mod error;
 mod feedback;
 mod json;
 mod otlp;
+mod rate_limit;
+mod server_fns;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use app::store::{Store, StoreOptions};
 use axum::Router;
@@ -46,6 +50,10 @@ pub struct AppState {
     pub otlp_budget: otlp::budget::Budget,
     /// Feedback tokens, the widget and the vote endpoint.
     pub feedback: feedback::Feedback,
+    /// Proxies whose `X-Forwarded-For` names the client, for per-IP limits.
+    pub trusted_proxies: client_ip::TrustedProxies,
+    /// Public-link page views a minute per client IP.
+    pub share_limit: Arc<rate_limit::RateLimiter>,
 }
 
 #[tokio::main]
@@ -106,6 +114,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         max_body_bytes: args.max_body_bytes,
         otlp_budget: otlp_budget.clone(),
         feedback,
+        trusted_proxies: client_ip::TrustedProxies::new(args.trusted_proxies.clone()),
+        share_limit: Arc::new(rate_limit::RateLimiter::new(args.share_rate_per_ip)),
     };
     let demo = demo.map(|listener| (listener, state.clone()));
     let app = edge.protect(router(state));
@@ -166,6 +176,7 @@ fn feedback_service(
         allowlist,
         per_token_per_minute: args.feedback_rate_per_token,
         per_ip_per_minute: args.feedback_rate_per_ip,
+        mint_per_ip_per_minute: args.mint_rate_per_ip,
         public_url: args.public_url.clone(),
     }))
 }
@@ -183,6 +194,8 @@ fn router(state: AppState) -> Router {
         .merge(feedback::routes())
         .merge(ui)
         .layer(axum::middleware::from_fn_with_state(state.clone(), feedback::embed::prepare))
+        .layer(axum::middleware::from_fn(server_fns::bad_arguments))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::share_pages))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -111,22 +111,30 @@ pub fn redaction_patterns(text: &str) -> Vec<String> {
 }
 
 /// Makes a public link to collection `collection` (global id) living
-/// `expires_days` days and hiding the attributes `redact` names. Its URL
-/// is in the answer and nowhere else.
+/// `expires_days` days and hiding the attributes `redact` names, and the
+/// explanations and notes when those checkboxes are ticked (any value).
+/// Its URL is in the answer and nowhere else.
 #[server]
 pub async fn create_collection_link(
     collection: String,
     #[server(default)] expires_days: String,
     #[server(default)] redact: String,
+    #[server(default)] redact_explanations: String,
+    #[server(default)] redact_notes: String,
 ) -> Result<SharedLinkUrl, ServerFnError> {
     use crate::model::{LinkTarget, redaction};
     let store = expect_context::<crate::store::Store>();
     let ttl = link_ttl_seconds(&expires_days).map_err(super::refused)?;
     let patterns = redaction_patterns(&redact);
     redaction::check_patterns(&patterns).map_err(super::refused)?;
+    let hidden = redaction::LinkRedaction {
+        patterns,
+        explanations: !redact_explanations.is_empty(),
+        notes: !redact_notes.is_empty(),
+    };
     let rowid = store.collection_rowid(&collection).await.map_err(super::server_error)?;
     let link =
-        store.create_public_link(&LinkTarget::Collection(rowid), ttl, &patterns).await.map_err(super::server_error)?;
+        store.create_public_link(&LinkTarget::Collection(rowid), ttl, &hidden).await.map_err(super::server_error)?;
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
     let base = use_context::<super::PublicUrl>().unwrap_or_default().base(&headers);
     let created = SharedLinkUrl { url: format!("{base}/share/{}", link.token), expires_at: link.expires_at };

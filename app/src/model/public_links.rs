@@ -26,9 +26,27 @@ pub struct PublicLinkRequest {
     /// Lifetime in seconds, 1 to 365 days' worth; default 7 days.
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
-    /// Attribute key patterns whose values are hidden (`*.email`, `user.*`).
+    /// Attribute key patterns whose values are hidden (`*.email`, `user.*`),
+    /// matched ignoring case, also inside structured values.
     #[serde(default)]
     pub redact: Vec<String>,
+    /// Also hide every annotation's explanation (free text, end users' comments).
+    #[serde(default)]
+    pub redact_explanations: bool,
+    /// Also hide notes: the collection items' notes and the spans' notes.
+    #[serde(default)]
+    pub redact_notes: bool,
+}
+
+impl PublicLinkRequest {
+    /// What the requested link hides.
+    pub fn redaction(&self) -> crate::model::redaction::LinkRedaction {
+        crate::model::redaction::LinkRedaction {
+            patterns: self.redact.clone(),
+            explanations: self.redact_explanations,
+            notes: self.redact_notes,
+        }
+    }
 }
 
 /// What a link is created for.
@@ -67,6 +85,10 @@ pub struct PublicLink {
     pub trace_id: Option<String>,
     /// Redacted attribute key patterns.
     pub redact: Vec<String>,
+    /// Whether annotation explanations are hidden.
+    pub redact_explanations: bool,
+    /// Whether notes are hidden.
+    pub redact_notes: bool,
     /// When it was made.
     #[serde(with = "serde_iso")]
     pub created_at: DateTime<Utc>,

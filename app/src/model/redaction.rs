@@ -1,7 +1,17 @@
-//! Redaction of span attributes on public links: key patterns like
-//! `*.email` or `user.*`, where `*` stands for any run of characters (dots
-//! included) and everything else matches exactly.
+//! Redaction of what public links show: span attributes whose key matches a
+//! pattern like `*.email` or `user.*` (`*` stands for any run of characters,
+//! dots included; everything else matches exactly, ignoring case), and, on
+//! request, annotation explanations and notes.
+//!
+//! Patterns reach into structured values too. A member of an object value (an
+//! OTLP key-value list) has the dotted path `attribute.member…`; an array
+//! element adds its index (`attribute.0.…`), as flattened keys do; and a string value
+//! holding a JSON document (`input.value = '{"user": {"email": …}}'`) is read,
+//! its members matched both by their full path and by their path inside the
+//! document (`user.email`), and written back redacted. A match hides the whole
+//! value, nested members included.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// What a redacted attribute's value is replaced with.
@@ -29,8 +39,18 @@ pub fn check_patterns(patterns: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `key` matches `pattern` (`*` = any characters, possibly none).
+/// Nesting (objects, arrays, JSON documents in strings) walked at most;
+/// anything deeper is hidden whole rather than shown unchecked.
+pub const MAX_REDACTION_DEPTH: usize = 64;
+
+/// Whether `key` matches `pattern` (`*` = any characters, possibly none),
+/// ignoring case.
 pub fn key_matches(pattern: &str, key: &str) -> bool {
+    glob(&pattern.to_lowercase(), &key.to_lowercase())
+}
+
+/// `*`-pattern matching, case as given.
+fn glob(pattern: &str, key: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or_default();
     let Some(mut rest) = key.strip_prefix(first) else { return false };
@@ -45,15 +65,86 @@ pub fn key_matches(pattern: &str, key: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last)
 }
 
-/// Replaces the value of every attribute whose key matches a pattern.
+/// What a public link hides, as stored with it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRedaction {
+    /// Attribute key patterns whose values are hidden.
+    pub patterns: Vec<String>,
+    /// Hide every annotation's explanation.
+    pub explanations: bool,
+    /// Hide notes: the collection items' notes and the spans' `note` annotations.
+    pub notes: bool,
+}
+
+/// Replaces the value of every attribute whose key matches a pattern, and of
+/// every nested member whose path does (see the module's documentation).
 pub fn redact(attributes: &mut Map<String, Value>, patterns: &[String]) {
     if patterns.is_empty() {
         return;
     }
+    let patterns: Vec<String> = patterns.iter().map(|p| p.to_lowercase()).collect();
+    let matches = |path: &str| patterns.iter().any(|pattern| glob(pattern, path));
     for (key, value) in attributes.iter_mut() {
-        if patterns.iter().any(|pattern| key_matches(pattern, key)) {
+        let path = key.to_lowercase();
+        if matches(&path) {
             *value = Value::String(REDACTED.into());
+        } else {
+            redact_nested(value, &[path], &matches, 0);
         }
+    }
+}
+
+/// Redacts inside `value`, whose candidate paths are `paths` (its full path,
+/// and its path inside each JSON document it is part of; `""` is a
+/// document's root). Returns whether anything changed.
+fn redact_nested(value: &mut Value, paths: &[String], matches: &impl Fn(&str) -> bool, depth: usize) -> bool {
+    let child = |name: &str| -> Vec<String> {
+        paths.iter().map(|p| if p.is_empty() { name.to_owned() } else { format!("{p}.{name}") }).collect()
+    };
+    let mut changed = false;
+    let mut visit = |member: &mut Value, member_paths: Vec<String>| {
+        if member_paths.iter().any(|p| matches(p)) || (depth >= MAX_REDACTION_DEPTH && is_structured(member)) {
+            *member = Value::String(REDACTED.into());
+            changed = true;
+        } else if depth < MAX_REDACTION_DEPTH {
+            changed |= redact_nested(member, &member_paths, matches, depth + 1);
+        }
+    };
+    match value {
+        Value::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                visit(member, child(&name.to_lowercase()));
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter_mut().enumerate() {
+                visit(item, child(&index.to_string()));
+            }
+        }
+        Value::String(text) => {
+            let trimmed = text.trim_start();
+            if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+                return false;
+            }
+            let Ok(mut document) = serde_json::from_str::<Value>(text) else { return false };
+            let mut inner = paths.to_vec();
+            inner.push(String::new());
+            if redact_nested(&mut document, &inner, matches, depth + 1) {
+                *text = document.to_string();
+                changed = true;
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+/// Objects, arrays, and strings that may hold a JSON document.
+fn is_structured(value: &Value) -> bool {
+    match value {
+        Value::Object(_) | Value::Array(_) => true,
+        Value::String(text) => text.trim_start().starts_with(['{', '[']),
+        _ => false,
     }
 }
 
@@ -84,6 +175,47 @@ mod tests {
         };
         redact(&mut attributes, &["*.email".into()]);
         assert_eq!(Value::Object(attributes), json!({"user.email": REDACTED, "user.id": 7, "input.value": "hi"}));
+    }
+
+    #[test]
+    fn keys_match_ignoring_case() {
+        assert!(key_matches("*.email", "User.EMAIL"));
+        assert!(key_matches("USER.*", "user.id"));
+        let mut attributes = object(json!({"User.Email": "a@b.c", "user.id": 7}));
+        redact(&mut attributes, &["user.email".into()]);
+        assert_eq!(Value::Object(attributes), json!({"User.Email": REDACTED, "user.id": 7}));
+    }
+
+    #[test]
+    fn reaches_into_objects_arrays_and_json_text() {
+        let mut attributes = object(json!({
+            "user": {"email": "a@b.c", "name": "Ann"},
+            "people": [{"email": "x@y.z"}],
+            "input.value": "{\"user\": {\"Email\": \"c@d.e\", \"plan\": \"pro\"}, \"q\": \"hi\"}",
+            "output.value": "plain text mentioning user.email",
+        }));
+        redact(&mut attributes, &["user.*".into(), "*.email".into()]);
+        assert_eq!(attributes["user"], json!({"email": REDACTED, "name": REDACTED}));
+        assert_eq!(attributes["people"], json!([{"email": REDACTED}]));
+        let input: Value = serde_json::from_str(attributes["input.value"].as_str().unwrap()).unwrap();
+        assert_eq!(input, json!({"user": {"Email": REDACTED, "plan": REDACTED}, "q": "hi"}));
+        assert_eq!(attributes["output.value"], json!("plain text mentioning user.email"));
+    }
+
+    #[test]
+    fn too_deep_is_hidden_whole() {
+        let mut deep = json!("leaf");
+        for _ in 0..(MAX_REDACTION_DEPTH + 5) {
+            deep = json!({ "a": deep });
+        }
+        let mut attributes = object(json!({ "deep": deep }));
+        redact(&mut attributes, &["nothing.matches".into()]);
+        assert!(attributes["deep"].to_string().contains(REDACTED));
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        let Value::Object(map) = value else { unreachable!() };
+        map
     }
 
     #[test]

@@ -189,11 +189,26 @@ fn CreateLink(collection_id: String, created: Option<SharedLinkUrl>) -> impl Int
                     <span>"Hide attributes"</span>
                     <input name="redact" placeholder="e.g. *.email, user.*" />
                 </label>
+                <label class="field check">
+                    <input type="checkbox" name="redact_explanations" value="on" />
+                    <span>"Hide explanations"</span>
+                </label>
+                <label class="field check">
+                    <input type="checkbox" name="redact_notes" value="on" />
+                    <span>"Hide notes"</span>
+                </label>
             </div>
             <button type="submit" class="button primary">"Create public link"</button>
         </ActionForm>
         {created}
     }
+}
+
+/// What a link hides, in a few words: its patterns, explanations, notes.
+fn hidden_summary(link: &PublicLink) -> String {
+    let flags = [(link.redact_explanations, "explanations"), (link.redact_notes, "notes")];
+    let words = link.redact.iter().map(String::as_str).chain(flags.into_iter().filter(|(on, _)| *on).map(|(_, w)| w));
+    words.collect::<Vec<_>>().join(", ")
 }
 
 /// One public link with its revoke button while it is active.
@@ -205,7 +220,7 @@ fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView 
         <tr data-link=link.id.clone() data-status=link.status.clone()>
             <td>{format_time(link.created_at)}</td>
             <td>{format_time(link.expires_at)}</td>
-            <td>{link.redact.join(", ")}</td>
+            <td>{hidden_summary(&link)}</td>
             <td>{link.status.clone()}</td>
             <td>
                 {active.then(|| view! {

@@ -105,7 +105,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                 .iter()
                                 .find(|chip| chip.name == FEEDBACK_NAME)
                                 .and_then(|chip| chip.label.clone());
-                            let tokens = row.prompt_tokens + row.completion_tokens;
+                            let tokens = row.prompt_tokens.saturating_add(row.completion_tokens);
                             let token_title = format!("{} prompt + {} completion", row.prompt_tokens, row.completion_tokens);
                             view! {
                                 <tr class="row" data-nav=index data-trace=row.trace_id.clone()>

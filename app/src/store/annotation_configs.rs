@@ -186,7 +186,7 @@ impl Store {
         rowids.sort_unstable();
         rowids.dedup();
         let project_rowid = self.project_rowid(project).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut wanted = Vec::with_capacity(rowids.len());
         for rowid in &rowids {
             let row: Option<ConfigRow> = sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = ?")

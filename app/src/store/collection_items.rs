@@ -82,7 +82,7 @@ impl Store {
             }
         }
         insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let added = insert.build().execute(&mut *tx).await?.rows_affected();
         if added > 0 {
             touch(&mut tx, collection_rowid, now).await?;
@@ -111,7 +111,7 @@ impl Store {
     /// Removes a span (hex id or `Span:` global id) from a collection; 404 when it is not in it.
     pub async fn remove_collection_item(&self, collection: &str, span: &str) -> Result<()> {
         let collection_rowid = self.collection_rowid(collection).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let removed = match parse_global_id("Span", span) {
             Some(rowid) => sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND span_rowid = ?")
                 .bind(collection_rowid)

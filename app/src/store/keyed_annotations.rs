@@ -3,7 +3,7 @@
 //! arrived: read it, or delete it. The feedback widget uses this for "my vote".
 
 // Table and column names come from `tables`, never from input.
-use sqlx::{Acquire, AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::annotations::{Tables, tables};
 use super::{Result, Store};
@@ -65,8 +65,7 @@ impl Store {
     /// transaction; returns how many rows went (0 when there was none).
     pub async fn delete_annotation(&self, key: AnnotationKey<'_>) -> Result<u64> {
         let Tables { annotations, targets, id_column } = tables(key.kind);
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = self.begin_write().await?;
         let stored = sqlx::query(AssertSqlSafe(format!(
             "DELETE FROM {annotations} WHERE name = ? AND identifier = ? \
              AND target_rowid IN (SELECT id FROM {targets} WHERE {id_column} = ?)"

@@ -3,6 +3,19 @@
 //! REST handlers and UI server functions both call [`Store`]; ingestion hands
 //! its rows to the [`Writer`], which batches many requests into one
 //! transaction (group commit) and answers each only after the commit.
+//!
+//! # One rule for writes
+//!
+//! **Every transaction that writes starts with `BEGIN IMMEDIATE`** (through
+//! `Store::begin_write`, or `BEGIN_WRITE` on the writer's own connection);
+//! a write outside a transaction is one single statement. Why: a plain
+//! (deferred) transaction that reads first holds a read snapshot; when another
+//! connection (the writer, during ingestion) commits before it writes, SQLite
+//! cannot upgrade it and answers `SQLITE_BUSY` at once: `busy_timeout` does
+//! not apply, and the caller got a 500 "database is locked". `BEGIN IMMEDIATE`
+//! takes the write lock first, waiting up to `busy_timeout` for it, and a
+//! single statement takes its locks when it starts, so either way the request
+//! waits its turn instead of failing.
 
 mod annotation_configs;
 mod annotation_writes;
@@ -25,20 +38,23 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Sqlite, Transaction};
 
 pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
 pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
 pub use collection_items::{ItemPage, Selection};
 pub use collections::CollectionPage;
-pub use error::{Error, Result};
+pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
 pub use public_links::{NewLink, PublicLinkPage, token_hash};
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
 pub use traces::{TraceFilter, TraceOrder, TracePage};
 pub use writer::{NewSpan, Writer, WriterTask};
+
+/// How every writing transaction begins: see the module's rule for writes.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of [`Store::open_with`].
 #[derive(Clone, Copy, Debug)]
@@ -122,6 +138,12 @@ impl Store {
     /// The batching writer.
     pub fn writer(&self) -> &Writer {
         &self.writer
+    }
+
+    /// A transaction that will write, holding the write lock from its start
+    /// (see the module's rule for writes).
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
     }
 
     /// A cheap query proving the database answers.

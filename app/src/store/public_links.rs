@@ -14,10 +14,10 @@ use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
-use crate::model::redaction::redact;
+use crate::model::redaction::{LinkRedaction, redact};
 use crate::model::{
-    Annotation, LinkTarget, MAX_SHARED_EXAMPLES, PublicLink, ShareOutcome, SharedAnnotation, SharedExample, SharedView,
-    Span,
+    Annotation, LinkTarget, MAX_SHARED_EXAMPLES, NOTE_NAME, PublicLink, ShareOutcome, SharedAnnotation, SharedExample,
+    SharedView, Span,
 };
 use crate::time::{from_nanos, iso};
 
@@ -47,17 +47,24 @@ struct LinkRow {
     collection_id: Option<i64>,
     trace_id: Option<String>,
     redact: String,
+    redact_explanations: bool,
+    redact_notes: bool,
     created_at: i64,
     expires_at: i64,
     revoked_at: Option<i64>,
 }
 
-const LINK_COLUMNS: &str = "l.id, l.token_hash, l.collection_id, t.trace_id, l.redact, l.created_at, \
-     l.expires_at, l.revoked_at FROM public_links l LEFT JOIN traces t ON t.id = l.trace_rowid";
+const LINK_COLUMNS: &str = "l.id, l.token_hash, l.collection_id, t.trace_id, l.redact, l.redact_explanations, \
+     l.redact_notes, l.created_at, l.expires_at, l.revoked_at FROM public_links l \
+     LEFT JOIN traces t ON t.id = l.trace_rowid";
 
 impl LinkRow {
     fn patterns(&self) -> Vec<String> {
         serde_json::from_str(&self.redact).unwrap_or_default()
+    }
+
+    fn redaction(&self) -> LinkRedaction {
+        LinkRedaction { patterns: self.patterns(), explanations: self.redact_explanations, notes: self.redact_notes }
     }
 
     fn live(&self, now: i64) -> bool {
@@ -75,6 +82,8 @@ impl LinkRow {
             collection_id: self.collection_id.map(|id| global_id("Collection", id)),
             trace_id: self.trace_id.clone(),
             redact: self.patterns(),
+            redact_explanations: self.redact_explanations,
+            redact_notes: self.redact_notes,
             created_at: from_nanos(self.created_at),
             expires_at: from_nanos(self.expires_at),
             revoked_at: self.revoked_at.map(|at| iso(from_nanos(at))),
@@ -84,12 +93,12 @@ impl LinkRow {
 }
 
 impl Store {
-    /// Makes a link to `target` living `ttl_seconds`, hiding attributes matching `redact`.
+    /// Makes a link to `target` living `ttl_seconds`, hiding what `redaction` says.
     pub async fn create_public_link(
         &self,
         target: &LinkTarget,
         ttl_seconds: i64,
-        redact: &[String],
+        redaction: &LinkRedaction,
     ) -> Result<NewLink> {
         let (collection_rowid, trace_rowid) = match target {
             LinkTarget::Collection(rowid) => (Some(*rowid), None),
@@ -108,13 +117,16 @@ impl Store {
         let now = now_nanos();
         let expires_at = now.saturating_add(ttl_seconds.saturating_mul(1_000_000_000));
         let rowid: i64 = sqlx::query_scalar(
-            "INSERT INTO public_links (token_hash, collection_id, trace_rowid, redact, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO public_links (token_hash, collection_id, trace_rowid, redact, redact_explanations,
+                 redact_notes, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(token_hash(&token))
         .bind(collection_rowid)
         .bind(trace_rowid)
-        .bind(serde_json::to_string(redact).unwrap_or_else(|_| "[]".into()))
+        .bind(serde_json::to_string(&redaction.patterns).unwrap_or_else(|_| "[]".into()))
+        .bind(redaction.explanations)
+        .bind(redaction.notes)
         .bind(now)
         .bind(expires_at)
         .fetch_one(&self.pool)
@@ -178,14 +190,14 @@ impl Store {
         if !row.live(now_nanos()) {
             return Ok(ShareOutcome::Gone);
         }
-        let patterns = row.patterns();
+        let redaction = row.redaction();
         let expires_at = from_nanos(row.expires_at);
         let view = match (row.collection_id, row.trace_id) {
             (Some(collection_rowid), _) => {
                 let collection = self.collection_by_rowid(collection_rowid).await?;
                 let (items, _) = self.collection_items(collection_rowid, None, MAX_SHARED_EXAMPLES).await?;
                 let examples =
-                    items.into_iter().map(|item| shared_example(item.span, item.annotations, item.note, &patterns));
+                    items.into_iter().map(|item| shared_example(item.span, item.annotations, item.note, &redaction));
                 SharedView {
                     title: collection.name,
                     description: collection.description,
@@ -194,14 +206,19 @@ impl Store {
                     examples: examples.collect(),
                 }
             }
-            (None, Some(trace_id)) => self.shared_trace(&trace_id, &patterns, expires_at).await?,
+            (None, Some(trace_id)) => self.shared_trace(&trace_id, &redaction, expires_at).await?,
             (None, None) => return Ok(ShareOutcome::Gone),
         };
         Ok(ShareOutcome::Active(view))
     }
 
     /// A trace's spans by start time, for a shared page.
-    async fn shared_trace(&self, trace_id: &str, patterns: &[String], expires_at: DateTime<Utc>) -> Result<SharedView> {
+    async fn shared_trace(
+        &self,
+        trace_id: &str,
+        redaction: &LinkRedaction,
+        expires_at: DateTime<Utc>,
+    ) -> Result<SharedView> {
         let rows: Vec<SpanRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid
              WHERE t.trace_id = ? ORDER BY s.start_time, s.id LIMIT ?"
@@ -221,22 +238,22 @@ impl Store {
             .into_iter()
             .map(|row| {
                 let annotations = annotations.remove(&row.id).unwrap_or_default();
-                shared_example(Span::from(row), annotations, None, patterns)
+                shared_example(Span::from(row), annotations, None, redaction)
             })
             .collect();
         Ok(SharedView { title: format!("Trace {trace_id}"), description: None, expires_at, total, examples })
     }
 }
 
-/// A span as a shared page shows it, with redacted attributes.
+/// A span as a shared page shows it, with what the link hides hidden.
 fn shared_example(
     span: Span,
     annotations: Vec<Annotation>,
     note: Option<String>,
-    patterns: &[String],
+    redaction: &LinkRedaction,
 ) -> SharedExample {
     let mut attributes = span.attributes;
-    redact(&mut attributes, patterns);
+    redact(&mut attributes, &redaction.patterns);
     SharedExample {
         name: span.name,
         span_kind: span.span_kind,
@@ -245,13 +262,14 @@ fn shared_example(
         attributes,
         annotations: annotations
             .into_iter()
+            .filter(|a| !(redaction.notes && a.name == NOTE_NAME))
             .map(|a| SharedAnnotation {
                 name: a.name,
                 label: a.result.label,
                 score: a.result.score,
-                explanation: a.result.explanation,
+                explanation: a.result.explanation.filter(|_| !redaction.explanations),
             })
             .collect(),
-        note,
+        note: note.filter(|_| !redaction.notes),
     }
 }

@@ -157,7 +157,7 @@ impl Store {
                 format!("Span with span_id '{identifier}' not found"),
             ),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rowid: i64 = rowid.fetch_optional(&mut *tx).await?.ok_or(Error::NotFound(missing))?;
         let trace: i64 = sqlx::query_scalar("DELETE FROM spans WHERE id = ? RETURNING trace_rowid")
             .bind(rowid)

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::projects::escape_like;
+use super::traces::token_total;
 use super::{Result, Store};
 use crate::model::{AnnotationChip, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort};
 use crate::time::{from_nanos, parse_iso, to_nanos};
@@ -85,14 +86,13 @@ impl Store {
              r.name, r.span_kind, r.status_code, \
              substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
              substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
-             coalesce((SELECT sum(s.prompt_tokens) FROM spans s \
-                       WHERE s.trace_rowid = p.id AND s.span_kind = 'LLM'), 0) AS prompt, \
-             coalesce((SELECT sum(s.completion_tokens) FROM spans s \
-                       WHERE s.trace_rowid = p.id AND s.span_kind = 'LLM'), 0) AS completion \
+             {prompt} AS prompt, {completion} AS completion \
              FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root \
                    FROM traces t WHERE t.project_id = ",
             input = root_text("input.value"),
             output = root_text("output.value"),
+            prompt = token_total("prompt_tokens", "p.id"),
+            completion = token_total("completion_tokens", "p.id"),
         ));
         sql.push_bind(project_rowid);
         let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };

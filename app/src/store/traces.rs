@@ -60,6 +60,16 @@ struct TraceRow {
     completion: i64,
 }
 
+/// SQL for the total of a token-count `column` over the LLM spans of the
+/// trace whose rowid is `trace`. `total()` adds in floating point and the
+/// cast saturates, so counts near `i64::MAX` (they come from spans, untrusted)
+/// can't make the query fail the way `sum()`'s "integer overflow" does.
+pub(super) fn token_total(column: &str, trace: &str) -> String {
+    format!(
+        "CAST((SELECT total(s.{column}) FROM spans s WHERE s.trace_rowid = {trace} AND s.span_kind = 'LLM') AS INTEGER)"
+    )
+}
+
 #[derive(FromRow)]
 struct TraceSpanRow {
     trace_rowid: i64,
@@ -77,14 +87,12 @@ impl Store {
     /// Traces of a project with their LLM token totals.
     pub async fn list_traces(&self, project: &str, filter: &TraceFilter) -> Result<TracePage> {
         let project_rowid = self.project_rowid(project).await?;
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT t.id, t.trace_id, t.project_id, t.start_time, t.end_time,
-                coalesce((SELECT sum(s.prompt_tokens) FROM spans s
-                          WHERE s.trace_rowid = t.id AND s.span_kind = 'LLM'), 0) AS prompt,
-                coalesce((SELECT sum(s.completion_tokens) FROM spans s
-                          WHERE s.trace_rowid = t.id AND s.span_kind = 'LLM'), 0) AS completion
-             FROM traces t WHERE t.project_id = ",
-        );
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT t.id, t.trace_id, t.project_id, t.start_time, t.end_time, {} AS prompt, {} AS completion \
+                 FROM traces t WHERE t.project_id = ",
+            token_total("prompt_tokens", "t.id"),
+            token_total("completion_tokens", "t.id"),
+        ));
         query.push_bind(project_rowid);
         let direction = if filter.ascending { "ASC" } else { "DESC" };
         let sort = match filter.sort {
@@ -151,7 +159,7 @@ impl Store {
                 end_time: from_nanos(row.end_time),
                 token_count_prompt: row.prompt,
                 token_count_completion: row.completion,
-                token_count_total: row.prompt + row.completion,
+                token_count_total: row.prompt.saturating_add(row.completion),
                 spans: filter.include_spans.then(|| spans.remove(&row.id).unwrap_or_default()),
             })
             .collect();

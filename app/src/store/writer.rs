@@ -299,7 +299,7 @@ async fn apply_together(
     now: i64,
     config: &WriterConfig,
 ) -> Result<Outcomes> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
     let outcomes = apply(&mut tx, works, now, config).await?;
     tx.commit().await?;
     Ok(outcomes)
@@ -313,7 +313,7 @@ async fn apply_one_by_one(
     now: i64,
     config: &WriterConfig,
 ) -> Result<Outcomes> {
-    let mut tx = conn.begin().await?;
+    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
     let mut outcomes = Vec::with_capacity(works.len());
     for work in works {
         let mut savepoint = tx.begin().await?;

@@ -114,10 +114,12 @@ pub fn csv_header(annotation_names: &[String]) -> Vec<String> {
 }
 
 /// One CSV row matching [`csv_header`]; several annotations of one name are
-/// joined with `; ` (newest first).
+/// joined with `; ` (newest first). Every text cell goes through
+/// [`csv_text_cell`]; only the score cells, numbers Plume writes itself, are
+/// left as they are, so that a score of `-1` stays a number.
 pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String> {
     let text = |value: &Value| if value.is_null() { String::new() } else { value_text(value) };
-    let mut row = vec![
+    let mut row: Vec<String> = [
         item.id.clone(),
         item.span_id.clone(),
         item.trace_id.clone(),
@@ -130,18 +132,29 @@ pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String
         text(&item.output),
         item.note.clone().unwrap_or_default(),
         app::time::iso(item.added_at),
-    ];
+    ]
+    .into_iter()
+    .map(csv_text_cell)
+    .collect();
     for name in annotation_names {
         let named: Vec<_> = item.annotations.iter().filter(|a| &a.name == name).collect();
         let join = |part: &dyn Fn(&app::model::Annotation) -> Option<String>| {
             named.iter().filter_map(|a| part(a)).collect::<Vec<_>>().join("; ")
         };
-        row.push(join(&|a| a.result.label.clone()));
+        row.push(csv_text_cell(join(&|a| a.result.label.clone())));
         row.push(join(&|a| a.result.score.map(|s| s.to_string())));
-        row.push(join(&|a| a.result.explanation.clone()));
+        row.push(csv_text_cell(join(&|a| a.result.explanation.clone())));
     }
-    row.push(Value::Object(item.span.attributes.clone()).to_string());
+    row.push(csv_text_cell(Value::Object(item.span.attributes.clone()).to_string()));
     row
+}
+
+/// A text cell safe to open in a spreadsheet: one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return would be run as a formula (an end
+/// user's comment `=HYPERLINK(...)`), so it gets a leading `'`, as OWASP's
+/// "CSV injection" advice says. The text is otherwise unchanged.
+pub fn csv_text_cell(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
 }
 
 /// The chat line of a 👍-rated example: the LLM input messages (or
@@ -182,5 +195,20 @@ fn openai_role(role: &str) -> String {
         "ai" | "model" | "assistant" => "assistant".into(),
         "human" | "user" => "user".into(),
         other => other.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for cell in ["=HYPERLINK(\"http://evil\",\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_text_cell(cell.into()), format!("'{cell}"));
+        }
+        for cell in ["plain", "", "1.5", "a=b", " =x"] {
+            assert_eq!(csv_text_cell(cell.into()), cell);
+        }
     }
 }

@@ -35,7 +35,7 @@ pub async fn create<T: Target>(state: &AppState, body: NoteRequest<T>) -> Result
     input.identifier = identifier;
     let item = NewAnnotation::from_input(input, AnnotationSource::Api, None);
     let ids = state.store.writer().write_annotations(T::KIND, vec![item], WriteMode::Sync).await?;
-    let id = ids.first().copied().ok_or_else(|| ApiError::Internal(app::store::Error::Closed))?;
+    let id = ids.first().copied().ok_or_else(|| ApiError::Store(app::store::Error::Closed))?;
     Ok(Json(Data { data: InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) } }))
 }
 

@@ -29,10 +29,11 @@ pub async fn create_for_collection(
 ) -> Result<impl IntoResponse, ApiError> {
     let ttl = check(&request)?;
     let rowid = state.store.collection_rowid(&collection).await?;
-    create(&state, &headers, LinkTarget::Collection(rowid), ttl, &request.redact).await
+    create(&state, &headers, LinkTarget::Collection(rowid), ttl, &request).await
 }
 
-/// `POST /v1/public_links` with `{"trace_id", "expires_in_seconds"?, "redact"?}`:
+/// `POST /v1/public_links` with `{"trace_id", "expires_in_seconds"?, "redact"?,
+/// "redact_explanations"?, "redact_notes"?}`:
 /// a link to one trace. The token is in this answer only.
 #[utoipa::path(post, path = "/v1/public_links", tag = "public_links", request_body = PublicLinkRequest,
     responses((status = 200, body = Data<CreatedPublicLink>), (status = 404), (status = 422)))]
@@ -45,7 +46,7 @@ pub async fn create_for_trace(
     let Some(trace_id) = request.trace_id.clone() else {
         return Err(ApiError::body_field(&["trace_id"], "missing", "Field required", Value::Null));
     };
-    create(&state, &headers, LinkTarget::Trace(trace_id), ttl, &request.redact).await
+    create(&state, &headers, LinkTarget::Trace(trace_id), ttl, &request).await
 }
 
 /// `GET /v1/public_links?cursor=&limit=`: every link, newest first, without tokens.
@@ -89,9 +90,9 @@ async fn create(
     headers: &HeaderMap,
     target: LinkTarget,
     ttl: i64,
-    redact: &[String],
+    request: &PublicLinkRequest,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
-    let link = state.store.create_public_link(&target, ttl, redact).await?;
+    let link = state.store.create_public_link(&target, ttl, &request.redaction()).await?;
     let url = format!("{}/share/{}", super::public_base(state, headers), link.token);
     let data = CreatedPublicLink {
         id: app::ids::global_id("PublicLink", link.rowid),

@@ -42,10 +42,7 @@ impl IntoResponse for FeedbackError {
             )
                 .into_response(),
             FeedbackError::Forbidden(_) => (StatusCode::FORBIDDEN, message).into_response(),
-            FeedbackError::TooMany(wait) => {
-                let seconds = HeaderValue::from(wait.as_secs().max(1));
-                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds)], message).into_response()
-            }
+            FeedbackError::TooMany(wait) => crate::rate_limit::too_many("feedback requests", wait),
             FeedbackError::Api(error) => error.into_response(),
         }
     }

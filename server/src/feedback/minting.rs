@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::token::{Claims, grant};
 use crate::AppState;
 use crate::api::Data;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 use crate::json::JsonBody;
 
@@ -60,14 +61,19 @@ pub struct MintedToken {
     responses(
         (status = 200, description = "`{\"data\": MintedToken}`", body = Data<MintedToken>),
         (status = 422, description = "No token can satisfy the request"),
+        (status = 429, description = "Too many tokens minted from this address (`--mint-rate-per-ip`)"),
     ),
     tag = "feedback"
 )]
 pub async fn mint(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     JsonBody(body): JsonBody<MintRequest>,
 ) -> Result<Json<Data<MintedToken>>, ApiError> {
+    if let Some(ip) = ip {
+        state.feedback.check_mint(ip).map_err(ApiError::TooMany)?;
+    }
     let max_ttl = state.feedback.keys().max_ttl.as_secs();
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS.min(max_ttl));
     if ttl == 0 || ttl > max_ttl {

@@ -1,7 +1,7 @@
 //! End-user feedback: span-scoped tokens ([`token`]), the vote endpoint
 //! ([`votes`]), token minting ([`minting`]), the embeddable widget's loader
 //! ([`widget`]) and the headers of its page ([`embed`]), with the abuse
-//! limits: origins ([`origins`]) and rate limits ([`rate_limit`]).
+//! limits: origins ([`origins`]) and rate limits ([`crate::rate_limit`]).
 //!
 //! A vote is an ordinary annotation (`HUMAN`, label `thumbs-up`/`thumbs-down`,
 //! score 1/0) keyed by an identifier derived from the end user, so each user
@@ -11,7 +11,6 @@ pub mod embed;
 mod error;
 pub mod minting;
 pub mod origins;
-mod rate_limit;
 pub mod secret;
 pub mod token;
 pub mod votes;
@@ -28,9 +27,9 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use sha2::{Digest, Sha256};
 
+use crate::rate_limit::RateLimiter;
 pub use error::FeedbackError;
 use origins::{Allowed, Allowlist, Caller};
-use rate_limit::RateLimiter;
 use token::{Grant, TokenKeys};
 
 use crate::AppState;
@@ -51,6 +50,8 @@ pub struct FeedbackSettings {
     pub per_token_per_minute: u32,
     /// Requests a minute per client IP (0 = no limit).
     pub per_ip_per_minute: u32,
+    /// Tokens minted a minute per client IP (0 = no limit).
+    pub mint_per_ip_per_minute: u32,
     /// Base URL for `widget_url` (else taken from the request's `Host`).
     pub public_url: Option<String>,
 }
@@ -65,6 +66,7 @@ struct Inner {
     allowlist: Allowlist,
     per_token: RateLimiter,
     per_ip: RateLimiter,
+    mint_per_ip: RateLimiter,
     public_url: Option<String>,
 }
 
@@ -111,6 +113,7 @@ impl Feedback {
             allowlist: settings.allowlist,
             per_token: RateLimiter::new(settings.per_token_per_minute),
             per_ip: RateLimiter::new(settings.per_ip_per_minute),
+            mint_per_ip: RateLimiter::new(settings.mint_per_ip_per_minute),
             public_url: settings.public_url.map(|u| u.trim_end_matches('/').to_owned()),
         }))
     }
@@ -128,6 +131,11 @@ impl Feedback {
     /// The server's allowlist.
     pub fn allowlist(&self) -> &Allowlist {
         &self.0.allowlist
+    }
+
+    /// Takes one of `ip`'s token mints; `Err` says how long to wait.
+    pub fn check_mint(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.0.mint_per_ip.check(&ip.to_string(), Instant::now())
     }
 
     /// Verifies `token` now.

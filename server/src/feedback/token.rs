@@ -129,7 +129,7 @@ impl TokenKeys {
             }
         };
         let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
-        if claims.exp + leeway < now {
+        if claims.exp.saturating_add(leeway) < now {
             return refuse("The feedback token has expired");
         }
         let max_ttl = i64::try_from(self.max_ttl.as_secs()).unwrap_or(i64::MAX);

@@ -2,13 +2,10 @@
 //! (retract), their CORS preflight, and `POST /embed/feedback/vote`, the
 //! target of the widget's plain-HTML forms.
 
-use std::net::{IpAddr, SocketAddr};
-
 use app::model::{FeedbackWidget, MAX_FEEDBACK_COMMENT_CHARS, Vote, WidgetTheme, parse_accent};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,6 +14,7 @@ use super::origins::{Caller, cors_headers};
 use super::{Action, CurrentVote, FeedbackError, VoteRequest};
 use crate::AppState;
 use crate::api::Data;
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 
 /// `POST /v1/feedback` body.
@@ -56,18 +54,6 @@ pub struct Common {
     /// …or this trace.
     #[serde(default)]
     trace_id: Option<String>,
-}
-
-/// The client's IP address, when the server knows it.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
-    }
 }
 
 /// `POST /v1/feedback`: casts or changes the token holder's vote.

@@ -1,9 +1,20 @@
 //! In-memory token buckets: at most N requests a minute per key (a token's
-//! hash, a client IP), with bursts up to N.
+//! hash, a client IP), with bursts up to N; the 429 they answer; and the
+//! limit on public-link pages (`/share/…` and the server function behind it).
+//!
+//! Every per-IP limit keys on [`crate::client_ip`]'s idea of the client.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::AppState;
+use crate::client_ip::peer;
 
 /// Buckets kept before idle (full) ones are dropped.
 const PRUNE_ABOVE: usize = 10_000;
@@ -50,6 +61,37 @@ impl RateLimiter {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
         }
     }
+}
+
+/// The 429 of a refused request: "Too many `what`; retry in N s", and
+/// `Retry-After: N` (whole seconds, at least 1).
+pub fn too_many(what: &str, wait: Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let message = format!("Too many {what}; retry in {seconds} s");
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, HeaderValue::from(seconds))], message).into_response()
+}
+
+/// What public-link pages are: the page and the server function it loads
+/// its content with (callable on its own).
+fn is_share_request(request: &Request) -> bool {
+    let path = request.uri().path();
+    path.starts_with("/share/") || path.starts_with("/api/load_shared")
+}
+
+/// Middleware for the whole app: at most `--share-rate-per-ip` public-link
+/// page views a minute per client. Tokens are 256 bits, so this is not about
+/// guessing them: rendering a large shared collection costs CPU.
+pub async fn share_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !is_share_request(&request) {
+        return next.run(request).await;
+    }
+    let client = state.trusted_proxies.client_ip(peer(request.extensions()), request.headers());
+    if let Some(ip) = client
+        && let Err(wait) = state.share_limit.check(&ip.to_string(), Instant::now())
+    {
+        return too_many("shared-page views", wait);
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]
