@@ -195,3 +195,18 @@ test("a host that is not allowed can neither frame the widget nor vote", async (
   expect(outcome).toBe("blocked");
   expect(await label()).toBe(null);
 });
+
+test.describe("before the widget's script runs", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("its buttons still vote as plain form posts", async ({ page }) => {
+    // The embed page sends no referrer, so its form posts carry `Origin: null`:
+    // the browser's `Sec-Fetch-Site: same-origin` is what vouches for them.
+    await page.goto(`${plumeUrl}/embed/feedback?token=${encodeURIComponent(token)}`);
+    const vote = page.waitForResponse((r) => r.url().endsWith("/embed/feedback/vote"));
+    await page.getByRole("button", { name: "Thumbs up" }).click();
+    expect((await vote).status()).toBe(303);
+    await expect.poll(label).toBe("thumbs-up");
+    await expect(page.getByRole("button", { name: "Thumbs up" })).toHaveAttribute("aria-pressed", "true");
+  });
+});

@@ -107,8 +107,14 @@ pub enum Caller {
 
 impl Caller {
     /// Classifies a request by its `Origin` and `Host` headers. An `Origin`
-    /// that is no web origin (`null`, garbage) is a site no list contains.
+    /// that is no web origin (`null`, garbage) is a site no list contains,
+    /// except when the browser itself says the request is same-origin
+    /// (`Sec-Fetch-Site`, which pages cannot set): the embed page's own form
+    /// posts carry `Origin: null` because that page sends no referrer.
     pub fn of(headers: &HeaderMap) -> Caller {
+        if headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"same-origin") {
+            return Caller::SameOrigin;
+        }
         let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
             return Caller::NoOrigin;
         };
@@ -186,5 +192,8 @@ mod tests {
         assert_eq!(Caller::of(&headers(Some("http://127.0.0.1:6006"))), Caller::SameOrigin);
         assert_eq!(Caller::of(&headers(Some("http://127.0.0.1:7000"))), Caller::Site("http://127.0.0.1:7000".into()));
         assert_eq!(Caller::of(&headers(Some("null"))), Caller::Site("null".into()));
+        let mut own_form = headers(Some("null"));
+        own_form.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert_eq!(Caller::of(&own_form), Caller::SameOrigin);
     }
 }
