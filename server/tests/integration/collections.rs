@@ -2,9 +2,7 @@
 //! paging, exports parsed back field by field, a large streamed export, and
 //! the Phoenix dataset routes over them.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 

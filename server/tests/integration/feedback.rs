@@ -2,9 +2,7 @@
 //! JWT library), votes that change in place and can be taken back, votes
 //! before the span arrives, and every abuse limit (nothing written on refusal).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 

@@ -3,12 +3,10 @@
 //! errors, spreadsheet formulas in exports, absurd numbers, forwarded client
 //! addresses and rate limits, and what public links hide.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::*;
+use crate::common::*;
 use leptos::server_fn::ServerFn;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, KeyValueList, any_value};
 use reqwest::Method;

@@ -3,9 +3,7 @@
 //! limit (and nothing of its request is written), the pages keep rendering,
 //! page sizes are capped, and OTLP bodies share a byte budget.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};

@@ -4,13 +4,11 @@
 //! security headers and asset revalidation, the connection and request
 //! limits, log redaction, and the files and defaults at start.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use leptos::server_fn::ServerFn;
 use serde_json::json;
 

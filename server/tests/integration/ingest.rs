@@ -1,10 +1,8 @@
 //! OTLP ingestion end to end: real payloads in, read back through the REST API.
 
-mod common;
-
 use std::io::Write;
 
-use common::*;
+use crate::common::*;
 use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
 use prost::Message;

@@ -1,9 +1,7 @@
 //! Trace and session annotations, notes, annotation configs and `/openapi.json`
 //! against a real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 async fn send(server: &Server, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {

@@ -2,9 +2,7 @@
 //! revocation (410 pages that say nothing), redaction, and no access to
 //! anything but what was shared.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 

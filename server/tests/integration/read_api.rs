@@ -1,8 +1,6 @@
 //! The Phoenix-compatible read API: projects, spans, traces, deletion.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// Ten traces of two spans each in project `p`; trace `i` starts at `i` seconds

@@ -1,9 +1,7 @@
 //! `POST /v1/span_annotations` and `GET`/`DELETE /v1/projects/{p}/span_annotations`
 //! against a real server: every rule of the contract.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// Stores spans 1..=n (trace 1) in `project`.

@@ -1,9 +1,7 @@
 //! The UI's pages as served HTML: the trace list's keyset paging, sorting and
 //! filters (all from the URL), 404s for unknown ids, and escaping of span data.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// Traces in project `ui`: 120 of them, trace `i` starting at `i` seconds and

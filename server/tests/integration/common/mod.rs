@@ -1,9 +1,8 @@
 //! A real `plume` process on ephemeral ports and a temporary SQLite file,
 //! plus OTLP payload builders shared by the integration tests.
-#![allow(dead_code)] // Each test binary uses a different part of this module.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -20,8 +19,6 @@ pub struct Server {
     pub url: String,
     /// `http://127.0.0.1:PORT` of the gRPC listener.
     pub grpc_url: String,
-    /// The data directory (kept by the caller's `TempDir`).
-    pub data_dir: PathBuf,
     /// An HTTP client.
     pub http: reqwest::Client,
     log: mpsc::Receiver<String>,
@@ -64,7 +61,6 @@ impl Server {
                     child,
                     url,
                     grpc_url: format!("http://{grpc}"),
-                    data_dir: data_dir.to_owned(),
                     http: reqwest::Client::new(),
                     log,
                 };

@@ -1,0 +1,18 @@
+//! Plume's integration tests: one test binary (linking it once is much faster
+//! than once per file), one module per area. Each test starts the real `plume`
+//! binary on ephemeral ports and its own temporary SQLite file
+//! ([`common::Server`]), so tests run in parallel without sharing state.
+
+mod common;
+
+mod collections;
+mod feedback;
+mod hardening;
+mod hostile_spans;
+mod http_edge;
+mod ingest;
+mod notes_and_configs;
+mod public_links;
+mod read_api;
+mod span_annotations;
+mod ui_pages;
