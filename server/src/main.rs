@@ -37,9 +37,15 @@ use tower_http::compression::CompressionLayer;
 
 use crate::cli::{Cli, Command, ServeArgs};
 
-/// What every handler can reach.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
+/// What every handler can reach. Cheap to clone, one reference count: axum
+/// clones the state for every request, once per handler and middleware
+/// holding it, and the Leptos settings alone are a dozen strings.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Shared>);
+
+/// The contents of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
     pub store: Store,
     /// Leptos's site settings.
@@ -53,7 +59,29 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client, for per-IP limits.
     pub trusted_proxies: client_ip::TrustedProxies,
     /// Public-link page views a minute per client IP.
-    pub share_limit: Arc<rate_limit::RateLimiter>,
+    pub share_limit: rate_limit::RateLimiter,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What `leptos_axum` takes from the state to render pages.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos_options.clone()
+    }
+}
+
+/// What the [`client_ip::ClientIp`] extractor takes from the state.
+impl FromRef<AppState> for client_ip::TrustedProxies {
+    fn from_ref(state: &AppState) -> client_ip::TrustedProxies {
+        state.trusted_proxies.clone()
+    }
 }
 
 #[tokio::main]
@@ -108,15 +136,15 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let feedback = feedback_service(&args, demo.as_ref())?;
     let otlp_budget = otlp::budget::Budget::new(args.max_inflight_otlp_bytes);
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         store: store.clone(),
         leptos_options,
         max_body_bytes: args.max_body_bytes,
         otlp_budget: otlp_budget.clone(),
         feedback,
         trusted_proxies: client_ip::TrustedProxies::new(args.trusted_proxies.clone()),
-        share_limit: Arc::new(rate_limit::RateLimiter::new(args.share_rate_per_ip)),
-    };
+        share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip),
+    }));
     let demo = demo.map(|listener| (listener, state.clone()));
     let app = edge.protect(router(state));
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget);
@@ -187,15 +215,18 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let provide = ui_context(&state);
     let shell_options = state.leptos_options.clone();
+    // The pages' and server functions' own middleware wraps only their
+    // routes: every layer costs each request it wraps a clone and a boxed
+    // future, which the REST API's small requests would pay for nothing.
     let ui = Router::new()
         .leptos_routes_with_context(&state, routes, provide.clone(), move || app::shell(shell_options.clone()))
-        .fallback(fallback);
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), feedback::embed::prepare))
+        .layer(axum::middleware::from_fn(server_fns::bad_arguments))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::share_pages));
     api::routes()
         .merge(feedback::routes())
         .merge(ui)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), feedback::embed::prepare))
-        .layer(axum::middleware::from_fn(server_fns::bad_arguments))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::share_pages))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())
         .with_state(state)

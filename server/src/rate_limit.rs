@@ -78,7 +78,7 @@ fn is_share_request(request: &Request) -> bool {
     path.starts_with("/share/") || path.starts_with("/api/load_shared")
 }
 
-/// Middleware for the whole app: at most `--share-rate-per-ip` public-link
+/// Middleware of the UI routes: at most `--share-rate-per-ip` public-link
 /// page views a minute per client. Tokens are 256 bits, so this is not about
 /// guessing them: rendering a large shared collection costs CPU.
 pub async fn share_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -22,7 +22,7 @@ const PREFIX: &str = "/api/";
 /// Largest error body read back (an error message, never a page).
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
-/// Middleware for the whole app: acts on 500 answers of `/api/*` only.
+/// Middleware of the UI routes: acts on 500 answers of `/api/*` only.
 pub async fn bad_arguments(request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with(PREFIX) {
         return next.run(request).await;

@@ -16,7 +16,7 @@ use crate::AppState;
 /// The page's path.
 pub const EMBED_PATH: &str = "/embed/feedback";
 
-/// Middleware for the whole app: acts on `GET /embed/feedback` only.
+/// Middleware of the UI routes: acts on `GET /embed/feedback` only.
 pub async fn prepare(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if request.uri().path() != EMBED_PATH || request.method() != Method::GET {
         return next.run(request).await;
