@@ -9,19 +9,20 @@
 //! idle ones are closed, and requests in progress finish before [`serve`]
 //! returns.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
+use tower::{Service, ServiceExt};
 
 /// The address a request's connection was accepted on (a request extension):
 /// a `Host` naming this IP names this server.
@@ -31,12 +32,11 @@ pub struct LocalAddr(pub SocketAddr);
 /// Serves `app` on `listener` until `shutdown` completes and every request in
 /// progress is answered. Handlers see the peer as `ConnectInfo<SocketAddr>`,
 /// and the local end as [`LocalAddr`].
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    header_read_timeout: Duration,
-    shutdown: impl Future<Output = ()>,
-) {
+pub async fn serve<S>(listener: TcpListener, app: S, header_read_timeout: Duration, shutdown: impl Future<Output = ()>)
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
     // Connections wait for `stopping` to be dropped (shutdown); `serve` then

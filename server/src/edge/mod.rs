@@ -12,17 +12,20 @@ pub mod request_log;
 pub mod same_origin;
 pub mod security_headers;
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use tokio::sync::Semaphore;
-use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
 use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{Service, ServiceBuilder};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -70,28 +73,34 @@ impl Edge {
     /// log, `nosniff`, the `Host` check, the bound on requests in progress
     /// (503 beyond it), the request timeout (408 when no response has started
     /// by then; a streaming export is not cut off), the same-origin check,
-    /// then the page headers.
-    pub fn protect(&self, app: Router) -> Router {
+    /// then the page headers. One tower stack around the whole router, not
+    /// `Router::layer`: that would wrap every route in each layer, boxed, and
+    /// each request would pay a clone and an allocation per layer.
+    pub fn protect(
+        &self,
+        app: Router,
+    ) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
+    {
         let overloaded = HandleErrorLayer::new(|_: tower::BoxError| async {
             (StatusCode::SERVICE_UNAVAILABLE, "Too many requests in progress; try again shortly\n").into_response()
         });
-        let bounded = ServiceBuilder::new()
-            .layer(overloaded)
-            .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::with_semaphore(self.permits.clone()));
-        let app = app
-            .layer(axum::middleware::from_fn(security_headers::add))
-            .layer(axum::middleware::from_fn_with_state(self.own_origin.clone(), same_origin::check))
-            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.request_timeout))
-            .layer(bounded);
-        self.check_hosts(app)
+        ServiceBuilder::new()
+            .map_response(IntoResponse::into_response)
+            .layer(request_log::set_request_id())
+            .layer(request_log::trace())
+            .layer(request_log::propagate_request_id())
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
             ))
-            .layer(request_log::propagate_request_id())
-            .layer(request_log::trace())
-            .layer(request_log::set_request_id())
+            .layer(axum::middleware::from_fn_with_state(self.hosts.clone(), hosts::check))
+            .layer(overloaded)
+            .load_shed()
+            .layer(GlobalConcurrencyLimitLayer::with_semaphore(self.permits.clone()))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.request_timeout))
+            .layer(axum::middleware::from_fn_with_state(self.own_origin.clone(), same_origin::check))
+            .layer(axum::middleware::from_fn(security_headers::add))
+            .service(app)
     }
 
     /// `app` behind the `Host` check alone (also used for the demo's server).
