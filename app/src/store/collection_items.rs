@@ -207,11 +207,11 @@ struct SpanAnnotationRow {
 }
 
 /// Marks a collection as changed now.
-async fn touch(tx: &mut sqlx::Transaction<'_, Sqlite>, collection_rowid: i64, now: i64) -> Result<()> {
+async fn touch(conn: &mut sqlx::SqliteConnection, collection_rowid: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE collections SET updated_at = ? WHERE id = ?")
         .bind(now)
         .bind(collection_rowid)
-        .execute(&mut **tx)
+        .execute(conn)
         .await?;
     Ok(())
 }

@@ -16,6 +16,13 @@
 //! takes the write lock first, waiting up to `busy_timeout` for it, and a
 //! single statement takes its locks when it starts, so either way the request
 //! waits its turn instead of failing.
+//!
+//! SQLite's own wait is a polling busy handler, and the writer, committing
+//! batch after batch during heavy ingestion, can win the lock every time and
+//! starve such a transaction past `busy_timeout`. So `Store::begin_write`
+//! first takes the writer's turn ([`Writer::turn`], a fair queue the writer
+//! also takes for each batch): a write outside the writer waits for at most
+//! the batch in progress.
 
 mod annotation_configs;
 mod annotation_writes;
@@ -141,15 +148,46 @@ impl Store {
     }
 
     /// A transaction that will write, holding the write lock from its start
-    /// (see the module's rule for writes).
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
+    /// (see the module's rule for writes), and the writer's turn first.
+    async fn begin_write(&self) -> Result<WriteTx> {
+        let turn = self.writer.turn().await;
+        Ok(WriteTx { tx: self.pool.begin_with(BEGIN_WRITE).await?, _turn: turn })
     }
 
     /// A cheap query proving the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// A writing transaction outside the writer: SQLite's write lock and the
+/// turn to write, taken in that order from [`Writer::turn`] and held until
+/// it commits or is dropped. Derefs to the connection, like a transaction.
+struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: writer::Turn,
+}
+
+impl WriteTx {
+    /// Commits, then gives the turn back.
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::annotation_writes;
@@ -133,6 +133,10 @@ struct Job {
 #[derive(Clone, Debug)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Whose turn it is to write: the writer, for each batch, or a
+    /// transaction outside it ([`Writer::turn`]). Tokio's mutex is fair
+    /// (first come, first served), so neither can starve the other.
+    turn: Arc<Mutex<()>>,
     /// Permits are bytes of work sent and not yet answered ([`QUEUE_BYTES`]).
     bytes: Arc<Semaphore>,
 }
@@ -159,10 +163,21 @@ pub type WriterTask = JoinHandle<()>;
 pub(super) fn start(conn: SqliteConnection, config: WriterConfig) -> (Writer, WriterTask) {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
     let bytes = Arc::new(Semaphore::new(QUEUE_BYTES as usize));
-    (Writer { jobs, bytes }, tokio::spawn(run(conn, queue, config)))
+    let turn = Arc::new(Mutex::new(()));
+    (Writer { jobs, bytes, turn: turn.clone() }, tokio::spawn(run(conn, queue, turn, config)))
 }
 
+/// The turn to write (see [`Writer::turn`]), held until dropped.
+pub(super) type Turn = OwnedMutexGuard<()>;
+
 impl Writer {
+    /// Waits for the turn to write: for a transaction outside the writer,
+    /// which then waits for at most the writer's batch in progress instead of
+    /// polling SQLite's lock against a writer that keeps taking it.
+    pub(super) async fn turn(&self) -> Turn {
+        self.turn.clone().lock_owned().await
+    }
+
     /// Stores spans; returns once they are committed. Span ids already stored
     /// are skipped (the first write wins).
     pub async fn write_spans(&self, spans: Vec<NewSpan>) -> Result<()> {
@@ -200,10 +215,16 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, config: WriterConfig) {
-    purge(&mut conn, &config).await;
+async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>, config: WriterConfig) {
+    {
+        let _turn = turn.lock().await;
+        purge(&mut conn, &config).await;
+    }
     let mut last_purge = Instant::now();
     while let Some(first) = queue.recv().await {
+        // Jobs that arrive while a transaction outside the writer has the
+        // turn join this batch.
+        let _turn = turn.lock().await;
         let mut weight = first.work.weight();
         let mut jobs = vec![first];
         while weight < MAX_SPANS_PER_COMMIT {
