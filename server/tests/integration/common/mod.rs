@@ -57,13 +57,7 @@ impl Server {
             if let Some(rest) = line.split("plume listening on ").nth(1) {
                 let url = rest.split_whitespace().next().unwrap().to_owned();
                 let grpc = rest.split("OTLP/gRPC on ").nth(1).unwrap().split(')').next().unwrap();
-                return Server {
-                    child,
-                    url,
-                    grpc_url: format!("http://{grpc}"),
-                    http: reqwest::Client::new(),
-                    log,
-                };
+                return Server { child, url, grpc_url: format!("http://{grpc}"), http: reqwest::Client::new(), log };
             }
         }
     }
