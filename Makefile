@@ -1,7 +1,7 @@
 # Plume: build, run and test. POSIX sh recipes; every target installs what it
 # needs only when it is missing, so running any of them twice is cheap.
 #
-#   make setup     wasm32 target + wasm-bindgen CLI (matching Cargo.lock) + wasm-opt
+#   make setup     wasm32 target + wasm-bindgen CLI (matching Cargo.lock)
 #   make site      browser bundle into target/site/pkg (plume.js, plume_bg.wasm, plume.css)
 #   make build     site, then the release server (target/release/plume, assets embedded)
 #   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
@@ -31,13 +31,6 @@ setup:
 	@if wasm-bindgen --version 2>/dev/null | grep -q ' $(WASM_BINDGEN_VERSION)$$'; then :; else \
 		echo "==> cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) (takes several minutes)"; \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
-	fi
-	@# wasm-opt shrinks the browser bundle by a third (Debian's binaryen); optional
-	@# where apt-get is not ours to run.
-	@if ! command -v wasm-opt >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "==> apt-get install binaryen (wasm-opt)"; \
-		(DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y binaryen)) >/dev/null || \
-			echo "binaryen could not be installed: the bundle ships unoptimised"; \
 	fi
 
 site:

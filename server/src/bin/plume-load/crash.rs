@@ -95,5 +95,5 @@ pub async fn run(args: Args) {
 
 /// Annotations of `span` in project `crash`.
 async fn count(client: &reqwest::Client, url: &str, span: &str) -> usize {
-    crate::rest::count(client, &format!("{url}/v1/projects/crash/span_annotations?span_ids={span}&limit=1000")).await
+    crate::rest::count(client, &format!("{url}/v1/projects/crash/span_annotations?span_ids={span}&limit=10000")).await
 }
