@@ -37,7 +37,10 @@ site:
 	cargo build -p frontend --lib --target $(WASM_TARGET) --profile $(WASM_PROFILE)
 	mkdir -p $(SITE_PKG)
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE_PKG) --out-name plume $(WASM_FILE)
-	@if command -v wasm-opt >/dev/null 2>&1; then \
+	@# Debian 12's wasm-opt 108 breaks wasm-bindgen's externref table (the islands
+	@# fail to start), so only a newer one is used.
+	@if command -v wasm-opt >/dev/null 2>&1 && \
+		[ "$$(wasm-opt --version | sed 's/[^0-9]*\([0-9][0-9]*\).*/\1/')" -ge 116 ] 2>/dev/null; then \
 		echo "==> wasm-opt -Oz"; \
 		wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
 			-o $(SITE_PKG)/plume_bg.wasm.opt $(SITE_PKG)/plume_bg.wasm && \
