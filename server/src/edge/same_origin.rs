@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::feedback::origins::normalize_origin;
+use crate::feedback::origins::{names_host, normalize_origin, origin_of_url};
 
 /// This server's own web origin, as far as configured.
 #[derive(Clone, Debug, Default)]
@@ -37,11 +37,7 @@ pub struct OwnOrigin {
 impl OwnOrigin {
     /// From `--public-url` (already validated by the host check's settings).
     pub fn new(public_url: Option<&str>) -> OwnOrigin {
-        let public = public_url.and_then(|url| {
-            let (scheme, rest) = url.trim().split_once("://")?;
-            normalize_origin(&format!("{scheme}://{}", rest.split('/').next()?))
-        });
-        OwnOrigin { public }
+        OwnOrigin { public: public_url.and_then(origin_of_url) }
     }
 
     /// Whether the origin `text` is this server's: its `host[:port]` is the
@@ -52,9 +48,7 @@ impl OwnOrigin {
         if self.public.as_deref() == Some(origin.as_str()) {
             return true;
         }
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let authority = origin.split_once("://").map_or("", |(_, authority)| authority);
-        !host.is_empty() && authority.eq_ignore_ascii_case(host)
+        names_host(&origin, headers)
     }
 }
 
@@ -103,10 +97,7 @@ fn refusal(own: &OwnOrigin, scope: Scope, headers: &HeaderMap) -> Option<&'stati
         return (!own.is_own(origin, headers)).then_some("Cross-site request refused (Origin is not this server)\n");
     }
     if let Some(referer) = text(header::REFERER) {
-        let origin = referer.split_once("://").map(|(scheme, rest)| {
-            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-            format!("{scheme}://{authority}")
-        });
+        let origin = origin_of_url(referer);
         let own_page = origin.is_some_and(|origin| own.is_own(&origin, headers));
         return (!own_page).then_some("Cross-site request refused (Referer is not this server)\n");
     }

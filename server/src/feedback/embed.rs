@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::origins::normalize_origin;
+use super::origins::origin_of_url;
 use crate::AppState;
 
 /// The page's path.
@@ -48,10 +48,7 @@ pub async fn prepare(State(state): State<AppState>, mut request: Request, next: 
                 .headers()
                 .get(header::REFERER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|referer| {
-                    let (scheme, rest) = referer.split_once("://")?;
-                    normalize_origin(&format!("{scheme}://{}", rest.split('/').next()?))
-                })
+                .and_then(origin_of_url)
                 .filter(|origin| allowed.contains(origin));
             allowed
         }

@@ -4,6 +4,21 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
+/// The normalised origin of a URL (`--public-url`, a `Referer`): its scheme
+/// and authority, without path, query or fragment.
+pub fn origin_of_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    normalize_origin(&format!("{scheme}://{}", rest.split(['/', '?', '#']).next()?))
+}
+
+/// Whether a normalised origin names the request's `Host` (same scheme
+/// aside, this server as the browser reached it).
+pub fn names_host(origin: &str, headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let authority = origin.split_once("://").map_or("", |(_, authority)| authority);
+    !host.is_empty() && authority.eq_ignore_ascii_case(host)
+}
+
 /// `scheme://host[:port]` in lowercase without a trailing slash, if `text` is
 /// an http(s) origin. Anything else (paths, spaces, `;`, `*`, quotes) is
 /// refused, so a normalised origin is safe inside a CSP or CORS header.
@@ -119,9 +134,7 @@ impl Caller {
             return Caller::NoOrigin;
         };
         let Some(origin) = normalize_origin(origin) else { return Caller::Site("null".to_owned()) };
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-        let authority = origin.split_once("://").map_or("", |(_, a)| a);
-        if !host.is_empty() && authority == host { Caller::SameOrigin } else { Caller::Site(origin) }
+        if names_host(&origin, headers) { Caller::SameOrigin } else { Caller::Site(origin) }
     }
 
     /// The site's origin, if the caller is another site.
