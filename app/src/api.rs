@@ -18,7 +18,7 @@ pub use page_reads::*;
 pub use share_reads::*;
 
 /// Every project with its counts, for the projects page.
-#[server]
+#[server(endpoint = "project_summaries")]
 pub async fn project_summaries() -> Result<Vec<ProjectSummary>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     store.project_summaries().await.map_err(server_error)

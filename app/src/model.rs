@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::time::serde_iso;
 
+pub mod accounts;
 mod annotation_configs;
 #[cfg(feature = "ssr")]
 mod annotation_schemas;

@@ -19,7 +19,78 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the UI, the REST API and OTLP (HTTP and gRPC).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Manage accounts on the database (works while the server runs).
+    Users(UsersArgs),
+}
+
+/// `plume users …`.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: UsersCommand,
+    /// The database (as `plume serve`'s).
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Base URL printed links start with (as `plume serve --public-url`).
+    #[arg(long, env = "PLUME_PUBLIC_URL", default_value = "http://127.0.0.1:6006", global = true)]
+    pub public_url: String,
+}
+
+/// The subcommands of `plume users`.
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Adds a user and prints a one-time link to set their password.
+    Add {
+        /// Their email (the login name).
+        email: String,
+        /// `admin`, `member`, `annotator` or `viewer`.
+        #[arg(long, default_value = "viewer", value_parser = parse_role)]
+        role: app::model::accounts::Role,
+    },
+    /// Prints a one-time link for an existing user to set a new password.
+    Reset {
+        /// Their email.
+        email: String,
+    },
+    /// Lists the users.
+    List,
+}
+
+/// Where the database is: a data directory, or a URL.
+#[derive(Clone, Debug, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the embedded SQLite database; created if missing.
+    #[arg(long, env = "PLUME_DATA_DIR", default_value = "./plume-data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://…`); overrides `--data-dir`.
+    #[arg(long, env = "PLUME_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database URL.
+    pub fn url(&self) -> std::io::Result<String> {
+        match &self.database_url {
+            Some(url) => Ok(url.clone()),
+            None => app::store::Store::sqlite_url_in(&self.data_dir),
+        }
+    }
+}
+
+/// `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Accounts, sessions and API keys; only the public surfaces answer without a credential.
+    On,
+    /// No accounts: whoever reaches the port may do anything (loopback only).
+    Off,
+}
+
+fn parse_role(text: &str) -> Result<app::model::accounts::Role, String> {
+    app::model::accounts::Role::parse(text)
+        .ok_or_else(|| format!("unknown role {text:?} (admin, member, annotator or viewer)"))
 }
 
 /// Options of `plume serve`; every flag also reads a `PLUME_*` variable.
@@ -34,12 +105,30 @@ pub struct ServeArgs {
     /// OTLP/gRPC port (`0` picks a free one).
     #[arg(long, env = "PLUME_GRPC_PORT", default_value_t = 4317)]
     pub grpc_port: u16,
-    /// Directory for the embedded SQLite database; created if missing.
-    #[arg(long, env = "PLUME_DATA_DIR", default_value = "./plume-data")]
-    pub data_dir: PathBuf,
-    /// Database URL (`sqlite://…`); overrides `--data-dir`.
-    #[arg(long, env = "PLUME_DATABASE_URL")]
-    pub database_url: Option<String>,
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Accounts: `on` needs a login or an API key for everything but the
+    /// public surfaces; `off` (the default) is for one person on this
+    /// machine and is refused on a non-loopback `--host`.
+    #[arg(long, env = "PLUME_AUTH", value_enum, default_value = "off")]
+    pub auth: AuthMode,
+    /// Serve a non-loopback `--host` with `--auth off` anyway (anyone who
+    /// reaches the port may do anything; a warning is logged at every start).
+    #[arg(long, env = "PLUME_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// A browser session ends after this long without a request.
+    #[arg(long, env = "PLUME_SESSION_IDLE_TIMEOUT", default_value = "7d", value_parser = parse_duration)]
+    pub session_idle_timeout: Duration,
+    /// A browser session ends this long after login, however active.
+    #[arg(long, env = "PLUME_SESSION_MAX_AGE", default_value = "30d", value_parser = parse_duration)]
+    pub session_max_age: Duration,
+    /// With `--auth on` and no user yet: the first admin's email (containers).
+    #[arg(long, env = "PLUME_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// The first admin's password (with `PLUME_ADMIN_EMAIL`), used only when no user exists.
+    #[arg(long, env = "PLUME_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
     /// Largest accepted request body in bytes, also after decompression.
     #[arg(long, env = "PLUME_MAX_BODY_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_body_bytes: usize,

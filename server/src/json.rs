@@ -29,6 +29,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// `T` from a JSON body or an HTML form (`application/x-www-form-urlencoded`);
+/// the flag says which (forms are answered with redirects, JSON with statuses).
+#[derive(Debug)]
+pub struct JsonOrForm<T>(pub T, pub bool);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return JsonBody::from_request(request, state).await.map(|JsonBody(value)| JsonOrForm(value, false));
+        }
+        let axum::Form(value) = axum::Form::<T>::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::Unprocessable(rejection.body_text()))?;
+        Ok(JsonOrForm(value, true))
+    }
+}
+
 /// `T` from a body already read: the content type must be JSON, then as [`parse`].
 pub fn from_bytes<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, ApiError> {
     let content_type = headers

@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+mod auth;
 mod cli;
 mod client_ip;
 mod demo;
@@ -17,6 +18,7 @@ mod json;
 mod otlp;
 mod rate_limit;
 mod server_fns;
+mod users_cli;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -60,6 +62,8 @@ pub struct Shared {
     pub trusted_proxies: client_ip::TrustedProxies,
     /// Public-link page views a minute per client IP.
     pub share_limit: rate_limit::RateLimiter,
+    /// Accounts: who each request is and what it may do.
+    pub auth: auth::Auth,
 }
 
 impl std::ops::Deref for AppState {
@@ -99,7 +103,8 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
+        Command::Users(args) => users_cli::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,12 +118,11 @@ async fn main() -> ExitCode {
 /// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
-    let url = match &args.database_url {
-        Some(url) => url.clone(),
-        None => Store::sqlite_url_in(&args.data_dir)?,
-    };
+    check_auth_mode(&args)?;
+    let url = args.database.url()?;
     let options = StoreOptions { pending_annotation_ttl: args.pending_annotation_ttl };
     let (store, writer) = Store::open_with(&url, options).await?;
+    let auth = auth_service(&args, &store).await?;
     let http = TcpListener::bind(SocketAddr::new(args.host, args.port)).await?;
     let grpc = TcpListener::bind(SocketAddr::new(args.host, args.grpc_port)).await?;
     let http_addr = http.local_addr()?;
@@ -144,10 +148,11 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         feedback,
         trusted_proxies: client_ip::TrustedProxies::new(args.trusted_proxies.clone()),
         share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip),
+        auth: auth.clone(),
     }));
     let demo = demo.map(|listener| (listener, state.clone()));
-    let app = edge.protect(router(state));
-    let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget);
+    let app = edge.protect(router(state), auth.clone());
+    let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget, auth);
     drop(store);
 
     let (stop, stopped) = watch::channel(false);
@@ -188,12 +193,71 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// `--auth off` is for one person on this machine: refused on a listener
+/// other machines can reach, unless `--insecure-no-auth` says so (warned
+/// about at every start).
+fn check_auth_mode(args: &ServeArgs) -> Result<(), String> {
+    if args.auth == cli::AuthMode::On || args.host.is_loopback() {
+        return Ok(());
+    }
+    if args.insecure_no_auth {
+        tracing::warn!(
+            "--insecure-no-auth: Plume listens on {} without accounts; anyone who reaches it may read, change and \
+             delete everything",
+            args.host
+        );
+        return Ok(());
+    }
+    Err(format!(
+        "--host {} makes Plume reachable from other machines, and --auth is off: anyone could read and delete \
+         your data. Turn accounts on with --auth on (PLUME_AUTH=on) and create the first admin with \
+         `plume users add you@example.com --role admin` (or PLUME_ADMIN_EMAIL and PLUME_ADMIN_PASSWORD); or, \
+         knowing the risk, pass --insecure-no-auth",
+        args.host
+    ))
+}
+
+/// Authentication from the flags, checking that every server function has
+/// an access rule, and creating the first admin from `PLUME_ADMIN_EMAIL` and
+/// `PLUME_ADMIN_PASSWORD` when auth is on and no user exists yet.
+async fn auth_service(args: &ServeArgs, store: &Store) -> Result<auth::Auth, Box<dyn std::error::Error>> {
+    let secure_cookie = args.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https:"));
+    let settings = auth::AuthSettings {
+        enabled: args.auth == cli::AuthMode::On,
+        lifetime: app::store::SessionLifetime { idle: args.session_idle_timeout, absolute: args.session_max_age },
+        secure_cookie,
+    };
+    let auth = auth::Auth::new(store.clone(), settings)?;
+    let paths: Vec<&str> = leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    auth::rules::check_server_functions(&paths)?;
+    if auth.enabled() {
+        match (&args.admin_email, &args.admin_password) {
+            (Some(email), Some(password)) if store.user_count().await? == 0 => {
+                let hash =
+                    auth.passwords().hash(password.clone()).await.map_err(|e| format!("PLUME_ADMIN_PASSWORD: {e}"))?;
+                store.create_user(email, app::model::accounts::Role::Admin, Some(&hash)).await?;
+                tracing::info!("created the first admin, {email}, from PLUME_ADMIN_EMAIL");
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err("set both PLUME_ADMIN_EMAIL and PLUME_ADMIN_PASSWORD, or neither".into());
+            }
+            _ => {}
+        }
+        if store.user_count().await? == 0 {
+            tracing::warn!(
+                "--auth on and no user yet: create the first admin with `plume users add you@example.com --role admin`"
+            );
+        }
+    }
+    Ok(auth)
+}
+
 /// The feedback service from the flags; the demo page's origin is allowed.
 fn feedback_service(
     args: &ServeArgs,
     demo: Option<&TcpListener>,
 ) -> Result<feedback::Feedback, Box<dyn std::error::Error>> {
-    let secret = feedback::secret::load_or_create(args.feedback_secret.as_deref(), &args.data_dir)?;
+    let secret = feedback::secret::load_or_create(args.feedback_secret.as_deref(), &args.database.data_dir)?;
     let mut allowlist = feedback::origins::Allowlist::parse(&args.feedback_origins)?;
     if let Some(listener) = demo {
         allowlist.add(&demo::origin(listener.local_addr()?));
@@ -226,6 +290,9 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::share_pages));
     api::routes()
         .merge(feedback::routes())
+        .route("/auth/login", axum::routing::post(auth::login::login))
+        .route("/auth/logout", axum::routing::post(auth::login::logout))
+        .route("/auth/set-password", axum::routing::post(auth::login::set_password))
         .merge(ui)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())

@@ -67,7 +67,7 @@ pub fn thumbs_score(label: &str) -> Option<f64> {
 }
 
 /// Creates or replaces (same name and identifier) an annotation of a span.
-#[server]
+#[server(endpoint = "save_annotation")]
 pub async fn save_annotation(
     span_id: String,
     name: String,
@@ -89,7 +89,7 @@ pub async fn save_annotation(
 }
 
 /// The one-click 👍 (`label = thumbs-up`) or 👎 (`thumbs-down`), named `user feedback`.
-#[server]
+#[server(endpoint = "give_feedback")]
 pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerFnError> {
     let score = thumbs_score(&label).ok_or_else(|| super::refused("Feedback is thumbs-up or thumbs-down"))?;
     let result = AnnotationResult { label: Some(label), score: Some(score), explanation: None };
@@ -97,7 +97,7 @@ pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerF
 }
 
 /// Adds a note (notes accumulate: each gets a fresh identifier).
-#[server]
+#[server(endpoint = "add_note")]
 pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError> {
     let Some(note) = non_blank(note) else { return Err(super::refused("The note is empty")) };
     let now = crate::time::to_nanos(chrono::Utc::now());
@@ -107,7 +107,7 @@ pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError
 }
 
 /// Deletes one span annotation of `project` by its global id.
-#[server]
+#[server(endpoint = "delete_annotation")]
 pub async fn delete_annotation(project: String, id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     match store.delete_span_annotation(&project, &id).await.map_err(super::server_error)? {

@@ -50,7 +50,7 @@ pub fn flag_message(added: u64, collection: &str) -> String {
 }
 
 /// Flags one span into the collection named `collection` (created when missing).
-#[server]
+#[server(endpoint = "flag_span")]
 pub async fn flag_span(
     span_id: String,
     collection: String,
@@ -61,7 +61,7 @@ pub async fn flag_span(
 
 /// Flags the root span of every trace of `project` matching `filter` (the
 /// trace list's query string; every page, not just the visible one).
-#[server]
+#[server(endpoint = "flag_matching")]
 pub async fn flag_matching(
     project: String,
     #[server(default)] filter: String,
@@ -73,14 +73,14 @@ pub async fn flag_matching(
 }
 
 /// Removes span `span_id` from collection `collection` (global id).
-#[server]
+#[server(endpoint = "unflag_span")]
 pub async fn unflag_span(collection: String, span_id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     store.remove_collection_item(&collection, &span_id).await.map_err(super::server_error)
 }
 
 /// Creates an empty collection.
-#[server]
+#[server(endpoint = "create_collection")]
 pub async fn create_collection(name: String, #[server(default)] description: String) -> Result<(), ServerFnError> {
     use crate::model::NewCollection;
     let store = expect_context::<crate::store::Store>();
@@ -114,7 +114,7 @@ pub fn redaction_patterns(text: &str) -> Vec<String> {
 /// `expires_days` days and hiding the attributes `redact` names, and the
 /// explanations and notes when those checkboxes are ticked (any value).
 /// Its URL is in the answer and nowhere else.
-#[server]
+#[server(endpoint = "create_collection_link")]
 pub async fn create_collection_link(
     collection: String,
     #[server(default)] expires_days: String,
@@ -198,7 +198,7 @@ pub mod new_link {
 }
 
 /// Revokes public link `id` (global id) at once.
-#[server]
+#[server(endpoint = "revoke_link")]
 pub async fn revoke_link(id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     store.revoke_public_link(&id).await.map_err(super::server_error)

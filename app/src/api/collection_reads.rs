@@ -9,7 +9,7 @@ use crate::model::{Collection, CollectionView};
 pub const MAX_LISTED_COLLECTIONS: u32 = 500;
 
 /// Every collection, newest first.
-#[server]
+#[server(endpoint = "load_collections")]
 pub async fn load_collections() -> Result<Vec<Collection>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let (collections, _) =
@@ -18,7 +18,7 @@ pub async fn load_collections() -> Result<Vec<Collection>, ServerFnError> {
 }
 
 /// One page of collection `rowid` (from item `cursor`) with its summary and links.
-#[server]
+#[server(endpoint = "load_collection")]
 pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<CollectionView>, ServerFnError> {
     use crate::model::{COLLECTION_PAGE_LINKS, COLLECTION_PAGE_SIZE, CollectionExample};
     let store = expect_context::<crate::store::Store>();
@@ -41,7 +41,7 @@ pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<C
 }
 
 /// The collections span `span_id` is in, by name.
-#[server]
+#[server(endpoint = "load_span_collections")]
 pub async fn load_span_collections(span_id: String) -> Result<Vec<Collection>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     store.span_collections(&span_id).await.map_err(super::server_error)
@@ -49,7 +49,7 @@ pub async fn load_span_collections(span_id: String) -> Result<Vec<Collection>, S
 
 /// How many traces of `project` the trace list shows with the filters of
 /// `filter` (its query string), over all pages.
-#[server]
+#[server(endpoint = "count_matching_traces")]
 pub async fn count_matching_traces(project: String, filter: String) -> Result<Option<i64>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let query = crate::model::TraceListQuery::from_query_string(&filter).first_page();

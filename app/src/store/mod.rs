@@ -30,15 +30,18 @@ mod annotations;
 mod collection_items;
 mod collection_summary;
 mod collections;
+mod credentials;
 mod error;
 mod feedback_summary;
 mod keyed_annotations;
 mod projects;
 mod public_links;
+mod secrets;
 mod span_details;
 mod spans;
 mod trace_list;
 mod traces;
+mod users;
 mod writer;
 
 use std::path::Path;
@@ -52,12 +55,15 @@ pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
 pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
 pub use collection_items::{ItemPage, Selection};
 pub use collections::CollectionPage;
+pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
 pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
-pub use public_links::{NewLink, PublicLinkPage, token_hash};
+pub use public_links::{NewLink, PublicLinkPage};
+pub use secrets::{new_token, token_hash};
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
 pub use traces::{TraceFilter, TraceOrder, TracePage};
+pub use users::{UserRecord, normalize_email};
 pub use writer::{NewSpan, Writer, WriterTask};
 
 /// How every writing transaction begins: see the module's rule for writes.

@@ -2,15 +2,11 @@
 //! creator once; the database keeps only the token's SHA-256, and a presented
 //! token is checked by hashing it and comparing hashes in constant time.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use rand::RngCore as _;
-use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
-use subtle::ConstantTimeEq as _;
 
 use super::collections::now_nanos;
+use super::secrets::{new_token, same_hash, token_hash};
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
@@ -33,11 +29,6 @@ pub struct NewLink {
     pub token: String,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
-}
-
-/// SHA-256 of a token's text.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
 }
 
 #[derive(FromRow)]
@@ -111,9 +102,7 @@ impl Store {
                 (None, Some(rowid))
             }
         };
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let token = URL_SAFE_NO_PAD.encode(secret);
+        let token = new_token();
         let now = now_nanos();
         let expires_at = now.saturating_add(ttl_seconds.saturating_mul(1_000_000_000));
         let rowid: i64 = sqlx::query_scalar(
@@ -184,7 +173,7 @@ impl Store {
                 .bind(&presented)
                 .fetch_optional(&self.pool)
                 .await?;
-        let Some(row) = row.filter(|row| bool::from(row.token_hash.as_slice().ct_eq(&presented))) else {
+        let Some(row) = row.filter(|row| same_hash(&row.token_hash, &presented)) else {
             return Ok(ShareOutcome::Unknown);
         };
         if !row.live(now_nanos()) {

@@ -30,7 +30,7 @@ fn checked(data: AnnotationConfigData) -> Result<AnnotationConfigData, ApiError>
 }
 
 /// `GET /v1/annotation_configs`
-#[utoipa::path(get, path = "/v1/annotation_configs", tag = "annotation_configs",
+#[utoipa::path(get, path = "/v1/annotation_configs", security(("bearer" = ["read"])), tag = "annotation_configs",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<AnnotationConfig>), (status = 400), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<Page, ApiError> {
@@ -40,14 +40,14 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<Page,
 }
 
 /// `GET /v1/annotation_configs/{config}`: by global id or name.
-#[utoipa::path(get, path = "/v1/annotation_configs/{config}", tag = "annotation_configs",
+#[utoipa::path(get, path = "/v1/annotation_configs/{config}", security(("bearer" = ["read"])), tag = "annotation_configs",
     params(("config" = String, Path)), responses((status = 200, body = Data<AnnotationConfig>), (status = 404)))]
 pub async fn get_one(State(state): State<AppState>, Path(config): Path<String>) -> Result<One, ApiError> {
     Ok(Json(Data { data: state.store.annotation_config(&config).await? }))
 }
 
 /// `POST /v1/annotation_configs`: the body is the config itself.
-#[utoipa::path(post, path = "/v1/annotation_configs", tag = "annotation_configs",
+#[utoipa::path(post, path = "/v1/annotation_configs", security(("bearer" = ["manage"])), tag = "annotation_configs",
     request_body = AnnotationConfigData,
     responses((status = 200, body = Data<AnnotationConfig>), (status = 400), (status = 409), (status = 422)))]
 pub async fn create(
@@ -58,7 +58,7 @@ pub async fn create(
 }
 
 /// `PUT /v1/annotation_configs/{config}`: replaces it, name included.
-#[utoipa::path(put, path = "/v1/annotation_configs/{config}", tag = "annotation_configs",
+#[utoipa::path(put, path = "/v1/annotation_configs/{config}", security(("bearer" = ["manage"])), tag = "annotation_configs",
     params(("config" = String, Path)), request_body = AnnotationConfigData,
     responses((status = 200, body = Data<AnnotationConfig>), (status = 400), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
@@ -70,14 +70,14 @@ pub async fn update(
 }
 
 /// `DELETE /v1/annotation_configs/{config}`: answers the deleted config.
-#[utoipa::path(delete, path = "/v1/annotation_configs/{config}", tag = "annotation_configs",
+#[utoipa::path(delete, path = "/v1/annotation_configs/{config}", security(("bearer" = ["manage"])), tag = "annotation_configs",
     params(("config" = String, Path)), responses((status = 200, body = Data<AnnotationConfig>), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(config): Path<String>) -> Result<One, ApiError> {
     Ok(Json(Data { data: state.store.delete_annotation_config(&config).await? }))
 }
 
 /// `GET /v1/projects/{project}/annotation_configs`: the configs assigned to it.
-#[utoipa::path(get, path = "/v1/projects/{project}/annotation_configs", tag = "annotation_configs",
+#[utoipa::path(get, path = "/v1/projects/{project}/annotation_configs", security(("bearer" = ["read"])), tag = "annotation_configs",
     params(("project" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<AnnotationConfig>), (status = 400), (status = 404), (status = 422)))]
 pub async fn list_for_project(
@@ -99,7 +99,7 @@ pub struct SetProjectConfigs {
 }
 
 /// `PUT /v1/projects/{project}/annotation_configs`: replaces the assigned set.
-#[utoipa::path(put, path = "/v1/projects/{project}/annotation_configs", tag = "annotation_configs",
+#[utoipa::path(put, path = "/v1/projects/{project}/annotation_configs", security(("bearer" = ["manage"])), tag = "annotation_configs",
     params(("project" = String, Path)), request_body = SetProjectConfigs,
     responses((status = 200, body = Paginated<AnnotationConfig>), (status = 404), (status = 422)))]
 pub async fn set_for_project(
@@ -112,7 +112,7 @@ pub async fn set_for_project(
 }
 
 /// `PUT /v1/projects/{project}/annotation_configs/{config}`: assigns it (idempotent).
-#[utoipa::path(put, path = "/v1/projects/{project}/annotation_configs/{config}", tag = "annotation_configs",
+#[utoipa::path(put, path = "/v1/projects/{project}/annotation_configs/{config}", security(("bearer" = ["manage"])), tag = "annotation_configs",
     params(("project" = String, Path), ("config" = String, Path)),
     responses((status = 200, body = Data<AnnotationConfig>), (status = 404)))]
 pub async fn assign(
@@ -123,7 +123,7 @@ pub async fn assign(
 }
 
 /// `DELETE /v1/projects/{project}/annotation_configs/{config}`: unassigns it (idempotent), 204.
-#[utoipa::path(delete, path = "/v1/projects/{project}/annotation_configs/{config}", tag = "annotation_configs",
+#[utoipa::path(delete, path = "/v1/projects/{project}/annotation_configs/{config}", security(("bearer" = ["manage"])), tag = "annotation_configs",
     params(("project" = String, Path), ("config" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn unassign(
     State(state): State<AppState>,

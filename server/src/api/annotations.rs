@@ -125,7 +125,7 @@ pub async fn delete<T: Target>(state: &AppState, project: &str, params: &Params)
 }
 
 /// `POST /v1/span_annotations?sync=`
-#[utoipa::path(post, path = "/v1/span_annotations", tag = "annotations",
+#[utoipa::path(post, path = "/v1/span_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("sync" = Option<bool>, Query, description = "Wait for the ids; all spans must exist")),
     request_body = SpanAnnotations,
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
@@ -138,7 +138,7 @@ pub async fn create_span_annotations(
 }
 
 /// `POST /v1/trace_annotations?sync=`
-#[utoipa::path(post, path = "/v1/trace_annotations", tag = "annotations",
+#[utoipa::path(post, path = "/v1/trace_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("sync" = Option<bool>, Query, description = "Wait for the ids; all traces must exist")),
     request_body = TraceAnnotations,
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
@@ -151,7 +151,7 @@ pub async fn create_trace_annotations(
 }
 
 /// `POST /v1/session_annotations?sync=`
-#[utoipa::path(post, path = "/v1/session_annotations", tag = "annotations",
+#[utoipa::path(post, path = "/v1/session_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("sync" = Option<bool>, Query, description = "Wait for the ids; all sessions must exist")),
     request_body = SessionAnnotations,
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
@@ -164,7 +164,7 @@ pub async fn create_session_annotations(
 }
 
 /// `GET /v1/projects/{project}/span_annotations`
-#[utoipa::path(get, path = "/v1/projects/{project}/span_annotations", tag = "annotations",
+#[utoipa::path(get, path = "/v1/projects/{project}/span_annotations", security(("bearer" = ["read"])), tag = "annotations",
     params(("project" = String, Path), ("span_ids" = Option<Vec<String>>, Query), ("identifier" = Option<String>, Query),
         ("include_annotation_names" = Option<Vec<String>>, Query), ("exclude_annotation_names" = Option<Vec<String>>, Query),
         ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
@@ -178,7 +178,7 @@ pub async fn list_span_annotations(
 }
 
 /// `GET /v1/projects/{project}/trace_annotations`
-#[utoipa::path(get, path = "/v1/projects/{project}/trace_annotations", tag = "annotations",
+#[utoipa::path(get, path = "/v1/projects/{project}/trace_annotations", security(("bearer" = ["read"])), tag = "annotations",
     params(("project" = String, Path), ("trace_ids" = Option<Vec<String>>, Query), ("identifier" = Option<String>, Query),
         ("include_annotation_names" = Option<Vec<String>>, Query), ("exclude_annotation_names" = Option<Vec<String>>, Query),
         ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
@@ -192,7 +192,7 @@ pub async fn list_trace_annotations(
 }
 
 /// `GET /v1/projects/{project}/session_annotations`
-#[utoipa::path(get, path = "/v1/projects/{project}/session_annotations", tag = "annotations",
+#[utoipa::path(get, path = "/v1/projects/{project}/session_annotations", security(("bearer" = ["read"])), tag = "annotations",
     params(("project" = String, Path), ("session_ids" = Option<Vec<String>>, Query), ("identifier" = Option<String>, Query),
         ("include_annotation_names" = Option<Vec<String>>, Query), ("exclude_annotation_names" = Option<Vec<String>>, Query),
         ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
@@ -206,7 +206,7 @@ pub async fn list_session_annotations(
 }
 
 /// `DELETE /v1/projects/{project}/span_annotations`
-#[utoipa::path(delete, path = "/v1/projects/{project}/span_annotations", tag = "annotations",
+#[utoipa::path(delete, path = "/v1/projects/{project}/span_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("project" = String, Path), ("name" = Option<String>, Query), ("identifier" = Option<String>, Query),
         ("annotator_kind" = Option<String>, Query), ("start_time" = Option<String>, Query),
         ("end_time" = Option<String>, Query), ("delete_all" = Option<bool>, Query)),
@@ -220,7 +220,7 @@ pub async fn delete_span_annotations(
 }
 
 /// `DELETE /v1/projects/{project}/trace_annotations`
-#[utoipa::path(delete, path = "/v1/projects/{project}/trace_annotations", tag = "annotations",
+#[utoipa::path(delete, path = "/v1/projects/{project}/trace_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("project" = String, Path), ("name" = Option<String>, Query), ("identifier" = Option<String>, Query),
         ("annotator_kind" = Option<String>, Query), ("start_time" = Option<String>, Query),
         ("end_time" = Option<String>, Query), ("delete_all" = Option<bool>, Query)),
@@ -234,7 +234,7 @@ pub async fn delete_trace_annotations(
 }
 
 /// `DELETE /v1/projects/{project}/session_annotations`
-#[utoipa::path(delete, path = "/v1/projects/{project}/session_annotations", tag = "annotations",
+#[utoipa::path(delete, path = "/v1/projects/{project}/session_annotations", security(("bearer" = ["annotate"])), tag = "annotations",
     params(("project" = String, Path), ("name" = Option<String>, Query), ("identifier" = Option<String>, Query),
         ("annotator_kind" = Option<String>, Query), ("start_time" = Option<String>, Query),
         ("end_time" = Option<String>, Query), ("delete_all" = Option<bool>, Query)),

@@ -29,7 +29,7 @@ const FILTER_KEYS: &[&str] = &[
 ];
 
 /// `GET /v1/collections?cursor=&limit=&name=`: newest first.
-#[utoipa::path(get, path = "/v1/collections", tag = "collections",
+#[utoipa::path(get, path = "/v1/collections", security(("bearer" = ["read"])), tag = "collections",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query), ("name" = Option<String>, Query)),
     responses((status = 200, body = Paginated<Collection>), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
@@ -41,7 +41,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
 }
 
 /// `POST /v1/collections`: 409 when the name is taken.
-#[utoipa::path(post, path = "/v1/collections", tag = "collections", request_body = NewCollection,
+#[utoipa::path(post, path = "/v1/collections", security(("bearer" = ["manage"])), tag = "collections", request_body = NewCollection,
     responses((status = 200, body = Data<Collection>), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -52,7 +52,7 @@ pub async fn create(
 }
 
 /// `GET /v1/collections/{collection}` (global id or name).
-#[utoipa::path(get, path = "/v1/collections/{collection}", tag = "collections",
+#[utoipa::path(get, path = "/v1/collections/{collection}", security(("bearer" = ["read"])), tag = "collections",
     params(("collection" = String, Path)), responses((status = 200, body = Data<Collection>), (status = 404)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -62,7 +62,7 @@ pub async fn get_one(
 }
 
 /// `PATCH /v1/collections/{collection}`: rename and/or re-describe.
-#[utoipa::path(patch, path = "/v1/collections/{collection}", tag = "collections",
+#[utoipa::path(patch, path = "/v1/collections/{collection}", security(("bearer" = ["manage"])), tag = "collections",
     params(("collection" = String, Path)), request_body = CollectionUpdate,
     responses((status = 200, body = Data<Collection>), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
@@ -77,7 +77,7 @@ pub async fn update(
 }
 
 /// `DELETE /v1/collections/{collection}`: 204, with its items and public links.
-#[utoipa::path(delete, path = "/v1/collections/{collection}", tag = "collections",
+#[utoipa::path(delete, path = "/v1/collections/{collection}", security(("bearer" = ["manage"])), tag = "collections",
     params(("collection" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ pub struct AddItems {
 
 /// `POST /v1/collections/{collection}/items`: flags spans; duplicates are
 /// ignored and `added` counts only new items.
-#[utoipa::path(post, path = "/v1/collections/{collection}/items", tag = "collections",
+#[utoipa::path(post, path = "/v1/collections/{collection}/items", security(("bearer" = ["annotate"])), tag = "collections",
     params(("collection" = String, Path)), request_body = AddItems,
     responses((status = 200, body = Data<ItemsAdded>), (status = 404), (status = 422)))]
 pub async fn add_items(
@@ -143,7 +143,7 @@ pub async fn add_items(
 }
 
 /// `DELETE /v1/collections/{collection}/items/{span}` (hex or `Span:` global id): 204, or 404.
-#[utoipa::path(delete, path = "/v1/collections/{collection}/items/{span}", tag = "collections",
+#[utoipa::path(delete, path = "/v1/collections/{collection}/items/{span}", security(("bearer" = ["annotate"])), tag = "collections",
     params(("collection" = String, Path), ("span" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn remove_item(
     State(state): State<AppState>,
@@ -154,7 +154,7 @@ pub async fn remove_item(
 }
 
 /// `GET /v1/collections/{collection}/items?cursor=&limit=`: in the order flagged.
-#[utoipa::path(get, path = "/v1/collections/{collection}/items", tag = "collections",
+#[utoipa::path(get, path = "/v1/collections/{collection}/items", security(("bearer" = ["read"])), tag = "collections",
     params(("collection" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<CollectionItem>), (status = 404), (status = 422)))]
 pub async fn list_items(

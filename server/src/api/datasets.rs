@@ -18,7 +18,7 @@ use crate::error::ApiError;
 const EXAMPLES_PAGE: u32 = 1000;
 
 /// `GET /v1/datasets?cursor=&name=&limit=`: collections as datasets, newest first.
-#[utoipa::path(get, path = "/v1/datasets", tag = "datasets",
+#[utoipa::path(get, path = "/v1/datasets", security(("bearer" = ["read"])), tag = "datasets",
     params(("cursor" = Option<String>, Query), ("name" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<Dataset>), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
@@ -30,7 +30,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
 }
 
 /// `GET /v1/datasets/{id}`: 404 when unknown.
-#[utoipa::path(get, path = "/v1/datasets/{id}", tag = "datasets", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/datasets/{id}", security(("bearer" = ["read"])), tag = "datasets", params(("id" = String, Path)),
     responses((status = 200, body = Data<Dataset>), (status = 404)))]
 pub async fn get_one(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     let rowid = dataset_rowid(&state, &id).await?;
@@ -39,7 +39,7 @@ pub async fn get_one(State(state): State<AppState>, Path(id): Path<String>) -> R
 
 /// `GET /v1/datasets/{id}/examples?version_id=&split=`: every example.
 /// Collections have no splits, so asking for any gives none.
-#[utoipa::path(get, path = "/v1/datasets/{id}/examples", tag = "datasets",
+#[utoipa::path(get, path = "/v1/datasets/{id}/examples", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("version_id" = Option<String>, Query), ("split" = Option<Vec<String>>, Query)),
     responses((status = 200, body = Data<DatasetExamples>), (status = 404)))]
 pub async fn examples(
@@ -72,7 +72,7 @@ pub async fn examples(
 }
 
 /// `GET /v1/datasets/{id}/versions`: the one version, the collection as it is now.
-#[utoipa::path(get, path = "/v1/datasets/{id}/versions", tag = "datasets",
+#[utoipa::path(get, path = "/v1/datasets/{id}/versions", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<DatasetVersion>), (status = 404)))]
 pub async fn versions(

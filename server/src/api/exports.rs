@@ -21,7 +21,7 @@ const EXPORT_PAGE: u32 = 500;
 /// Downloads a collection: JSONL (input, output, attributes, annotations and
 /// note per example), CSV (flat columns) or `chat` (OpenAI fine-tuning
 /// `{"messages": […]}` lines of the 👍-rated examples).
-#[utoipa::path(get, path = "/v1/collections/{collection}/export", tag = "collections",
+#[utoipa::path(get, path = "/v1/collections/{collection}/export", security(("bearer" = ["read"])), tag = "collections",
     params(("collection" = String, Path), ("format" = Option<String>, Query, description = "jsonl (default), csv or chat")),
     responses((status = 200, description = "the file, as an attachment"), (status = 404), (status = 422)))]
 pub async fn export(

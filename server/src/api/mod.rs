@@ -2,6 +2,7 @@
 
 mod annotation_configs;
 mod annotations;
+mod api_keys;
 mod collections;
 mod datasets;
 mod export_formats;
@@ -13,6 +14,7 @@ mod projects;
 mod public_links;
 mod spans;
 mod traces;
+mod users;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -24,6 +26,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::otlp;
 
+pub use openapi::ApiDoc;
 pub use params::Params;
 
 /// The Phoenix server version Plume answers to clients that check it
@@ -103,6 +106,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/datasets/{id}", get(datasets::get_one))
         .route("/v1/datasets/{id}/examples", get(datasets::examples))
         .route("/v1/datasets/{id}/versions", get(datasets::versions))
+        .route("/v1/users", get(users::list).post(users::create))
+        .route("/v1/users/{user_id}", axum::routing::patch(users::update).delete(users::remove))
+        .route("/v1/users/{user_id}/reset_link", post(users::reset_link))
+        .route("/v1/user", get(users::viewer))
+        .route("/v1/user/api_keys", get(api_keys::list_own).post(api_keys::create_own))
+        .route("/v1/user/api_keys/{api_key_id}", delete(api_keys::revoke_own))
+        .route("/v1/system/api_keys", get(api_keys::list_system).post(api_keys::create_system))
+        .route("/v1/system/api_keys/{api_key_id}", delete(api_keys::revoke_system))
         .route("/openapi.json", get(openapi::document))
         .route("/v1/{*rest}", any(unknown_route))
 }

@@ -40,7 +40,7 @@ pub async fn create<T: Target>(state: &AppState, body: NoteRequest<T>) -> Result
 }
 
 /// `POST /v1/span_notes`
-#[utoipa::path(post, path = "/v1/span_notes", tag = "annotations", request_body = SpanNote,
+#[utoipa::path(post, path = "/v1/span_notes", security(("bearer" = ["annotate"])), tag = "annotations", request_body = SpanNote,
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_span_note(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn create_span_note(
 }
 
 /// `POST /v1/trace_notes`
-#[utoipa::path(post, path = "/v1/trace_notes", tag = "annotations", request_body = TraceNote,
+#[utoipa::path(post, path = "/v1/trace_notes", security(("bearer" = ["annotate"])), tag = "annotations", request_body = TraceNote,
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_trace_note(
     State(state): State<AppState>,
@@ -60,7 +60,7 @@ pub async fn create_trace_note(
 }
 
 /// `POST /v1/session_notes`
-#[utoipa::path(post, path = "/v1/session_notes", tag = "annotations", request_body = SessionNote,
+#[utoipa::path(post, path = "/v1/session_notes", security(("bearer" = ["annotate"])), tag = "annotations", request_body = SessionNote,
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_session_note(
     State(state): State<AppState>,

@@ -5,7 +5,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{
-    annotation_configs, annotations, collections, datasets, exports, notes, projects, public_links, spans, traces,
+    annotation_configs, annotations, api_keys, collections, datasets, exports, notes, projects, public_links, spans,
+    traces, users,
 };
 use crate::feedback::{minting, votes};
 use crate::otlp;
@@ -65,9 +66,36 @@ use crate::otlp;
         datasets::get_one,
         datasets::examples,
         datasets::versions,
-    )
+        users::list,
+        users::create,
+        users::update,
+        users::remove,
+        users::reset_link,
+        users::viewer,
+        api_keys::list_own,
+        api_keys::create_own,
+        api_keys::revoke_own,
+        api_keys::list_system,
+        api_keys::create_system,
+        api_keys::revoke_system,
+    ),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the routes' security requirements name: an
+/// API key (`Authorization: Bearer plume_…`) or the session cookie. Each
+/// route's one scope is the permission it needs (`signed`: any credential).
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A Plume API key")).build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// `GET /openapi.json`
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::json::JsonBody;
 
 /// `GET /v1/projects?cursor=&limit=&name_contains=`
-#[utoipa::path(get, path = "/v1/projects", tag = "projects",
+#[utoipa::path(get, path = "/v1/projects", security(("bearer" = ["read"])), tag = "projects",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query), ("name_contains" = Option<String>, Query)),
     responses((status = 200, body = Paginated<app::model::Project>), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
@@ -23,7 +23,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
 }
 
 /// `GET /v1/projects/{project}`
-#[utoipa::path(get, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+#[utoipa::path(get, path = "/v1/projects/{project}", security(("bearer" = ["read"])), tag = "projects", params(("project" = String, Path)),
     responses((status = 200, body = Data<app::model::Project>), (status = 404)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -33,7 +33,7 @@ pub async fn get_one(
 }
 
 /// `POST /v1/projects`: 409 when the name is taken.
-#[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
+#[utoipa::path(post, path = "/v1/projects", security(("bearer" = ["manage"])), tag = "projects", request_body = NewProject,
     responses((status = 200, body = Data<app::model::Project>), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
@@ -53,7 +53,7 @@ pub struct UpdateBody {
 }
 
 /// `PUT /v1/projects/{project}`: only the description can change.
-#[utoipa::path(put, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+#[utoipa::path(put, path = "/v1/projects/{project}", security(("bearer" = ["manage"])), tag = "projects", params(("project" = String, Path)),
     request_body = UpdateBody, responses((status = 200, body = Data<app::model::Project>), (status = 404)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -64,7 +64,7 @@ pub async fn update(
 }
 
 /// `DELETE /v1/projects/{project}`: 204; `default` is 403.
-#[utoipa::path(delete, path = "/v1/projects/{project}", tag = "projects", params(("project" = String, Path)),
+#[utoipa::path(delete, path = "/v1/projects/{project}", security(("bearer" = ["admin"])), tag = "projects", params(("project" = String, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(project): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.store.delete_project(&project).await?;

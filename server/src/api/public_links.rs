@@ -18,7 +18,7 @@ use crate::json::JsonBody;
 
 /// `POST /v1/collections/{collection}/public_links`: a link to the collection.
 /// The token is in this answer only.
-#[utoipa::path(post, path = "/v1/collections/{collection}/public_links", tag = "public_links",
+#[utoipa::path(post, path = "/v1/collections/{collection}/public_links", security(("bearer" = ["manage"])), tag = "public_links",
     params(("collection" = String, Path)), request_body = PublicLinkRequest,
     responses((status = 200, body = Data<CreatedPublicLink>), (status = 404), (status = 422)))]
 pub async fn create_for_collection(
@@ -35,7 +35,7 @@ pub async fn create_for_collection(
 /// `POST /v1/public_links` with `{"trace_id", "expires_in_seconds"?, "redact"?,
 /// "redact_explanations"?, "redact_notes"?}`:
 /// a link to one trace. The token is in this answer only.
-#[utoipa::path(post, path = "/v1/public_links", tag = "public_links", request_body = PublicLinkRequest,
+#[utoipa::path(post, path = "/v1/public_links", security(("bearer" = ["manage"])), tag = "public_links", request_body = PublicLinkRequest,
     responses((status = 200, body = Data<CreatedPublicLink>), (status = 404), (status = 422)))]
 pub async fn create_for_trace(
     State(state): State<AppState>,
@@ -50,7 +50,7 @@ pub async fn create_for_trace(
 }
 
 /// `GET /v1/public_links?cursor=&limit=`: every link, newest first, without tokens.
-#[utoipa::path(get, path = "/v1/public_links", tag = "public_links",
+#[utoipa::path(get, path = "/v1/public_links", security(("bearer" = ["read"])), tag = "public_links",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
     responses((status = 200, body = Paginated<PublicLink>), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
@@ -62,7 +62,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
 }
 
 /// `DELETE /v1/public_links/{id}`: revokes the link at once (204); 404 when unknown.
-#[utoipa::path(delete, path = "/v1/public_links/{id}", tag = "public_links", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/public_links/{id}", security(("bearer" = ["manage"])), tag = "public_links", params(("id" = String, Path)),
     responses((status = 204), (status = 404)))]
 pub async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.store.revoke_public_link(&id).await?;

@@ -27,7 +27,7 @@ const SPAN_KINDS: &[&str] = &[
 const STATUS_CODES: &[&str] = &["OK", "ERROR", "UNSET"];
 
 /// Lists a project's spans, newest first, with every Phoenix filter.
-#[utoipa::path(get, path = "/v1/projects/{project}/spans", tag = "spans",
+#[utoipa::path(get, path = "/v1/projects/{project}/spans", security(("bearer" = ["read"])), tag = "spans",
     params(("project" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query),
         ("start_time" = Option<String>, Query), ("end_time" = Option<String>, Query),
         ("trace_id" = Option<Vec<String>>, Query), ("span_id" = Option<Vec<String>>, Query),
@@ -74,7 +74,7 @@ pub fn span_conditions(params: &Params) -> Result<SpanFilter, ApiError> {
 }
 
 /// Deletes a span by global id or hex span id: 204, or 404.
-#[utoipa::path(delete, path = "/v1/spans/{span}", tag = "spans", params(("span" = String, Path)),
+#[utoipa::path(delete, path = "/v1/spans/{span}", security(("bearer" = ["admin"])), tag = "spans", params(("span" = String, Path)),
     responses((status = 204), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(span): Path<String>) -> Result<impl IntoResponse, ApiError> {
     state.store.delete_span(&span).await?;

@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::ApiError;
 
 /// Lists a project's traces with token totals, optionally with their spans.
-#[utoipa::path(get, path = "/v1/projects/{project}/traces", tag = "traces",
+#[utoipa::path(get, path = "/v1/projects/{project}/traces", security(("bearer" = ["read"])), tag = "traces",
     params(("project" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query),
         ("start_time" = Option<String>, Query), ("end_time" = Option<String>, Query),
         ("sort" = Option<String>, Query, description = "start_time or latency_ms"),

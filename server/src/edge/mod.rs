@@ -73,12 +73,14 @@ impl Edge {
     /// log, `nosniff`, the `Host` check, the bound on requests in progress
     /// (503 beyond it), the request timeout (408 when no response has started
     /// by then; a streaming export is not cut off), the same-origin check,
-    /// then the page headers. One tower stack around the whole router, not
+    /// the page headers, then authentication ([`crate::auth::check`]: 401,
+    /// login redirect or 403, answered with the page headers). One tower stack around the whole router, not
     /// `Router::layer`: that would wrap every route in each layer, boxed, and
     /// each request would pay a clone and an allocation per layer.
     pub fn protect(
         &self,
         app: Router,
+        auth: crate::auth::Auth,
     ) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
     {
         let overloaded = HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -100,6 +102,7 @@ impl Edge {
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, self.request_timeout))
             .layer(axum::middleware::from_fn_with_state(self.own_origin.clone(), same_origin::check))
             .layer(axum::middleware::from_fn(security_headers::add))
+            .layer(axum::middleware::from_fn_with_state(auth, crate::auth::check))
             .service(app)
     }
 

@@ -57,6 +57,7 @@ pub struct MintedToken {
 #[utoipa::path(
     post,
     path = "/v1/feedback_tokens",
+    security(("bearer" = ["feedback"])),
     request_body = MintRequest,
     responses(
         (status = 200, description = "`{\"data\": MintedToken}`", body = Data<MintedToken>),

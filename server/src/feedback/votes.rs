@@ -60,6 +60,7 @@ pub struct Common {
 #[utoipa::path(
     post,
     path = "/v1/feedback",
+    security(()),
     request_body = CastBody,
     responses(
         (status = 200, description = "The current vote"),
@@ -93,6 +94,7 @@ pub async fn cast(State(state): State<AppState>, ClientIp(ip): ClientIp, headers
 #[utoipa::path(
     delete,
     path = "/v1/feedback",
+    security(()),
     request_body = RetractBody,
     responses(
         (status = 200, description = "No vote any more"),

@@ -15,15 +15,40 @@ use super::{PROJECT_HEADER, decode};
 pub struct Traces {
     store: Store,
     budget: Budget,
+    auth: crate::auth::Auth,
 }
 
 /// The service, ready for a tonic server, accepting gzip and messages up to
 /// `max_bytes`, sharing the byte `budget` with OTLP/HTTP.
-pub fn service(store: Store, max_bytes: usize, budget: Budget) -> TraceServiceServer<Traces> {
-    TraceServiceServer::new(Traces { store, budget })
+pub fn service(store: Store, max_bytes: usize, budget: Budget, auth: crate::auth::Auth) -> TraceServiceServer<Traces> {
+    TraceServiceServer::new(Traces { store, budget, auth })
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Deflate)
         .max_decoding_message_size(max_bytes)
+}
+
+impl Traces {
+    /// With auth on, the call needs an API key allowing ingestion in its
+    /// `authorization` metadata (`Bearer plume_…`), as OTLP exporters send
+    /// it from `OTEL_EXPORTER_OTLP_HEADERS`.
+    async fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        if !self.auth.enabled() {
+            return Ok(());
+        }
+        let value = request.metadata().get("authorization").and_then(|v| v.to_str().ok());
+        let value = value.and_then(|v| axum::http::HeaderValue::from_str(v).ok());
+        let principal = self.auth.key_principal(value.as_ref()).await.map_err(|error| {
+            tracing::error!(%error, "looking up an API key failed");
+            Status::internal("checking the API key failed")
+        })?;
+        match principal {
+            None => Err(Status::unauthenticated("send an API key: authorization: Bearer <key>")),
+            Some(p) if !p.can(app::model::accounts::Permission::Ingest) => {
+                Err(Status::permission_denied("this key may not send traces (needs the ingest scope)"))
+            }
+            Some(_) => Ok(()),
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -32,6 +57,7 @@ impl TraceService for Traces {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.authorize(&request).await?;
         // tonic has decoded the message already; its encoded size stands for
         // the memory it and its rows hold until the writer answers.
         let _reservation = self

@@ -23,7 +23,7 @@ enum Format {
 }
 
 /// Stores the spans of one export request; answers only after they are committed.
-#[utoipa::path(post, path = "/v1/traces", tag = "traces",
+#[utoipa::path(post, path = "/v1/traces", security(("bearer" = ["ingest"])), tag = "traces",
     request_body(content = Vec<u8>, description = "OTLP ExportTraceServiceRequest",
         content_type = "application/x-protobuf"),
     responses((status = 200, description = "Stored; empty ExportTraceServiceResponse"),
