@@ -33,6 +33,15 @@ fn server_error(error: crate::store::Error) -> ServerFnError {
     ServerFnError::new(error.client_message())
 }
 
+/// Who calls: the principal the server's authentication put in the request
+/// (with auth off, the local user who may do anything).
+#[cfg(feature = "ssr")]
+pub fn caller() -> crate::model::accounts::Principal {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<crate::model::accounts::Principal>().cloned())
+        .unwrap_or_else(crate::model::accounts::Principal::nobody)
+}
+
 /// A form the server refuses (a 422 that says why).
 #[cfg(feature = "ssr")]
 fn refused(message: impl std::fmt::Display) -> ServerFnError {

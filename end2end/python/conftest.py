@@ -1,4 +1,5 @@
-"""Starts a real `plume serve` (debug build) on free ports with a temporary data dir."""
+"""Starts a real `plume serve` (debug build, or `$PLUME_BINARY`) on free ports with a temporary data dir:
+`plume` with accounts off (the default) and `plume_auth` with `--auth on` and a first admin."""
 
 import os
 import re
@@ -11,18 +12,22 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target" / "debug" / "plume"
+BINARY = Path(os.environ.get("PLUME_BINARY") or ROOT / "target" / "debug" / "plume")
+
+# The first admin of the `plume_auth` server (made from PLUME_ADMIN_EMAIL / PLUME_ADMIN_PASSWORD).
+ADMIN_EMAIL = "admin@example.org"
+ADMIN_PASSWORD = "end2end-admin-password-7Qx!"
 
 
 class Plume:
-    """A running server: `url`, `grpc_endpoint`, and an httpx client."""
+    """A running server: `url`, `grpc_endpoint`, and an httpx client (no credentials)."""
 
-    def __init__(self, data_dir: str):
+    def __init__(self, data_dir: str, *args: str, env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir],
+            [str(BINARY), "serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir, *args],
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "RUST_LOG": "info"},
+            env={**os.environ, "RUST_LOG": "info", **(env or {})},
         )
         ready = threading.Event()
 
@@ -37,7 +42,7 @@ class Plume:
         threading.Thread(target=read_log, daemon=True).start()
         if not ready.wait(30):
             self.process.kill()
-            raise RuntimeError("plume did not start")
+            raise RuntimeError(f"plume did not start ({BINARY} {' '.join(args)})")
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
     def stop(self) -> None:
@@ -50,5 +55,18 @@ class Plume:
 def plume():
     with tempfile.TemporaryDirectory() as data_dir:
         server = Plume(data_dir)
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def plume_auth():
+    """A second server with `--auth on`; its first admin is ADMIN_EMAIL / ADMIN_PASSWORD."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        server = Plume(
+            data_dir, "--auth", "on",
+            env={"PLUME_ADMIN_EMAIL": ADMIN_EMAIL, "PLUME_ADMIN_PASSWORD": ADMIN_PASSWORD},
+        )
+        server.admin_email, server.admin_password = ADMIN_EMAIL, ADMIN_PASSWORD
         yield server
         server.stop()

@@ -233,7 +233,7 @@ mod tests {
             match from_bytes::<AnnotationsRequest<SpanTarget>>(&headers, bytes) {
                 Ok(body) => {
                     for item in body.data {
-                        NewAnnotation::from_input(item, AnnotationSource::Api, None);
+                        NewAnnotation::from_input(item, AnnotationSource::Api, Default::default());
                     }
                 }
                 Err(error) => {

@@ -11,9 +11,10 @@ use crate::model::{THUMBS_DOWN, THUMBS_UP};
 #[cfg(feature = "ssr")]
 use crate::store::{NewAnnotation, WriteMode};
 
-/// A human annotation made in the UI.
+/// A human annotation made in the UI by the caller, who is its author.
 #[cfg(feature = "ssr")]
 fn app_annotation(span_id: String, name: String, result: AnnotationResult, identifier: String) -> NewAnnotation {
+    let caller = super::caller();
     NewAnnotation {
         target_id: span_id,
         name,
@@ -22,7 +23,7 @@ fn app_annotation(span_id: String, name: String, result: AnnotationResult, ident
         metadata: "{}".to_owned(),
         identifier,
         source: AnnotationSource::App,
-        user_id: None,
+        author: caller.author(),
     }
 }
 
@@ -85,6 +86,8 @@ pub async fn save_annotation(
     if label.is_none() && score.is_none() && explanation.is_none() {
         return Err(super::refused("Give a label, a score or an explanation"));
     }
+    // Keyed per user: two reviewers' `correctness` on one span are two annotations.
+    let identifier = super::caller().own_identifier(&identifier);
     write(app_annotation(span_id, name, AnnotationResult { label, score, explanation }, identifier)).await
 }
 
@@ -93,7 +96,8 @@ pub async fn save_annotation(
 pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerFnError> {
     let score = thumbs_score(&label).ok_or_else(|| super::refused("Feedback is thumbs-up or thumbs-down"))?;
     let result = AnnotationResult { label: Some(label), score: Some(score), explanation: None };
-    write(app_annotation(span_id, crate::model::FEEDBACK_NAME.to_owned(), result, String::new())).await
+    let identifier = super::caller().own_identifier("");
+    write(app_annotation(span_id, crate::model::FEEDBACK_NAME.to_owned(), result, identifier)).await
 }
 
 /// Adds a note (notes accumulate: each gets a fresh identifier).
@@ -106,11 +110,13 @@ pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError
     write(app_annotation(span_id, crate::model::NOTE_NAME.to_owned(), result, identifier)).await
 }
 
-/// Deletes one span annotation of `project` by its global id.
+/// Deletes one span annotation of `project` by its global id: one's own,
+/// or anyone's for an admin.
 #[server(endpoint = "delete_annotation")]
 pub async fn delete_annotation(project: String, id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    match store.delete_span_annotation(&project, &id).await.map_err(super::server_error)? {
+    let made_by = super::caller().own_work_only();
+    match store.delete_span_annotation(&project, &id, made_by).await.map_err(super::server_error)? {
         true => Ok(()),
         false => Err(super::server_error(crate::store::Error::NotFound(format!("No annotation {id} in {project}")))),
     }

@@ -20,9 +20,10 @@ async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64
     let found = store.list_collections(None, 1, Some(&name)).await.map_err(super::server_error)?.0;
     let collection = match found.into_iter().next() {
         Some(collection) => collection,
-        None => {
-            store.create_collection(&NewCollection { name, description: None }).await.map_err(super::server_error)?
-        }
+        None => store
+            .create_collection(&NewCollection { name, description: None }, super::caller().author())
+            .await
+            .map_err(super::server_error)?,
     };
     crate::ids::parse_global_id("Collection", &collection.id)
         .ok_or_else(|| ServerFnError::new("The collection has no valid id"))
@@ -36,7 +37,10 @@ async fn flag(collection: &str, selection: crate::store::Selection, note: &str) 
     let rowid = named_collection(&store, collection).await?;
     let target = crate::ids::global_id("Collection", rowid);
     let note = non_blank(note);
-    let added = store.add_collection_items(&target, &selection, note.as_deref()).await.map_err(super::server_error)?;
+    let added = store
+        .add_collection_items(&target, &selection, note.as_deref(), super::caller().author())
+        .await
+        .map_err(super::server_error)?;
     Ok(flag_message(added, collection.trim()))
 }
 
@@ -86,7 +90,7 @@ pub async fn create_collection(name: String, #[server(default)] description: Str
     let store = expect_context::<crate::store::Store>();
     let Some(name) = non_blank(&name) else { return Err(super::refused("Name the collection")) };
     let new = NewCollection { name, description: non_blank(&description) };
-    store.create_collection(&new).await.map_err(super::server_error)?;
+    store.create_collection(&new, super::caller().author()).await.map_err(super::server_error)?;
     Ok(())
 }
 
@@ -133,8 +137,10 @@ pub async fn create_collection_link(
         notes: !redact_notes.is_empty(),
     };
     let rowid = store.collection_rowid(&collection).await.map_err(super::server_error)?;
-    let link =
-        store.create_public_link(&LinkTarget::Collection(rowid), ttl, &hidden).await.map_err(super::server_error)?;
+    let link = store
+        .create_public_link(&LinkTarget::Collection(rowid), ttl, &hidden, super::caller().author())
+        .await
+        .map_err(super::server_error)?;
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
     let base = use_context::<super::PublicUrl>().unwrap_or_default().base(&headers);
     let created = SharedLinkUrl { url: format!("{base}/share/{}", link.token), expires_at: link.expires_at };

@@ -232,6 +232,23 @@ impl Principal {
         }
     }
 
+    /// No credential: may do nothing (what a server function sees if the
+    /// server put no principal in the request, which it always does).
+    pub fn nobody() -> Principal {
+        Principal { grants: Grants::default(), ..Principal::local() }
+    }
+
+    /// The identifier that keeps this user's annotations of a name apart
+    /// from everyone else's (`user:<rowid>`, then `:<identifier>` if given);
+    /// `identifier` as is for no user (auth off, service keys).
+    pub fn own_identifier(&self, identifier: &str) -> String {
+        match (self.user_id, identifier.trim()) {
+            (Some(user), "") => format!("user:{user}"),
+            (Some(user), given) => format!("user:{user}:{given}"),
+            (None, given) => given.to_owned(),
+        }
+    }
+
     /// Whether it may do `permission`.
     pub fn can(&self, permission: Permission) -> bool {
         self.grants.allows(permission)
@@ -240,6 +257,12 @@ impl Principal {
     /// Who made what this principal writes.
     pub fn author(&self) -> Author {
         Author { user_id: self.user_id, api_key_id: self.api_key_id }
+    }
+
+    /// Whose work a change or deletion by this principal may touch: `None`
+    /// for anyone's (admins), else only its own.
+    pub fn own_work_only(&self) -> Option<Author> {
+        (!self.can(Permission::Admin)).then(|| self.author())
     }
 
     /// Whether work by `author` is this principal's own (so it may change or

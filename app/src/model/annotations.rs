@@ -202,6 +202,14 @@ pub struct Annotation {
     /// The annotated span, trace or session, as its id key.
     #[serde(flatten)]
     pub target: AnnotationTarget,
+    /// Who made it, to show: the user's email or the key's name (absent for
+    /// work from before accounts, or with auth off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Who made it, for ownership checks (not part of the API's JSON).
+    #[serde(skip)]
+    #[cfg_attr(feature = "ssr", schema(ignore))]
+    pub made_by: crate::model::accounts::Author,
 }
 
 /// Marks which target a posted annotation names (and so its id key).
@@ -453,6 +461,8 @@ mod tests {
             metadata: Map::new(),
             identifier: String::new(),
             target: AnnotationTarget::Trace("t".into()),
+            author: None,
+            made_by: Default::default(),
         };
         let value = serde_json::to_value(&annotation).unwrap();
         let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();

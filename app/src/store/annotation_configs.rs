@@ -4,6 +4,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
+use crate::model::accounts::Author;
 use crate::model::{AnnotationConfig, AnnotationConfigData, AnnotationConfigKind, NOTE_NAME};
 
 /// A page of configs and the cursor of the next one.
@@ -99,17 +100,25 @@ impl Store {
         self.annotation_config(&global_id(AnnotationConfigKind::GLOBAL_TYPES[0], rowid)).await
     }
 
-    /// Stores a new config; its name must be free and not `note`. Check
+    /// Stores a new config made by `author`; its name must be free and not `note`. Check
     /// [`AnnotationConfigData::check`] first.
-    pub async fn create_annotation_config(&self, data: &AnnotationConfigData) -> Result<AnnotationConfig> {
+    pub async fn create_annotation_config(
+        &self,
+        data: &AnnotationConfigData,
+        author: Author,
+    ) -> Result<AnnotationConfig> {
         reserve_note(data)?;
         let config = serde_json::to_string(&data.kind).map_err(|e| Error::Invalid(e.to_string()))?;
-        let rowid: i64 = sqlx::query_scalar("INSERT INTO annotation_configs (name, config) VALUES (?, ?) RETURNING id")
-            .bind(&data.name)
-            .bind(config)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(taken)?;
+        let rowid: i64 = sqlx::query_scalar(
+            "INSERT INTO annotation_configs (name, config, user_id, api_key_id) VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&data.name)
+        .bind(config)
+        .bind(author.user_id)
+        .bind(author.api_key_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(taken)?;
         self.annotation_config_by_rowid(rowid).await
     }
 

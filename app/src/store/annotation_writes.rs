@@ -8,6 +8,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::annotations::{NewAnnotation, Tables, WriteMode, tables};
 use super::{Error, Result};
+use crate::model::accounts::Author;
 use crate::model::{AnnotationResult, AnnotationSource, AnnotatorKind, TargetKind};
 
 /// Bound parameters per `IN (…)` list.
@@ -98,9 +99,9 @@ pub(super) async fn write_known_targets(
     let Tables { annotations, targets, id_column } = tables(kind);
     let mut query = QueryBuilder::<Sqlite>::new(format!(
         "INSERT INTO {annotations} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
-         identifier, source, user_id, created_at, updated_at) \
+         identifier, source, user_id, api_key_id, created_at, updated_at) \
          SELECT (SELECT id FROM {targets} WHERE {id_column} = v.column1), v.column2, v.column3, v.column4, \
-         v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, v.column11 FROM ("
+         v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, v.column12, v.column12 FROM ("
     ));
     query.push_values(&items, |mut values, item| {
         values.push_bind(&item.target_id);
@@ -135,7 +136,7 @@ pub(super) async fn attach_pending(
         }
         query.push(
             ") RETURNING id, target_id, name, label, score, explanation, metadata, annotator_kind, identifier, \
-             source, user_id, received_at",
+             source, user_id, api_key_id, received_at",
         );
         pending.extend(query.build_query_as::<PendingRow>().fetch_all(&mut *conn).await?);
     }
@@ -220,9 +221,10 @@ fn merge_equal_keys<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -
 const UPSERT_CLAUSE: &str = "ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
      score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
      annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
+     api_key_id = excluded.api_key_id, \
      updated_at = excluded.updated_at";
 
-/// Rows per multi-row upsert (12 bound parameters each).
+/// Rows per multi-row upsert (13 bound parameters each).
 const ROWS_PER_UPSERT: usize = 500;
 
 /// Inserts or replaces annotations by key, keeping a replaced row's id and
@@ -241,7 +243,7 @@ async fn upsert_many(
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
         let mut query = QueryBuilder::<Sqlite>::new(format!(
             "INSERT INTO {table} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
-             identifier, source, user_id, created_at, updated_at) "
+             identifier, source, user_id, api_key_id, created_at, updated_at) "
         ));
         query.push_values(chunk, |mut values, row| {
             values.push_bind(row.target_rowid);
@@ -259,7 +261,7 @@ async fn upsert_many(
 }
 
 /// Binds the columns both annotation tables share, in their order: `name,
-/// label, score, explanation, metadata, annotator_kind, identifier, source, user_id`.
+/// label, score, explanation, metadata, annotator_kind, identifier, source, user_id, api_key_id`.
 fn push_fields(values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, item: &NewAnnotation) {
     values
         .push_bind(&item.name)
@@ -270,7 +272,8 @@ fn push_fields(values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static 
         .push_bind(item.annotator_kind.as_str())
         .push_bind(&item.identifier)
         .push_bind(item.source.as_str())
-        .push_bind(item.user_id);
+        .push_bind(item.author.user_id)
+        .push_bind(item.author.api_key_id);
 }
 
 /// Keeps annotations of targets not stored yet, received at `now`.
@@ -283,7 +286,7 @@ async fn insert_pending(
     for chunk in items.chunks(ROWS_PER_UPSERT) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO pending_annotations (target_kind, target_id, name, label, score, explanation, metadata, \
-             annotator_kind, identifier, source, user_id, received_at) ",
+             annotator_kind, identifier, source, user_id, api_key_id, received_at) ",
         );
         query.push_values(chunk, |mut values, item| {
             values.push_bind(kind.as_str()).push_bind(&item.target_id);
@@ -308,6 +311,7 @@ struct PendingRow {
     identifier: String,
     source: String,
     user_id: Option<i64>,
+    api_key_id: Option<i64>,
     received_at: i64,
 }
 
@@ -325,7 +329,7 @@ impl PendingRow {
             metadata: self.metadata.clone(),
             identifier: self.identifier.clone(),
             source: AnnotationSource::parse(&self.source),
-            user_id: self.user_id,
+            author: Author { user_id: self.user_id, api_key_id: self.api_key_id },
         }
     }
 }

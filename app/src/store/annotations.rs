@@ -7,6 +7,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::{Error, Result, Store, page, push_in};
 use crate::ids::global_id;
+use crate::model::accounts::Author;
 use crate::model::{
     Annotation, AnnotationInput, AnnotationResult, AnnotationSource, AnnotationTarget, AnnotatorKind, TargetKind,
 };
@@ -29,13 +30,13 @@ pub struct NewAnnotation {
     pub identifier: String,
     /// `API` or `APP`.
     pub source: AnnotationSource,
-    /// The author when auth is on.
-    pub user_id: Option<i64>,
+    /// Who made it (nobody when auth is off).
+    pub author: Author,
 }
 
 impl NewAnnotation {
     /// From a posted annotation: missing result and metadata become empty.
-    pub fn from_input<T>(input: AnnotationInput<T>, source: AnnotationSource, user_id: Option<i64>) -> Self {
+    pub fn from_input<T>(input: AnnotationInput<T>, source: AnnotationSource, author: Author) -> Self {
         NewAnnotation {
             target_id: input.target_id,
             name: input.name,
@@ -44,7 +45,7 @@ impl NewAnnotation {
             metadata: Value::Object(input.metadata.unwrap_or_default()).to_string(),
             identifier: input.identifier,
             source,
-            user_id,
+            author,
         }
     }
 }
@@ -88,6 +89,25 @@ pub struct AnnotationDeletion {
     pub start_time: Option<i64>,
     /// `created_at < this` (ns).
     pub end_time: Option<i64>,
+    /// Only those made by this author (a caller who is not an admin).
+    pub made_by: Option<Author>,
+}
+
+/// ` AND` the row was made by `author`, when given: a user's rows, or a
+/// service key's (no user); work with no author matches no one.
+pub(super) fn push_made_by(query: &mut QueryBuilder<Sqlite>, author: Option<Author>) {
+    match author {
+        None => {}
+        Some(Author { user_id: Some(user), .. }) => {
+            query.push(" AND user_id = ").push_bind(user);
+        }
+        Some(Author { user_id: None, api_key_id: Some(key) }) => {
+            query.push(" AND user_id IS NULL AND api_key_id = ").push_bind(key);
+        }
+        Some(Author { user_id: None, api_key_id: None }) => {
+            query.push(" AND false");
+        }
+    }
 }
 
 /// A page of annotations and the cursor of the next one.
@@ -116,8 +136,10 @@ pub(super) fn tables(kind: TargetKind) -> Tables {
 
 /// The columns of [`AnnotationRow`] from an annotation table `a`, but for
 /// `target_id`, which the caller adds from its target table.
-pub(super) const ANNOTATION_COLUMNS: &str = "a.id, a.created_at, a.updated_at, a.source, a.user_id, a.name, \
-     a.annotator_kind, a.label, a.score, a.explanation, a.metadata, a.identifier";
+pub(super) const ANNOTATION_COLUMNS: &str = "a.id, a.created_at, a.updated_at, a.source, a.user_id, a.api_key_id, \
+     a.name, a.annotator_kind, a.label, a.score, a.explanation, a.metadata, a.identifier, \
+     coalesce((SELECT email FROM users WHERE id = a.user_id), (SELECT name FROM api_keys WHERE id = a.api_key_id)) \
+     AS author";
 
 /// An annotation row with its target's external id as `target_id`
 /// (selected with [`ANNOTATION_COLUMNS`]).
@@ -128,6 +150,7 @@ pub(super) struct AnnotationRow {
     updated_at: i64,
     source: String,
     user_id: Option<i64>,
+    api_key_id: Option<i64>,
     name: String,
     annotator_kind: String,
     label: Option<String>,
@@ -135,6 +158,7 @@ pub(super) struct AnnotationRow {
     explanation: Option<String>,
     metadata: String,
     identifier: String,
+    author: Option<String>,
     target_id: String,
 }
 
@@ -157,11 +181,47 @@ impl AnnotationRow {
             metadata,
             identifier: self.identifier,
             target: AnnotationTarget::new(kind, self.target_id),
+            author: self.author,
+            made_by: Author { user_id: self.user_id, api_key_id: self.api_key_id },
         }
     }
 }
 
 impl Store {
+    /// Whether writing `items` would replace an annotation (same target, name
+    /// and identifier) that someone other than `author` made: a caller who is
+    /// not an admin may change only their own work.
+    pub async fn replaces_others(&self, kind: TargetKind, items: &[NewAnnotation], author: Author) -> Result<bool> {
+        let Tables { annotations, targets, id_column } = tables(kind);
+        for chunk in items.chunks(300) {
+            let mut query = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT EXISTS (SELECT 1 FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid \
+                 WHERE (t.{id_column}, a.name, a.identifier) IN (VALUES "
+            ));
+            let mut rows = query.separated(", ");
+            for item in chunk {
+                rows.push("(")
+                    .push_bind_unseparated(item.target_id.clone())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(item.name.clone())
+                    .push_unseparated(", ")
+                    .push_bind_unseparated(item.identifier.clone())
+                    .push_unseparated(")");
+            }
+            match author {
+                Author { user_id: Some(user), .. } => query.push(") AND a.user_id IS NOT ").push_bind(user),
+                Author { user_id: None, api_key_id } => {
+                    query.push(") AND NOT (a.user_id IS NULL AND a.api_key_id IS ").push_bind(api_key_id).push(")")
+                }
+            };
+            query.push(")");
+            if query.build_query_scalar::<bool>().fetch_one(&self.pool).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// A project's annotations of `kind`, newest first. When only target ids
     /// are asked for and none of them is in the project, that is a 404.
     pub async fn list_annotations(
@@ -236,6 +296,7 @@ impl Store {
         if let Some(end) = deletion.end_time {
             query.push(" AND created_at < ").push_bind(end);
         }
+        push_made_by(&mut query, deletion.made_by);
         Ok(query.build().execute(&self.pool).await?.rows_affected())
     }
 }

@@ -11,6 +11,7 @@ use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow, push_span_conditions};
 use super::{Error, Result, SpanFilter, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
+use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
 use crate::time::from_nanos;
 
@@ -49,20 +50,22 @@ struct ItemRow {
 }
 
 impl Store {
-    /// Adds the selected spans to a collection with `note`; spans already in
+    /// Adds the selected spans to a collection with `note`, by `author`; spans already in
     /// it are left as they are. Returns how many were added.
     pub async fn add_collection_items(
         &self,
         collection: &str,
         selection: &Selection,
         note: Option<&str>,
+        author: Author,
     ) -> Result<u64> {
         let collection_rowid = self.collection_rowid(collection).await?;
         let now = now_nanos();
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO collection_items (collection_id, span_rowid, note, added_at) SELECT ",
+            "INSERT INTO collection_items (collection_id, span_rowid, note, user_id, api_key_id, added_at) SELECT ",
         );
         insert.push_bind(collection_rowid).push(", s.id, ").push_bind(note.map(str::to_owned)).push(", ");
+        insert.push_bind(author.user_id).push(", ").push_bind(author.api_key_id).push(", ");
         insert.push_bind(now).push(" FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
         match selection {
             Selection::SpanIds(ids) => {

@@ -7,6 +7,7 @@ use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
 
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
+use crate::model::accounts::Author;
 use crate::model::{Collection, CollectionUpdate, NewCollection};
 use crate::time::{from_nanos, to_nanos};
 
@@ -56,16 +57,19 @@ fn name_conflict(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
 }
 
 impl Store {
-    /// Creates a collection; a taken name is a conflict.
-    pub async fn create_collection(&self, new: &NewCollection) -> Result<Collection> {
+    /// Creates a collection made by `author`; a taken name is a conflict.
+    pub async fn create_collection(&self, new: &NewCollection, author: Author) -> Result<Collection> {
         let now = now_nanos();
         let rowid: i64 = sqlx::query_scalar(
-            "INSERT INTO collections (name, description, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO collections (name, description, created_at, updated_at, user_id, api_key_id)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&new.name)
         .bind(&new.description)
         .bind(now)
         .bind(now)
+        .bind(author.user_id)
+        .bind(author.api_key_id)
         .fetch_one(&self.pool)
         .await
         .map_err(name_conflict(&new.name))?;

@@ -10,6 +10,7 @@ use super::secrets::{new_token, same_hash, token_hash};
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
+use crate::model::accounts::Author;
 use crate::model::redaction::{LinkRedaction, redact};
 use crate::model::{
     Annotation, LinkTarget, MAX_SHARED_EXAMPLES, NOTE_NAME, PublicLink, ShareOutcome, SharedAnnotation, SharedExample,
@@ -90,6 +91,7 @@ impl Store {
         target: &LinkTarget,
         ttl_seconds: i64,
         redaction: &LinkRedaction,
+        author: Author,
     ) -> Result<NewLink> {
         let (collection_rowid, trace_rowid) = match target {
             LinkTarget::Collection(rowid) => (Some(*rowid), None),
@@ -107,8 +109,8 @@ impl Store {
         let expires_at = now.saturating_add(ttl_seconds.saturating_mul(1_000_000_000));
         let rowid: i64 = sqlx::query_scalar(
             "INSERT INTO public_links (token_hash, collection_id, trace_rowid, redact, redact_explanations,
-                 redact_notes, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 redact_notes, created_at, expires_at, user_id, api_key_id)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(token_hash(&token))
         .bind(collection_rowid)
@@ -118,6 +120,8 @@ impl Store {
         .bind(redaction.notes)
         .bind(now)
         .bind(expires_at)
+        .bind(author.user_id)
+        .bind(author.api_key_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(NewLink { rowid, token, expires_at: from_nanos(expires_at) })

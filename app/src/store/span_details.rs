@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{AnnotationFilter, Error, Result, SpanFilter, Store};
+use crate::model::accounts::Author;
 use crate::model::{SpanDetail, TargetKind, TraceSpan, TraceTree};
 
 /// Spans a trace page shows at most.
@@ -68,20 +69,31 @@ impl Store {
         Ok(Some(SpanDetail { span, resource, annotations, configs }))
     }
 
-    /// Deletes one span annotation of `project` by its global id; whether it existed.
-    pub async fn delete_span_annotation(&self, project: &str, id: &str) -> Result<bool> {
+    /// Deletes one span annotation of `project` by its global id, if made by
+    /// `made_by` when given (else 403); whether it existed.
+    pub async fn delete_span_annotation(&self, project: &str, id: &str, made_by: Option<Author>) -> Result<bool> {
         let Some(rowid) = crate::ids::parse_global_id(TargetKind::Span.annotation_type(), id) else {
             return Ok(false);
         };
         let project_rowid = self.project_rowid(project).await?;
-        let deleted = sqlx::query(
-            "DELETE FROM span_annotations WHERE id = ?
-             AND target_rowid IN (SELECT id FROM spans WHERE project_id = ?)",
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM span_annotations WHERE id = ");
+        query.push_bind(rowid).push(" AND target_rowid IN (SELECT id FROM spans WHERE project_id = ");
+        query.push_bind(project_rowid).push(")");
+        super::annotations::push_made_by(&mut query, made_by);
+        if query.build().execute(&self.pool).await?.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM span_annotations WHERE id = ?
+             AND target_rowid IN (SELECT id FROM spans WHERE project_id = ?))",
         )
         .bind(rowid)
         .bind(project_rowid)
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(deleted.rows_affected() > 0)
+        match exists {
+            true => Err(Error::Forbidden("Only admins may delete others' annotations".into())),
+            false => Ok(false),
+        }
     }
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Data, Paginated, Params};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
 
@@ -52,9 +53,10 @@ pub async fn get_one(State(state): State<AppState>, Path(config): Path<String>) 
     responses((status = 200, body = Data<AnnotationConfig>), (status = 400), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonBody(data): JsonBody<AnnotationConfigData>,
 ) -> Result<One, ApiError> {
-    Ok(Json(Data { data: state.store.create_annotation_config(&checked(data)?).await? }))
+    Ok(Json(Data { data: state.store.create_annotation_config(&checked(data)?, caller.author()).await? }))
 }
 
 /// `PUT /v1/annotation_configs/{config}`: replaces it, name included.

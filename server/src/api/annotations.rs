@@ -14,8 +14,10 @@ use axum::http::StatusCode;
 
 use super::{Data, Paginated, Params, cursor};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
+use app::model::accounts::Principal;
 
 /// Request bodies by target (plain names, as utoipa wants for schemas).
 type SpanAnnotations = AnnotationsRequest<SpanTarget>;
@@ -33,6 +35,7 @@ pub type Listed = Json<Paginated<app::model::Annotation>>;
 /// Validates and writes posted annotations; `sync=true` answers their ids.
 pub async fn create<T: Target>(
     state: &AppState,
+    caller: &Principal,
     params: &Params,
     body: AnnotationsRequest<T>,
 ) -> Result<Inserted, ApiError> {
@@ -51,8 +54,18 @@ pub async fn create<T: Target>(
             T::KIND.as_str()
         )));
     }
+    let author = caller.author();
     let items: Vec<NewAnnotation> =
-        body.data.into_iter().map(|item| NewAnnotation::from_input(item, AnnotationSource::Api, None)).collect();
+        body.data.into_iter().map(|item| NewAnnotation::from_input(item, AnnotationSource::Api, author)).collect();
+    if let Some(author) = caller.own_work_only()
+        && state.store.replaces_others(T::KIND, &items, author).await?
+    {
+        return Err(ApiError::Forbidden(
+            "An annotation with this name and identifier by someone else exists; only admins may replace it \
+             (use another identifier)"
+                .into(),
+        ));
+    }
     let mode = if sync { WriteMode::Sync } else { WriteMode::Deferred };
     let rowids = state.store.writer().write_annotations(T::KIND, items, mode).await?;
     let data = rowids.into_iter().map(|id| InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) });
@@ -90,7 +103,12 @@ pub async fn list<T: Target>(state: &AppState, project: &str, params: &Params) -
 
 /// Deletes a project's annotations of `T` matching the filters; needs
 /// `delete_all=true` or both times.
-pub async fn delete<T: Target>(state: &AppState, project: &str, params: &Params) -> Result<StatusCode, ApiError> {
+pub async fn delete<T: Target>(
+    state: &AppState,
+    caller: &Principal,
+    project: &str,
+    params: &Params,
+) -> Result<StatusCode, ApiError> {
     let delete_all = params.bool("delete_all", false)?;
     let annotator_kind = match params.get("annotator_kind") {
         Some(_) => {
@@ -105,6 +123,8 @@ pub async fn delete<T: Target>(state: &AppState, project: &str, params: &Params)
         annotator_kind,
         start_time: params.time("start_time")?,
         end_time: params.time("end_time")?,
+        // Only one's own, unless an admin.
+        made_by: caller.own_work_only(),
     };
     match (deletion.start_time, deletion.end_time) {
         (Some(start), Some(end)) if start >= end => {
@@ -131,10 +151,11 @@ pub async fn delete<T: Target>(state: &AppState, project: &str, params: &Params)
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
 pub async fn create_span_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     params: Params,
     JsonBody(body): JsonBody<SpanAnnotations>,
 ) -> Result<Inserted, ApiError> {
-    create(&state, &params, body).await
+    create(&state, &caller, &params, body).await
 }
 
 /// `POST /v1/trace_annotations?sync=`
@@ -144,10 +165,11 @@ pub async fn create_span_annotations(
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
 pub async fn create_trace_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     params: Params,
     JsonBody(body): JsonBody<TraceAnnotations>,
 ) -> Result<Inserted, ApiError> {
-    create(&state, &params, body).await
+    create(&state, &caller, &params, body).await
 }
 
 /// `POST /v1/session_annotations?sync=`
@@ -157,10 +179,11 @@ pub async fn create_trace_annotations(
     responses((status = 200, body = Data<Vec<InsertedId>>), (status = 400), (status = 404), (status = 422)))]
 pub async fn create_session_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     params: Params,
     JsonBody(body): JsonBody<SessionAnnotations>,
 ) -> Result<Inserted, ApiError> {
-    create(&state, &params, body).await
+    create(&state, &caller, &params, body).await
 }
 
 /// `GET /v1/projects/{project}/span_annotations`
@@ -213,10 +236,11 @@ pub async fn list_session_annotations(
     responses((status = 204), (status = 404), (status = 422)))]
 pub async fn delete_span_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(project): Path<String>,
     params: Params,
 ) -> Result<StatusCode, ApiError> {
-    delete::<SpanTarget>(&state, &project, &params).await
+    delete::<SpanTarget>(&state, &caller, &project, &params).await
 }
 
 /// `DELETE /v1/projects/{project}/trace_annotations`
@@ -227,10 +251,11 @@ pub async fn delete_span_annotations(
     responses((status = 204), (status = 404), (status = 422)))]
 pub async fn delete_trace_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(project): Path<String>,
     params: Params,
 ) -> Result<StatusCode, ApiError> {
-    delete::<TraceTarget>(&state, &project, &params).await
+    delete::<TraceTarget>(&state, &caller, &project, &params).await
 }
 
 /// `DELETE /v1/projects/{project}/session_annotations`
@@ -241,8 +266,9 @@ pub async fn delete_trace_annotations(
     responses((status = 204), (status = 404), (status = 422)))]
 pub async fn delete_session_annotations(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(project): Path<String>,
     params: Params,
 ) -> Result<StatusCode, ApiError> {
-    delete::<SessionTarget>(&state, &project, &params).await
+    delete::<SessionTarget>(&state, &caller, &project, &params).await
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::spans::span_conditions;
 use super::{Data, Paginated, Params, cursor, no_content};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
 
@@ -45,10 +46,11 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     responses((status = 200, body = Data<Collection>), (status = 409), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonBody(new): JsonBody<NewCollection>,
 ) -> Result<impl IntoResponse, ApiError> {
     check_name(&new.name)?;
-    Ok(Json(Data { data: state.store.create_collection(&new).await? }))
+    Ok(Json(Data { data: state.store.create_collection(&new, caller.author()).await? }))
 }
 
 /// `GET /v1/collections/{collection}` (global id or name).
@@ -113,6 +115,7 @@ pub struct AddItems {
     responses((status = 200, body = Data<ItemsAdded>), (status = 404), (status = 422)))]
 pub async fn add_items(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(collection): Path<String>,
     JsonBody(body): JsonBody<AddItems>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -138,7 +141,8 @@ pub async fn add_items(
             ));
         }
     };
-    let added = state.store.add_collection_items(&collection, &selection, body.note.as_deref()).await?;
+    let added =
+        state.store.add_collection_items(&collection, &selection, body.note.as_deref(), caller.author()).await?;
     Ok(Json(Data { data: ItemsAdded { added } }))
 }
 

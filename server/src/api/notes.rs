@@ -12,8 +12,10 @@ use axum::extract::State;
 
 use super::Data;
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
+use app::model::accounts::Principal;
 
 /// Request bodies by target (plain names, as utoipa wants for schemas).
 type SpanNote = NoteRequest<SpanTarget>;
@@ -24,7 +26,7 @@ type SessionNote = NoteRequest<SessionTarget>;
 pub type Noted = Json<Data<InsertedId>>;
 
 /// Writes one note; its target must exist (404).
-pub async fn create<T: Target>(state: &AppState, body: NoteRequest<T>) -> Result<Noted, ApiError> {
+pub async fn create<T: Target>(state: &AppState, caller: &Principal, body: NoteRequest<T>) -> Result<Noted, ApiError> {
     let note = body.data;
     let identifier = match note.identifier.filter(|i| !i.is_empty()) {
         Some(identifier) => identifier,
@@ -33,7 +35,7 @@ pub async fn create<T: Target>(state: &AppState, body: NoteRequest<T>) -> Result
     let mut input = AnnotationInput::<T>::new(note.target_id, NOTE_NAME.to_owned(), AnnotatorKind::Human);
     input.result = Some(AnnotationResult { label: None, score: None, explanation: Some(note.note) });
     input.identifier = identifier;
-    let item = NewAnnotation::from_input(input, AnnotationSource::Api, None);
+    let item = NewAnnotation::from_input(input, AnnotationSource::Api, caller.author());
     let ids = state.store.writer().write_annotations(T::KIND, vec![item], WriteMode::Sync).await?;
     let id = ids.first().copied().ok_or_else(|| ApiError::Store(app::store::Error::Closed))?;
     Ok(Json(Data { data: InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) } }))
@@ -44,9 +46,10 @@ pub async fn create<T: Target>(state: &AppState, body: NoteRequest<T>) -> Result
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_span_note(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonBody(body): JsonBody<SpanNote>,
 ) -> Result<Noted, ApiError> {
-    create(&state, body).await
+    create(&state, &caller, body).await
 }
 
 /// `POST /v1/trace_notes`
@@ -54,9 +57,10 @@ pub async fn create_span_note(
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_trace_note(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonBody(body): JsonBody<TraceNote>,
 ) -> Result<Noted, ApiError> {
-    create(&state, body).await
+    create(&state, &caller, body).await
 }
 
 /// `POST /v1/session_notes`
@@ -64,7 +68,8 @@ pub async fn create_trace_note(
     responses((status = 200, body = Data<InsertedId>), (status = 404), (status = 422)))]
 pub async fn create_session_note(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     JsonBody(body): JsonBody<SessionNote>,
 ) -> Result<Noted, ApiError> {
-    create(&state, body).await
+    create(&state, &caller, body).await
 }

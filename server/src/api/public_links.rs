@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::{Data, Paginated, Params, cursor, no_content};
 use crate::AppState;
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
 
@@ -23,13 +24,14 @@ use crate::json::JsonBody;
     responses((status = 200, body = Data<CreatedPublicLink>), (status = 404), (status = 422)))]
 pub async fn create_for_collection(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(collection): Path<String>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<PublicLinkRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let ttl = check(&request)?;
     let rowid = state.store.collection_rowid(&collection).await?;
-    create(&state, &headers, LinkTarget::Collection(rowid), ttl, &request).await
+    create(&state, &caller, &headers, LinkTarget::Collection(rowid), ttl, &request).await
 }
 
 /// `POST /v1/public_links` with `{"trace_id", "expires_in_seconds"?, "redact"?,
@@ -39,6 +41,7 @@ pub async fn create_for_collection(
     responses((status = 200, body = Data<CreatedPublicLink>), (status = 404), (status = 422)))]
 pub async fn create_for_trace(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     headers: HeaderMap,
     JsonBody(request): JsonBody<PublicLinkRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -46,7 +49,7 @@ pub async fn create_for_trace(
     let Some(trace_id) = request.trace_id.clone() else {
         return Err(ApiError::body_field(&["trace_id"], "missing", "Field required", Value::Null));
     };
-    create(&state, &headers, LinkTarget::Trace(trace_id), ttl, &request).await
+    create(&state, &caller, &headers, LinkTarget::Trace(trace_id), ttl, &request).await
 }
 
 /// `GET /v1/public_links?cursor=&limit=`: every link, newest first, without tokens.
@@ -87,12 +90,13 @@ fn check(request: &PublicLinkRequest) -> Result<i64, ApiError> {
 
 async fn create(
     state: &AppState,
+    caller: &app::model::accounts::Principal,
     headers: &HeaderMap,
     target: LinkTarget,
     ttl: i64,
     request: &PublicLinkRequest,
 ) -> Result<impl IntoResponse + use<>, ApiError> {
-    let link = state.store.create_public_link(&target, ttl, &request.redaction()).await?;
+    let link = state.store.create_public_link(&target, ttl, &request.redaction(), caller.author()).await?;
     let url = format!("{}/share/{}", super::public_base(state, headers), link.token);
     let data = CreatedPublicLink {
         id: app::ids::global_id("PublicLink", link.rowid),

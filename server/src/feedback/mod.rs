@@ -198,7 +198,7 @@ impl Feedback {
                     metadata: metadata.to_string(),
                     identifier,
                     source: AnnotationSource::Api,
-                    user_id: None,
+                    author: Default::default(),
                 };
                 store.writer().write_annotations(grant.kind, vec![item], WriteMode::Deferred).await?;
                 Ok(CurrentVote { vote: Some(vote), comment })
