@@ -42,6 +42,52 @@ pub fn caller() -> crate::model::accounts::Principal {
         .unwrap_or_else(crate::model::accounts::Principal::nobody)
 }
 
+/// Whether accounts are on (`--auth on`), as the server provides it.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuthEnabled(pub bool);
+
+/// Whether accounts are on; pages render on the server, which knows.
+pub fn auth_enabled() -> bool {
+    #[cfg(feature = "ssr")]
+    return use_context::<AuthEnabled>().is_some_and(|enabled| enabled.0);
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
+/// Who is logged in, for the pages: the principal with auth on and a user,
+/// else `None`. Pages render on the server, which knows.
+pub fn viewer() -> Option<crate::model::accounts::Principal> {
+    #[cfg(feature = "ssr")]
+    return Some(caller()).filter(|principal| principal.user_id.is_some());
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// Whether the request may do `permission` (to hide what it may not).
+/// With auth off, everything.
+pub fn may(permission: crate::model::accounts::Permission) -> bool {
+    #[cfg(feature = "ssr")]
+    return caller().can(permission);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = permission;
+        true
+    }
+}
+
+/// Whether the request may change or delete work by `author` (its own, or
+/// anyone's for an admin; everything with auth off).
+pub fn may_change(author: crate::model::accounts::Author) -> bool {
+    #[cfg(feature = "ssr")]
+    return caller().owns(author);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = author;
+        true
+    }
+}
+
 /// A form the server refuses (a 422 that says why).
 #[cfg(feature = "ssr")]
 fn refused(message: impl std::fmt::Display) -> ServerFnError {

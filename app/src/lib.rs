@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
                     <nav class="topnav"><a href="/collections">"Collections"</a></nav>
+                    <components::UserMenu />
                 </header>
             </Show>
             <main class=move || if is_embed() { "embed" } else { "page" }>
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />
                     <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
+                    <Route path=path!("/set-password") view=pages::SetPassword ssr=SsrMode::Async />
                     <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
                 </Routes>
             </main>

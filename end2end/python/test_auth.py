@@ -78,8 +78,11 @@ class Account:
 
     def personal_key(self, session: httpx.Client | None = None, **fields) -> dict:
         """`POST /v1/user/api_keys` over the user's cookie session."""
+        own = session is None
         session = session or self.login()
         response = session.post("/v1/user/api_keys", json={"data": {"name": unique("personal"), **fields}})
+        if own:
+            session.close()
         assert response.status_code == 201, response.text
         created = response.json()["data"]
         assert global_id(created["id"])[0] == "UserApiKey"
@@ -491,6 +494,24 @@ def test_expired_keys_are_refused(plume_auth, admin):
     assert unknown_scope.status_code == 422, unknown_scope.text
 
 
+def test_expired_key_is_refused_from_the_moment_it_expires(plume_auth, admin):
+    """No grace period: a request sent after `expires_at` is refused, even right after a request that was let in
+    (a credential looked up before the expiry must not be trusted past it)."""
+    expires = datetime.now(timezone.utc) + timedelta(seconds=1.5)
+    key = service_key(admin, expires_at=expires.isoformat())["key"]
+    before, late = [], []
+    with httpx.Client(base_url=plume_auth.url, headers=bearer(key), timeout=10) as client:
+        while (sent := datetime.now(timezone.utc)) < expires + timedelta(seconds=1.2):
+            status = client.get("/v1/projects").status_code
+            if sent < expires - timedelta(seconds=0.2):
+                before.append(status)
+            elif sent >= expires and status != 401:
+                late.append((round((sent - expires).total_seconds(), 3), status))
+            time.sleep(0.02)
+    assert before and set(before) == {200}
+    assert late == [], f"accepted (seconds after expires_at, status): {late}"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 6. Deactivated users
 
@@ -658,6 +679,34 @@ def test_scopes_narrow_keys(plume_auth, admin, role_project):
     assert_forbidden(annotate(plume_auth, wide, ids["one"]), "annotate")
 
 
+def test_annotations_are_attributed_to_the_user_behind_the_credential(plume_auth, admin):
+    """As in Phoenix, an annotation made over REST by a user (personal key or session) is stored with the user
+    and listed with `user_id` = the user's global id."""
+    project = unique("auth-attribution")
+    ids = ingest(plume_auth, service_key(admin)["key"], project, ["by-key", "by-session"])
+    annotator = Account(plume_auth, admin, "ANNOTATOR")
+    session = annotator.login()
+    key = annotator.personal_key(session)["key"]
+    client = Client(base_url=plume_auth.url, api_key=key)
+    name = unique("attributed")
+    inserted = client.spans.add_span_annotation(
+        span_id=ids["by-key"], annotation_name=name, annotator_kind="HUMAN", label="key", sync=True,
+    )
+    assert global_id(inserted["id"])[0] == "SpanAnnotation"
+    posted = session.post(
+        "/v1/span_annotations", params={"sync": "true"},
+        json={"data": [{"span_id": ids["by-session"], "name": name, "annotator_kind": "HUMAN",
+                        "result": {"label": "session"}}]},
+    )
+    assert posted.status_code == 200, posted.text
+    got = client.spans.get_span_annotations(
+        span_ids=list(ids.values()), project_identifier=project, include_annotation_names=[name],
+    )
+    assert sorted((a["span_id"], a["result"]["label"], a["user_id"]) for a in got) == sorted([
+        (ids["by-key"], "key", annotator.id), (ids["by-session"], "session", annotator.id),
+    ])
+
+
 # ---------------------------------------------------------------------------------------------------------
 # 8. Logging in and out
 
@@ -703,8 +752,9 @@ def test_failed_logins_look_alike_and_are_throttled(plume_auth, admin):
     right = httpx.post(url, json={"email": user.email.upper(), "password": user.password})
     assert right.status_code == 429 and "set-cookie" not in right.headers
     # Other accounts are not held up.
-    with login(plume_auth, plume_auth.admin_email, plume_auth.admin_password) as other:
-        assert other.get("/v1/user").status_code == 200
+    other = login(plume_auth, plume_auth.admin_email, plume_auth.admin_password)
+    assert other.get("/v1/user").status_code == 200
+    other.close()
 
     # Delays grow: after the wait one more failure, then a longer wait.
     time.sleep(int(throttled.headers["retry-after"]) + 0.2)

@@ -304,9 +304,11 @@ fn router(state: AppState) -> Router {
 fn ui_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     let store = state.store.clone();
     let public_url = app::api::PublicUrl(state.feedback.public_url().map(str::to_owned));
+    let auth_enabled = app::api::AuthEnabled(state.auth.enabled());
     move || {
         provide_context(store.clone());
         provide_context(public_url.clone());
+        provide_context(auth_enabled);
         edge::security_headers::provide_nonce();
     }
 }

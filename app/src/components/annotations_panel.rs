@@ -1,8 +1,11 @@
 //! The annotations of a span: each with who, what and when, editable and
-//! deletable in place (plain forms, so without JavaScript too).
+//! deletable in place by its author or an admin (plain forms, so without
+//! JavaScript too). With accounts on, "Mine / Everyone" narrows the list to
+//! the viewer's own (`?annotations=mine`).
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use super::formatting::format_time;
 use crate::api::{DeleteAnnotation, SaveAnnotation};
@@ -13,6 +16,12 @@ use crate::model::{Annotation, NOTE_NAME, format_score};
 pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotation>) -> impl IntoView {
     let save = ServerAction::<SaveAnnotation>::new();
     let delete = ServerAction::<DeleteAnnotation>::new();
+    let viewer = crate::api::viewer();
+    let mine_only = viewer.is_some() && use_query_map().read_untracked().get("annotations").as_deref() == Some("mine");
+    let annotations: Vec<Annotation> = match (&viewer, mine_only) {
+        (Some(viewer), true) => annotations.into_iter().filter(|a| a.made_by.user_id == viewer.user_id).collect(),
+        _ => annotations,
+    };
     let (notes, annotations): (Vec<_>, Vec<_>) = annotations.into_iter().partition(|a| a.name == NOTE_NAME);
     let list = if annotations.is_empty() {
         view! { <p class="muted empty-annotations">"No annotations yet. Use the form below or press 1 / 2."</p> }
@@ -30,6 +39,7 @@ pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotati
         .into_any()
     };
     view! {
+        {viewer.is_some().then(|| view! { <MineOrEveryone mine_only /> })}
         {list}
         {(!notes.is_empty()).then(|| view! {
             <h4>"Notes"</h4>
@@ -39,8 +49,10 @@ pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotati
                     .map(|note| view! {
                         <li class="note">
                             <p>{note.result.explanation.clone().unwrap_or_default()}</p>
-                            <span class="muted">{format_time(note.updated_at)}</span>
-                            <DeleteButton project=project.clone() id=note.id.clone() delete />
+                            <span class="muted">{author_of(&note)} " · " {format_time(note.updated_at)}</span>
+                            {crate::api::may_change(note.made_by).then(|| view! {
+                                <DeleteButton project=project.clone() id=note.id.clone() delete />
+                            })}
                         </li>
                     })
                     .collect_view()}
@@ -58,7 +70,8 @@ fn AnnotationItem(
     delete: ServerAction<DeleteAnnotation>,
 ) -> impl IntoView {
     let result = annotation.result.clone();
-    let author = annotation.user_id.clone().unwrap_or_else(|| annotation.source.as_str().to_owned());
+    let author = author_of(&annotation);
+    let changeable = crate::api::may_change(annotation.made_by);
     let span_id = match &annotation.target {
         crate::model::AnnotationTarget::Span(id) => id.clone(),
         _ => String::new(),
@@ -77,6 +90,7 @@ fn AnnotationItem(
                 <span>"by " {author}</span>
                 <span>{format_time(annotation.updated_at)}</span>
             </div>
+            {changeable.then(|| view! {
             <div class="annotation-actions">
                 <details class="edit">
                     <summary>"Edit"</summary>
@@ -100,9 +114,50 @@ fn AnnotationItem(
                         <button type="submit" class="button primary">"Save changes"</button>
                     </ActionForm>
                 </details>
-                <DeleteButton project id=annotation.id.clone() delete />
+                <DeleteButton project=project.clone() id=annotation.id.clone() delete />
             </div>
+            })}
         </li>
+    }
+}
+
+/// Who made an annotation: the user's email or the key's name; else (work
+/// from before accounts) where it came from.
+fn author_of(annotation: &Annotation) -> String {
+    annotation.author.clone().unwrap_or_else(|| match annotation.source.as_str() {
+        "APP" => "the UI".to_owned(),
+        _ => "the API".to_owned(),
+    })
+}
+
+/// Links that switch the list between the viewer's annotations and everyone's,
+/// keeping the rest of the address (the trace page's selected span).
+#[component]
+fn MineOrEveryone(mine_only: bool) -> impl IntoView {
+    let path = use_location().pathname.get_untracked();
+    let query = use_query_map().read_untracked().clone();
+    let href = |mine: bool| {
+        let mut pairs: Vec<(String, String)> =
+            query.clone().into_iter().filter(|(key, _)| key != "annotations").map(|(k, v)| (k.into_owned(), v)).collect();
+        if mine {
+            pairs.push(("annotations".into(), "mine".into()));
+        }
+        let encoded: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{}={}", crate::model::percent_encode(k), crate::model::percent_encode(v)))
+            .collect();
+        match encoded.is_empty() {
+            true => path.clone(),
+            false => format!("{path}?{}", encoded.join("&")),
+        }
+    };
+    let current = |on: bool| if on { Some("page") } else { None };
+    view! {
+        <nav class="annotation-scope" aria-label="Whose annotations">
+            <a href=href(false) aria-current=current(!mine_only)>"Everyone"</a>
+            " · "
+            <a href=href(true) aria-current=current(mine_only)>"Mine"</a>
+        </nav>
     }
 }
 

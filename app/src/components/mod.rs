@@ -18,6 +18,7 @@ mod span_io;
 mod span_panel;
 mod span_tree;
 mod trace_filters;
+mod user_menu;
 
 pub use annotation_form::AnnotationForm;
 pub use annotations_panel::AnnotationsPanel;
@@ -39,3 +40,4 @@ pub use span_io::{ChatMessage, SpanIo, chat_messages, value_text};
 pub use span_panel::SpanPanel;
 pub use span_tree::SpanTree;
 pub use trace_filters::TraceFilters;
+pub use user_menu::UserMenu;

@@ -73,7 +73,9 @@ fn SpanView(project: String, detail: SpanDetail) -> impl IntoView {
             <section class="panel annotations-panel" data-section="annotations">
                 <h3>"Annotations"</h3>
                 <AnnotationsPanel project=project.clone() annotations />
-                <AnnotationForm span_id=span.context.span_id.clone() configs current_feedback />
+                {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! {
+                    <AnnotationForm span_id=span.context.span_id.clone() configs current_feedback />
+                })}
             </section>
             <section class="panel" data-section="attributes">
                 <h3>"Attributes"</h3>

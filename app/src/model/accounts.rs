@@ -242,10 +242,12 @@ impl Principal {
     /// from everyone else's (`user:<rowid>`, then `:<identifier>` if given);
     /// `identifier` as is for no user (auth off, service keys).
     pub fn own_identifier(&self, identifier: &str) -> String {
-        match (self.user_id, identifier.trim()) {
-            (Some(user), "") => format!("user:{user}"),
-            (Some(user), given) => format!("user:{user}:{given}"),
-            (None, given) => given.to_owned(),
+        let Some(user) = self.user_id else { return identifier.trim().to_owned() };
+        let own = format!("user:{user}");
+        match identifier.trim() {
+            "" => own,
+            given if given == own || given.starts_with(&format!("{own}:")) => given.to_owned(),
+            given => format!("{own}:{given}"),
         }
     }
 

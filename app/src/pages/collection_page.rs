@@ -141,7 +141,7 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>) -> impl IntoView {
     view! {
         <section class="panel" data-section="public-links">
             <h3>"Public links"</h3>
-            <CreateLink collection_id created=crate::api::new_link::take() />
+            {crate::api::may(crate::model::accounts::Permission::Manage).then(|| view! { <CreateLink collection_id created=crate::api::new_link::take() /> })}
             {(!links.is_empty()).then(|| view! {
                 <table class="table links">
                     <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
@@ -223,7 +223,7 @@ fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView 
             <td>{hidden_summary(&link)}</td>
             <td>{link.status.clone()}</td>
             <td>
-                {active.then(|| view! {
+                {(active && crate::api::may(crate::model::accounts::Permission::Manage)).then(|| view! {
                     <ActionForm action=revoke attr:class="inline-form">
                         <input type="hidden" name="id" value=id.clone() />
                         <button type="submit" class="button small danger">"Revoke"</button>
@@ -261,11 +261,13 @@ fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
                 <KindBadge kind=span.span_kind.clone() />
                 <StatusBadge status=span.status_code.clone() />
                 <span class="muted">{project.clone()} " · flagged " {format_time(item.added_at)}</span>
-                <ActionForm action=unflag attr:class="inline-form push-right">
-                    <input type="hidden" name="collection" value=collection_id />
-                    <input type="hidden" name="span_id" value=span_id.clone() />
-                    <button type="submit" class="button small">"Remove"</button>
-                </ActionForm>
+                {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! {
+                    <ActionForm action=unflag attr:class="inline-form push-right">
+                        <input type="hidden" name="collection" value=collection_id />
+                        <input type="hidden" name="span_id" value=span_id.clone() />
+                        <button type="submit" class="button small">"Remove"</button>
+                    </ActionForm>
+                })}
             </header>
             <ExampleBody note=item.note attributes=span.attributes chips explanations />
         </li>

@@ -20,13 +20,15 @@ pub fn Collections() -> impl IntoView {
             <h1>"Collections"</h1>
             <span class="muted">"Flagged examples to review, share and export"</span>
         </div>
-        <ActionForm action=create attr:class="filters collection-create" attr:aria-label="New collection">
-            <div class="filters-main">
-                <input name="name" required=true placeholder="New collection name" aria-label="Name" />
-                <input name="description" placeholder="Description (optional)" aria-label="Description" />
-                <button type="submit" class="button primary">"Create collection"</button>
-            </div>
-        </ActionForm>
+        {crate::api::may(crate::model::accounts::Permission::Manage).then(|| view! {
+            <ActionForm action=create attr:class="filters collection-create" attr:aria-label="New collection">
+                <div class="filters-main">
+                    <input name="name" required=true placeholder="New collection name" aria-label="Name" />
+                    <input name="description" placeholder="Description (optional)" aria-label="Description" />
+                    <button type="submit" class="button primary">"Create collection"</button>
+                </div>
+            </ActionForm>
+        })}
         <FormError action=create />
         <Suspense fallback=|| view! { <p class="muted">"Loading collections…"</p> }>
             {move || Suspend::new(async move {

@@ -3,6 +3,7 @@
 mod collection_page;
 mod collections;
 mod embed;
+mod login;
 mod not_found;
 mod projects;
 mod share;
@@ -13,6 +14,7 @@ mod trace_view;
 pub use collection_page::CollectionPage;
 pub use collections::Collections;
 pub use embed::EmbedFeedback;
+pub use login::{Login, SetPassword};
 pub use not_found::NotFound;
 pub use projects::Projects;
 pub use share::SharePage;

@@ -23,6 +23,6 @@ pub fn SpanPage() -> impl IntoView {
             <span>"Span"</span>
         </nav>
         <SpanPanel project span_id=span_id.clone() standalone=true />
-        <FlagControl span_id />
+        {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! { <FlagControl span_id /> })}
     }
 }

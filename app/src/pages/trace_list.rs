@@ -66,7 +66,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
         <CollectionNames />
-        {has_rows.then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
+        {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}
@@ -125,7 +125,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                     <td class="num" title=token_title>{tokens}</td>
                                     <td class="chips-cell"><AnnotationChips chips=row.annotations.clone() /></td>
                                     <td>
-                                        {row.root_span_id.clone().map(|span_id| view! {
+                                        {row.root_span_id.clone().filter(|_| crate::api::may(crate::model::accounts::Permission::Annotate)).map(|span_id| view! {
                                             <div class="review-cell">
                                                 <FeedbackButtons span_id=span_id.clone() current=current.clone() />
                                                 <FlagMenu span_id />

@@ -74,7 +74,7 @@ fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoV
             </section>
             <section class="detail-panel">
                 <SpanPanel project span_id=selected.clone() />
-                {in_trace.then(|| view! { <FlagControl span_id=selected /> })}
+                {(in_trace && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! { <FlagControl span_id=selected /> })}
             </section>
         </div>
     }
