@@ -118,7 +118,7 @@ async fn main() -> ExitCode {
 /// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
-    check_auth_mode(&args)?;
+    let insecure = check_auth_mode(&args)?;
     let url = args.database.url()?;
     let options = StoreOptions { pending_annotation_ttl: args.pending_annotation_ttl };
     let (store, writer) = Store::open_with(&url, options).await?;
@@ -177,6 +177,13 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 
     // Tests and scripts read this line to learn the ports (`--port 0`).
     tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
+    if insecure {
+        tracing::warn!(
+            "--insecure-no-auth: Plume listens on {} without accounts; anyone who reaches it may read, change and \
+             delete everything",
+            args.host
+        );
+    }
     let http_server = edge::connections::serve(http, app, edge.header_read_timeout, until_stopped());
     let grpc_server = edge
         .grpc_server()
@@ -194,19 +201,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// `--auth off` is for one person on this machine: refused on a listener
-/// other machines can reach, unless `--insecure-no-auth` says so (warned
-/// about at every start).
-fn check_auth_mode(args: &ServeArgs) -> Result<(), String> {
+/// other machines can reach, unless `--insecure-no-auth` says so (then the
+/// answer is `true`, and a warning is logged at every start).
+fn check_auth_mode(args: &ServeArgs) -> Result<bool, String> {
     if args.auth == cli::AuthMode::On || args.host.is_loopback() {
-        return Ok(());
+        return Ok(false);
     }
     if args.insecure_no_auth {
-        tracing::warn!(
-            "--insecure-no-auth: Plume listens on {} without accounts; anyone who reaches it may read, change and \
-             delete everything",
-            args.host
-        );
-        return Ok(());
+        return Ok(true);
     }
     Err(format!(
         "--host {} makes Plume reachable from other machines, and --auth is off: anyone could read and delete \

@@ -137,8 +137,12 @@ fn MineOrEveryone(mine_only: bool) -> impl IntoView {
     let path = use_location().pathname.get_untracked();
     let query = use_query_map().read_untracked().clone();
     let href = |mine: bool| {
-        let mut pairs: Vec<(String, String)> =
-            query.clone().into_iter().filter(|(key, _)| key != "annotations").map(|(k, v)| (k.into_owned(), v)).collect();
+        let mut pairs: Vec<(String, String)> = query
+            .clone()
+            .into_iter()
+            .filter(|(key, _)| key != "annotations")
+            .map(|(k, v)| (k.into_owned(), v))
+            .collect();
         if mine {
             pairs.push(("annotations".into(), "mine".into()));
         }

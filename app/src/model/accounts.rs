@@ -217,6 +217,10 @@ pub struct Principal {
     pub grants: Grants,
     /// The browser session, if that is the credential.
     pub session_id: Option<i64>,
+    /// When the credential stops working by itself (ns since the epoch), if
+    /// it does: a cached principal is not used past it.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 impl Principal {
@@ -229,6 +233,7 @@ impl Principal {
             role: None,
             grants: Grants::ALL,
             session_id: None,
+            expires_at: None,
         }
     }
 

@@ -154,6 +154,7 @@ impl Store {
             role: Some(role),
             grants: role.grants(),
             session_id: Some(row.id),
+            expires_at: Some(row.created_at.saturating_add(nanos(lifetime.absolute))),
         }))
     }
 
@@ -265,6 +266,7 @@ impl Store {
             role,
             grants,
             session_id: None,
+            expires_at: row.expires_at,
         }))
     }
 }

@@ -25,7 +25,7 @@ pub struct CreateKeyBody {
 }
 
 /// `GET /v1/user/api_keys`: the caller's live personal keys, newest first.
-#[utoipa::path(get, path = "/v1/user/api_keys", security(("bearer" = ["signed"])), tag = "api_keys",
+#[utoipa::path(get, path = "/v1/user/api_keys", security(("bearer" = ["user"])), tag = "api_keys",
     responses((status = 200, body = Data<Vec<ApiKey>>), (status = 403)))]
 pub async fn list_own(State(state): State<AppState>, Caller(caller): Caller) -> Result<impl IntoResponse, ApiError> {
     let user = own_user(&state, &caller)?;
@@ -34,7 +34,7 @@ pub async fn list_own(State(state): State<AppState>, Caller(caller): Caller) -> 
 
 /// `POST /v1/user/api_keys`: a personal key, acting as the caller (at most
 /// their role; `scopes` narrow it further).
-#[utoipa::path(post, path = "/v1/user/api_keys", security(("bearer" = ["signed"])), tag = "api_keys",
+#[utoipa::path(post, path = "/v1/user/api_keys", security(("bearer" = ["user"])), tag = "api_keys",
     request_body = CreateKeyBody, responses((status = 201, body = Data<CreatedApiKey>), (status = 403), (status = 422)))]
 pub async fn create_own(
     State(state): State<AppState>,
@@ -48,7 +48,7 @@ pub async fn create_own(
 
 /// `DELETE /v1/user/api_keys/{id}`: revokes one of the caller's keys (404
 /// for anyone else's: their existence is not revealed).
-#[utoipa::path(delete, path = "/v1/user/api_keys/{api_key_id}", security(("bearer" = ["signed"])), tag = "api_keys",
+#[utoipa::path(delete, path = "/v1/user/api_keys/{api_key_id}", security(("bearer" = ["user"])), tag = "api_keys",
     params(("api_key_id" = String, Path)), responses((status = 204), (status = 404), (status = 422)))]
 pub async fn revoke_own(
     State(state): State<AppState>,
@@ -76,6 +76,14 @@ pub async fn create_system(
     JsonBody(body): JsonBody<CreateKeyBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scopes = scopes(body.data.scopes.as_deref(), &Scope::DEFAULT)?;
+    if scopes.is_empty() {
+        return Err(ApiError::body_field(
+            &["data", "scopes"],
+            "too_short",
+            "A service key needs at least one scope (or none given, for the defaults)",
+            serde_json::Value::Array(vec![]),
+        ));
+    }
     create(&state, None, caller.user_id, &body.data, &scopes).await
 }
 

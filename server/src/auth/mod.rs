@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::model::accounts::{Permission, Principal};
+use app::model::accounts::Principal;
 use app::store::{SessionLifetime, Store};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -125,6 +125,9 @@ impl Auth {
         let now = Instant::now();
         if let Some((principal, at)) = self.cache().get(&hash)
             && now.duration_since(*at) < CACHE_FOR
+            && principal
+                .as_ref()
+                .is_none_or(|p| p.expires_at.is_none_or(|end| end > app::time::to_nanos(chrono::Utc::now())))
         {
             return Ok(principal.clone());
         }
@@ -210,7 +213,7 @@ pub async fn check(State(auth): State<Auth>, mut request: Request, next: Next) -
     let access = auth.access(request.method(), request.uri().path());
     let principal = match access {
         Access::Public => None,
-        Access::Signed | Access::Needs(_) => match auth.principal(request.headers()).await {
+        Access::Signed | Access::User | Access::Needs(_) => match auth.principal(request.headers()).await {
             Ok(principal) => principal,
             Err(error) => return crate::error::ApiError::from(error).into_response(),
         },
@@ -227,7 +230,12 @@ pub async fn check(State(auth): State<Auth>, mut request: Request, next: Next) -
             next.run(request).await
         }
         (_, None) => unauthenticated(&request),
-        (Access::Needs(permission), Some(principal)) if !principal.can(permission) => forbidden(&principal, permission),
+        (Access::Needs(permission), Some(principal)) if !principal.can(permission) => {
+            forbidden(&principal, &format!("the `{}` permission", permission.as_str()))
+        }
+        (Access::User, Some(principal)) if principal.user_id.is_none() => {
+            forbidden(&principal, "a user's credential (a session or a personal key)")
+        }
         (_, Some(principal)) => {
             request.extensions_mut().insert(principal);
             next.run(request).await
@@ -256,14 +264,13 @@ fn unauthenticated(request: &Request) -> Response {
         .into_response()
 }
 
-/// A valid credential without the permission.
-fn forbidden(principal: &Principal, permission: Permission) -> Response {
+/// A valid credential without what the route needs.
+fn forbidden(principal: &Principal, needed: &str) -> Response {
     let who = match principal.role {
         Some(role) => format!("the {} role", role.as_str()),
-        None => "this key's scopes".to_owned(),
+        None => "a service key's scopes".to_owned(),
     };
-    let message =
-        format!("Forbidden: this needs the `{}` permission, which {who} does not give\n", permission.as_str());
+    let message = format!("Forbidden: this needs {needed}, which {who} does not give\n");
     (StatusCode::FORBIDDEN, message).into_response()
 }
 

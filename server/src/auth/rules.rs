@@ -20,8 +20,11 @@ use app::model::accounts::Permission;
 pub enum Access {
     /// Nothing: answered without a credential.
     Public,
-    /// Any valid credential (who-am-I, one's own keys).
+    /// Any valid credential (who-am-I).
     Signed,
+    /// A user's credential: a session or a personal key, not a service key
+    /// (one's own keys).
+    User,
     /// A credential granting this permission.
     Needs(Permission),
 }
@@ -153,7 +156,8 @@ pub fn check_server_functions(paths: &[&str]) -> Result<(), String> {
 const ADMIN_ONLY: Access = Access::Needs(Permission::Admin);
 
 /// The access an OpenAPI operation declares: `security: [{}]` is public,
-/// `[{"bearer": ["read"]}]` needs `read`, `["signed"]` any credential.
+/// `[{"bearer": ["read"]}]` needs `read`, `["signed"]` any credential,
+/// `["user"]` a user's.
 fn access_of(operation: &serde_json::Value) -> Result<Access, String> {
     let requirements = operation["security"].as_array().ok_or("no security requirement (an access rule)")?;
     let [requirement] = requirements.as_slice() else { return Err("more than one security requirement".into()) };
@@ -164,6 +168,7 @@ fn access_of(operation: &serde_json::Value) -> Result<Access, String> {
     let scopes = requirement.get("bearer").and_then(|s| s.as_array()).ok_or("security is not `bearer`")?;
     match scopes.as_slice() {
         [scope] if scope == "signed" => Ok(Access::Signed),
+        [scope] if scope == "user" => Ok(Access::User),
         [scope] => {
             scope.as_str().and_then(Permission::parse).map(Access::Needs).ok_or(format!("unknown scope {scope}"))
         }

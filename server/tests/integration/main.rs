@@ -5,6 +5,8 @@
 
 mod common;
 
+mod accounts;
+mod auth_matrix;
 mod collections;
 mod feedback;
 mod hardening;

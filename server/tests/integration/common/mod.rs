@@ -12,6 +12,8 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
+pub mod accounts;
+
 /// A running server; killed when dropped.
 pub struct Server {
     child: Child,
