@@ -175,7 +175,7 @@ async fn the_database_holds_no_password_key_or_session_token() {
     }
     // What it holds instead: an argon2id hash, a SHA-256, a short prefix.
     assert!(bytes.windows(10).any(|w| w == b"$argon2id$"));
-    assert!(bytes.windows(12).any(|w| w == key[..12].as_bytes()));
+    assert!(bytes.windows(12).any(|w| w == &key.as_bytes()[..12]));
 }
 
 #[tokio::test]
