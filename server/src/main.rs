@@ -295,6 +295,7 @@ fn router(state: AppState) -> Router {
         .route("/auth/login", axum::routing::post(auth::login::login))
         .route("/auth/logout", axum::routing::post(auth::login::logout))
         .route("/auth/set-password", axum::routing::post(auth::login::set_password))
+        .route("/auth/password", axum::routing::post(auth::login::change_password))
         .merge(ui)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())

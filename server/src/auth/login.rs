@@ -32,6 +32,13 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+/// Body of `POST /auth/password`.
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
 /// Body of `POST /auth/set-password`.
 #[derive(Debug, Deserialize)]
 pub struct SetPasswordForm {
@@ -136,6 +143,47 @@ pub async fn set_password(
         }
         Ok(None) => refused("This link is used, expired or unknown: ask an admin for a new one", StatusCode::NOT_FOUND),
         Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `POST /auth/password`: a logged-in user changes their password, giving
+/// the current one. Their other sessions end; this one goes on. A form post
+/// goes back to `/settings/api-keys` (with `?error=` when refused).
+pub async fn change_password(
+    State(state): State<AppState>,
+    crate::auth::Caller(caller): crate::auth::Caller,
+    JsonOrForm(form, is_form): JsonOrForm<ChangePasswordForm>,
+) -> Response {
+    let auth = &state.auth;
+    let refused = |message: &str, status: StatusCode| match is_form {
+        true => {
+            let error: String = form_urlencoded::byte_serialize(message.as_bytes()).collect();
+            Redirect::to(&format!("/settings/api-keys?error={error}")).into_response()
+        }
+        false => (status, message.to_owned()).into_response(),
+    };
+    let Some(user_id) = caller.user_id else {
+        return refused("Only a user has a password", StatusCode::FORBIDDEN);
+    };
+    let user = match auth.store().user(user_id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return refused("No such user", StatusCode::NOT_FOUND),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    if !auth.passwords().verify(form.current_password, user.password_hash.clone()).await {
+        return refused("The current password is wrong", StatusCode::FORBIDDEN);
+    }
+    let hash = match auth.passwords().hash(form.new_password).await {
+        Ok(hash) => hash,
+        Err(message) => return refused(&message, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    if let Err(error) = auth.store().set_password(user_id, &hash, caller.session_id).await {
+        return ApiError::from(error).into_response();
+    }
+    auth.forget_credentials();
+    match is_form {
+        true => Redirect::to("/settings/api-keys?notice=password-changed").into_response(),
+        false => StatusCode::NO_CONTENT.into_response(),
     }
 }
 

@@ -32,18 +32,19 @@ pub enum Access {
 /// Pages and files anyone may fetch: login, the widget, public links, assets.
 const PUBLIC_PREFIXES: &[&str] = &["/pkg/", "/embed/", "/share/"];
 
-/// Exact paths anyone may use (any method).
-const PUBLIC_PATHS: &[&str] = &[
-    "/healthz",
-    "/readyz",
-    "/arize_phoenix_version",
-    "/login",
-    "/set-password",
-    "/auth/login",
-    "/auth/logout",
-    "/auth/set-password",
-    "/widget.js",
-    "/favicon.ico",
+/// The other routes outside `/v1`, by exact path (any method).
+const OTHER_ROUTES: &[(&str, Access)] = &[
+    ("/healthz", Access::Public),
+    ("/readyz", Access::Public),
+    ("/arize_phoenix_version", Access::Public),
+    ("/login", Access::Public),
+    ("/set-password", Access::Public),
+    ("/auth/login", Access::Public),
+    ("/auth/logout", Access::Public),
+    ("/auth/set-password", Access::Public),
+    ("/auth/password", Access::User),
+    ("/widget.js", Access::Public),
+    ("/favicon.ico", Access::Public),
 ];
 
 /// The UI's server functions (`/api/<endpoint>`), each with what it needs.
@@ -108,7 +109,10 @@ impl Rules {
         if let Ok(found) = self.api.at(path) {
             return found.value.iter().find(|(m, _)| m == method).map_or(ADMIN_ONLY, |(_, access)| *access);
         }
-        if PUBLIC_PATHS.contains(&path) || PUBLIC_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
+        if let Some((_, access)) = OTHER_ROUTES.iter().find(|(route, _)| *route == path) {
+            return *access;
+        }
+        if PUBLIC_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
             return Access::Public;
         }
         if let Some(endpoint) = path.strip_prefix("/api/") {
@@ -188,6 +192,7 @@ mod tests {
         assert_eq!(rules.access(&Method::POST, "/v1/traces"), Access::Needs(Permission::Ingest));
         assert_eq!(rules.access(&Method::POST, "/v1/feedback"), Access::Public);
         assert_eq!(rules.access(&Method::GET, "/share/xyz"), Access::Public);
+        assert_eq!(rules.access(&Method::POST, "/auth/password"), Access::User);
         assert_eq!(rules.access(&Method::GET, "/projects/default"), Access::Needs(Permission::Read));
         assert_eq!(rules.access(&Method::POST, "/api/save_annotation"), Access::Needs(Permission::Annotate));
         assert_eq!(rules.access(&Method::POST, "/api/made_up"), ADMIN_ONLY);

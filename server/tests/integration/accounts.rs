@@ -100,6 +100,16 @@ async fn sessions_have_safe_cookies_and_end_on_logout_and_role_change() {
     let again = server.login("ann@example.org", PASSWORD).await.unwrap();
     let (_, me) = server.send_as(&again, Method::GET, "/v1/user", None).await;
     assert_eq!(serde_json::from_str::<Value>(&me).unwrap()["data"]["role"], "VIEWER");
+
+    // Changing one's password (the current one is asked for) ends the other
+    // sessions and keeps this one.
+    let other = server.login("ann@example.org", PASSWORD).await.unwrap();
+    let change = |current: &str| json!({ "current_password": current, "new_password": "another long password" });
+    assert_eq!(server.send_as(&again, Method::POST, "/auth/password", Some(&change("not it at all"))).await.0, 403);
+    assert_eq!(server.send_as(&again, Method::POST, "/auth/password", Some(&change(PASSWORD))).await.0, 204);
+    assert_eq!((who(again).await, who(other).await), (200, 401));
+    assert!(server.login("ann@example.org", PASSWORD).await.is_err());
+    assert!(server.login("ann@example.org", "another long password").await.is_ok());
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ pub struct Args {
 
 /// Seeds spans, then sends the clicks and reports requests/s and latency.
 pub async fn run(url: &str, args: Args) {
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let project = format!("annotate-{}", std::process::id());
     let requests = args.seed_spans.div_ceil(500);
     let span_ids = Arc::new(spans::seed(&client, url, &project, rand::random(), requests, 500).await);

@@ -10,7 +10,7 @@ const ENCODINGS: [&str; 3] = ["identity", "gzip", "br"];
 
 /// Reads the bundle's paths from the projects page and prints their sizes.
 pub async fn run(url: &str) {
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let page = client.get(format!("{url}/")).send().await.expect("GET /").text().await.expect("reading /");
     let paths = preloaded(&page);
     assert!(!paths.is_empty(), "the page preloads no bundle: is the site built?");

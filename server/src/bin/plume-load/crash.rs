@@ -29,7 +29,7 @@ pub struct Args {
 pub async fn run(args: Args) {
     let plume = crate::server::binary(args.plume);
     let data_dir = std::env::temp_dir().join(format!("plume-crash-{}", std::process::id()));
-    let client = reqwest::Client::new();
+    let client = crate::client();
 
     let (mut server, url) = start(&plume, &data_dir);
     let run: u64 = rand::random();

@@ -38,7 +38,7 @@ pub async fn run(url: &str, args: Args) {
     let bytes: usize = bodies.iter().map(Vec::len).sum();
     bodies.reverse();
     let queue = Arc::new(Mutex::new(bodies));
-    let client = reqwest::Client::new();
+    let client = crate::client();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.concurrency {

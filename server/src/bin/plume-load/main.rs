@@ -33,6 +33,10 @@ struct Cli {
     /// PID of the server, to report its peak RSS (Linux `VmHWM`).
     #[arg(long, global = true)]
     server_pid: Option<u32>,
+    /// API key sent with every request (`Authorization: Bearer …`), for a
+    /// server with `--auth on`.
+    #[arg(long, env = "PLUME_API_KEY", global = true, hide_env_values = true)]
+    api_key: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,9 +57,25 @@ enum Command {
     Suite(suite::Args),
 }
 
+/// `--api-key`, set once at start.
+static API_KEY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// The HTTP client every benchmark uses: it sends `--api-key`, if given,
+/// with each request.
+pub fn client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(Some(key)) = API_KEY.get()
+        && let Ok(value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+    {
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder().default_headers(headers).build().expect("an HTTP client")
+}
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
+    let _ = API_KEY.set(cli.api_key.clone());
     match cli.command {
         Command::Ingest(args) => ingest::run(&cli.url, args).await,
         Command::Annotate(args) => annotate::run(&cli.url, args).await,

@@ -22,7 +22,7 @@ pub struct Args {
 /// Fetches every path `warmup + requests` times and prints its latencies;
 /// a status other than 200 aborts (a 404 page renders fast but proves nothing).
 pub async fn run(url: &str, args: Args) {
-    let client = reqwest::Client::new();
+    let client = crate::client();
     for path in &args.paths {
         let target = format!("{url}{path}");
         let mut latencies: Vec<Duration> = Vec::with_capacity(args.requests);
