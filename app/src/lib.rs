@@ -71,7 +71,10 @@ pub fn App() -> impl IntoView {
             <Show when=move || !is_embed() && !is_shared()>
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
-                    <nav class="topnav"><a href="/collections">"Collections"</a></nav>
+                    <nav class="topnav">
+                        <a href="/collections">"Collections"</a>
+                        <a href="/settings/api-keys">"API keys"</a>
+                    </nav>
                 </header>
             </Show>
             <main class=move || if is_embed() { "embed" } else { "page" }>
@@ -84,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
                     <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/users") view=pages::SettingsUsers ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys") view=pages::SettingsApiKeys ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Show when=move || !is_embed() && !is_shared()>
