@@ -5,12 +5,15 @@ use leptos::prelude::*;
 
 use crate::model::ProjectSummary;
 
+mod account_forms;
 mod annotation_forms;
 mod collection_forms;
 mod collection_reads;
 mod page_reads;
 mod share_reads;
+pub mod shown_once;
 
+pub use account_forms::*;
 pub use annotation_forms::*;
 pub use collection_forms::*;
 pub use collection_reads::*;
@@ -114,6 +117,30 @@ fn is_html_form_post() -> bool {
     use_context::<http::request::Parts>().is_some_and(|parts| {
         parts.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
     })
+}
+
+/// Empties the server's cache of looked-up credentials (sessions and keys),
+/// so that a revocation, role change or deactivation made by a server
+/// function stops the credential on its very next request rather than up
+/// to a second later. The cache lives in the server crate, which provides
+/// this as context.
+#[cfg(feature = "ssr")]
+#[derive(Clone)]
+pub struct ForgetCredentials(pub std::sync::Arc<dyn Fn() + Send + Sync>);
+
+#[cfg(feature = "ssr")]
+impl ForgetCredentials {
+    /// Forgets every cached credential.
+    pub fn forget(&self) {
+        (self.0)()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl std::fmt::Debug for ForgetCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ForgetCredentials")
+    }
 }
 
 /// This server's base URL as browsers reach it, for the links it hands out

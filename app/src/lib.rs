@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
                     <Route path=path!("/set-password") view=pages::SetPassword ssr=SsrMode::Async />
                     <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/users") view=pages::SettingsUsers ssr=SsrMode::Async />
+                    <Route path=path!("/settings/api-keys") view=pages::SettingsApiKeys ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Show when=move || !is_embed() && !is_shared()>

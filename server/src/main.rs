@@ -302,16 +302,20 @@ fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// What the UI's server functions reach through Leptos's context: the store
-/// and the public base URL.
+/// What the UI's server functions reach through Leptos's context: the store,
+/// the public base URL, and a way to empty the credential cache (after the
+/// settings pages revoke a key or change a user).
 fn ui_context(state: &AppState) -> impl Fn() + Clone + Send + 'static {
     let store = state.store.clone();
     let public_url = app::api::PublicUrl(state.feedback.public_url().map(str::to_owned));
     let auth_enabled = app::api::AuthEnabled(state.auth.enabled());
+    let auth = state.auth.clone();
+    let forget = app::api::ForgetCredentials(Arc::new(move || auth.forget_credentials()));
     move || {
         provide_context(store.clone());
         provide_context(public_url.clone());
         provide_context(auth_enabled);
+        provide_context(forget.clone());
         edge::security_headers::provide_nonce();
     }
 }

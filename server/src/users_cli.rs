@@ -8,8 +8,9 @@ use app::store::Store;
 
 use crate::cli::{UsersArgs, UsersCommand};
 
-/// How long a printed set-password link works.
-pub const LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a printed set-password link works: as long as the settings
+/// page's invite and reset links (one constant, so they cannot drift).
+pub const LINK_TTL: Duration = app::api::USER_LINK_TTL;
 
 /// Runs one `plume users` command.
 pub async fn run(args: UsersArgs) -> Result<(), Box<dyn std::error::Error>> {

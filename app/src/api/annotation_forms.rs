@@ -24,6 +24,8 @@ fn app_annotation(span_id: String, name: String, result: AnnotationResult, ident
         identifier,
         source: AnnotationSource::App,
         author: caller.author(),
+        // The identifier holds the user: only their own is ever replaced.
+        only_own: false,
     }
 }
 

@@ -35,6 +35,7 @@ pub(super) async fn write(
     wanted.sort_unstable();
     wanted.dedup();
     let rowids = target_rowids(conn, kind, &wanted).await?;
+    let foreign = foreign_annotations(conn, kind, jobs, &rowids).await?;
 
     let mut refused: Vec<Option<Error>> = Vec::with_capacity(jobs.len());
     let mut stored = Vec::new();
@@ -53,6 +54,10 @@ pub(super) async fn write(
                 refused.push(Some(Error::NotFound(message)));
                 continue;
             }
+        }
+        if let Some(error) = foreign.iter().find_map(|row| row.refuses(items, &rowids)) {
+            refused.push(Some(error));
+            continue;
         }
         refused.push(None);
         for item in *items {
@@ -82,7 +87,8 @@ pub(super) async fn write(
 /// trip to SQLite instead of four: upserts every item of `jobs` (all
 /// [`WriteMode::Deferred`]) as a single autocommit statement, which is
 /// atomic and, with `synchronous=FULL`, durable when it returns. An unknown
-/// target leaves `target_rowid` NULL, so the statement fails as a whole and
+/// target leaves `target_rowid` NULL, and so does an item that would replace
+/// someone else's annotation (`only_own`): the statement fails as a whole and
 /// writes nothing; the answer is then `false` and the caller takes the full
 /// path, which keeps such annotations as pending.
 pub(super) async fn write_known_targets(
@@ -100,13 +106,17 @@ pub(super) async fn write_known_targets(
     let mut query = QueryBuilder::<Sqlite>::new(format!(
         "INSERT INTO {annotations} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
          identifier, source, user_id, api_key_id, created_at, updated_at) \
-         SELECT (SELECT id FROM {targets} WHERE {id_column} = v.column1), v.column2, v.column3, v.column4, \
-         v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, v.column11, v.column12, v.column12 FROM ("
+         SELECT CASE WHEN v.column13 AND EXISTS (SELECT 1 FROM {annotations} a \
+             WHERE a.target_rowid = (SELECT id FROM {targets} WHERE {id_column} = v.column1) \
+             AND a.name = v.column2 AND a.identifier = v.column8 AND {FOREIGN}) \
+         THEN NULL ELSE (SELECT id FROM {targets} WHERE {id_column} = v.column1) END, \
+         v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10, \
+         v.column11, v.column12, v.column12 FROM ("
     ));
     query.push_values(&items, |mut values, item| {
         values.push_bind(&item.target_id);
         push_fields(&mut values, item);
-        values.push_bind(now);
+        values.push_bind(now).push_bind(item.only_own);
     });
     // `WHERE true` lets SQLite tell the upsert clause from a join constraint.
     query.push(format!(") AS v WHERE true {UPSERT_CLAUSE}"));
@@ -167,6 +177,92 @@ pub(super) async fn any_pending(conn: &mut SqliteConnection) -> Result<bool> {
 pub(super) async fn purge_expired(conn: &mut SqliteConnection, cutoff: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM pending_annotations WHERE received_at < ?").bind(cutoff).execute(conn).await?;
     Ok(done.rows_affected())
+}
+
+/// `a` (an annotation row) was not made by `v` (the new row, with its
+/// `user_id` in `column10` and `api_key_id` in `column11`); see [`owns`].
+const FOREIGN: &str = "CASE WHEN v.column10 IS NOT NULL THEN a.user_id IS NOT v.column10 \
+     ELSE NOT (a.user_id IS NULL AND a.api_key_id IS v.column11) END";
+
+/// Whether an existing annotation by `row` is `writer`'s own work: a user's
+/// rows are theirs (whichever of their keys made them), a service key's are
+/// those it made with no user.
+fn owns(writer: Author, row: Author) -> bool {
+    match writer.user_id {
+        Some(user) => row.user_id == Some(user),
+        None => row.user_id.is_none() && row.api_key_id == writer.api_key_id,
+    }
+}
+
+/// A stored annotation that an `only_own` item would replace, and its author.
+struct Foreign {
+    target_rowid: i64,
+    name: String,
+    identifier: String,
+    author: Author,
+}
+
+impl Foreign {
+    /// The refusal of a job one of whose `only_own` items would replace this row.
+    fn refuses(&self, items: &[NewAnnotation], rowids: &HashMap<String, i64>) -> Option<Error> {
+        items
+            .iter()
+            .any(|item| {
+                item.only_own
+                    && rowids.get(item.target_id.as_str()) == Some(&self.target_rowid)
+                    && item.name == self.name
+                    && item.identifier == self.identifier
+                    && !owns(item.author, self.author)
+            })
+            .then(|| {
+                Error::Forbidden(format!(
+                    "An annotation named {:?} with identifier {:?} by someone else exists on this target; only \
+                     admins may replace it (use another identifier)",
+                    self.name, self.identifier
+                ))
+            })
+    }
+}
+
+/// The stored annotations that the `only_own` items of `jobs` (on stored
+/// targets) would replace; usually no item asks, and nothing is queried.
+async fn foreign_annotations(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    jobs: &[Job<'_>],
+    rowids: &HashMap<String, i64>,
+) -> Result<Vec<Foreign>> {
+    let checked: Vec<(i64, &NewAnnotation)> = jobs
+        .iter()
+        .flat_map(|(items, _)| items.iter())
+        .filter(|item| item.only_own)
+        .filter_map(|item| Some((*rowids.get(item.target_id.as_str())?, item)))
+        .collect();
+    let table = tables(kind).annotations;
+    let mut found = Vec::new();
+    for chunk in checked.chunks(IDS_PER_STATEMENT / 3) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT target_rowid, name, identifier, user_id, api_key_id FROM {table} \
+             WHERE (target_rowid, name, identifier) IN (VALUES "
+        ));
+        let mut rows = query.separated(", ");
+        for (rowid, item) in chunk {
+            rows.push("(")
+                .push_bind_unseparated(*rowid)
+                .push_unseparated(", ")
+                .push_bind_unseparated(item.name.clone())
+                .push_unseparated(", ")
+                .push_bind_unseparated(item.identifier.clone())
+                .push_unseparated(")");
+        }
+        query.push(")");
+        let rows =
+            query.build_query_as::<(i64, String, String, Option<i64>, Option<i64>)>().fetch_all(&mut *conn).await?;
+        for (target_rowid, name, identifier, user_id, api_key_id) in rows {
+            found.push(Foreign { target_rowid, name, identifier, author: Author { user_id, api_key_id } });
+        }
+    }
+    Ok(found)
 }
 
 /// Rowids of the stored targets among `ids`.
@@ -330,6 +426,7 @@ impl PendingRow {
             identifier: self.identifier.clone(),
             source: AnnotationSource::parse(&self.source),
             author: Author { user_id: self.user_id, api_key_id: self.api_key_id },
+            only_own: false,
         }
     }
 }

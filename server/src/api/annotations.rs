@@ -54,18 +54,12 @@ pub async fn create<T: Target>(
             T::KIND.as_str()
         )));
     }
-    let author = caller.author();
-    let items: Vec<NewAnnotation> =
-        body.data.into_iter().map(|item| NewAnnotation::from_input(item, AnnotationSource::Api, author)).collect();
-    if let Some(author) = caller.own_work_only()
-        && state.store.replaces_others(T::KIND, &items, author).await?
-    {
-        return Err(ApiError::Forbidden(
-            "An annotation with this name and identifier by someone else exists; only admins may replace it \
-             (use another identifier)"
-                .into(),
-        ));
-    }
+    let (author, only_own) = (caller.author(), caller.own_work_only().is_some());
+    let items: Vec<NewAnnotation> = body
+        .data
+        .into_iter()
+        .map(|item| NewAnnotation { only_own, ..NewAnnotation::from_input(item, AnnotationSource::Api, author) })
+        .collect();
     let mode = if sync { WriteMode::Sync } else { WriteMode::Deferred };
     let rowids = state.store.writer().write_annotations(T::KIND, items, mode).await?;
     let data = rowids.into_iter().map(|id| InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) });

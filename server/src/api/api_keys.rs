@@ -42,6 +42,10 @@ pub async fn create_own(
     JsonBody(body): JsonBody<CreateKeyBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user = own_user(&state, &caller)?;
+    if caller.api_key_id.is_some() {
+        // A narrowed key must not mint a stronger one.
+        return Err(ApiError::Forbidden("Make API keys from a login session, not with an API key".into()));
+    }
     let scopes = scopes(body.data.scopes.as_deref(), &[])?;
     create(&state, Some(user), caller.user_id, &body.data, &scopes).await
 }

@@ -35,7 +35,8 @@ pub async fn create<T: Target>(state: &AppState, caller: &Principal, body: NoteR
     let mut input = AnnotationInput::<T>::new(note.target_id, NOTE_NAME.to_owned(), AnnotatorKind::Human);
     input.result = Some(AnnotationResult { label: None, score: None, explanation: Some(note.note) });
     input.identifier = identifier;
-    let item = NewAnnotation::from_input(input, AnnotationSource::Api, caller.author());
+    let only_own = caller.own_work_only().is_some();
+    let item = NewAnnotation { only_own, ..NewAnnotation::from_input(input, AnnotationSource::Api, caller.author()) };
     let ids = state.store.writer().write_annotations(T::KIND, vec![item], WriteMode::Sync).await?;
     let id = ids.first().copied().ok_or_else(|| ApiError::Store(app::store::Error::Closed))?;
     Ok(Json(Data { data: InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) } }))

@@ -70,6 +70,17 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("create_collection", Access::Needs(Permission::Manage)),
     ("create_collection_link", Access::Needs(Permission::Manage)),
     ("revoke_link", Access::Needs(Permission::Manage)),
+    // Settings: users and service keys are admins'; one's own keys anyone's
+    // (the functions refuse callers without an account).
+    ("load_users", Access::Needs(Permission::Admin)),
+    ("invite_user", Access::Needs(Permission::Admin)),
+    ("change_user", Access::Needs(Permission::Admin)),
+    ("reset_link", Access::Needs(Permission::Admin)),
+    ("load_api_keys", Access::User),
+    ("create_my_api_key", Access::User),
+    ("revoke_my_api_key", Access::User),
+    ("create_service_key", Access::Needs(Permission::Admin)),
+    ("revoke_service_key", Access::Needs(Permission::Admin)),
 ];
 
 /// Pages (GET) that need more than reading.
@@ -196,6 +207,10 @@ mod tests {
         assert_eq!(rules.access(&Method::GET, "/projects/default"), Access::Needs(Permission::Read));
         assert_eq!(rules.access(&Method::POST, "/api/save_annotation"), Access::Needs(Permission::Annotate));
         assert_eq!(rules.access(&Method::POST, "/api/made_up"), ADMIN_ONLY);
+        assert_eq!(rules.access(&Method::POST, "/api/invite_user"), ADMIN_ONLY);
+        assert_eq!(rules.access(&Method::POST, "/api/create_my_api_key"), Access::User);
+        assert_eq!(rules.access(&Method::GET, "/settings/users"), ADMIN_ONLY);
+        assert_eq!(rules.access(&Method::GET, "/settings/api-keys"), Access::Needs(Permission::Read));
         assert_eq!(rules.access(&Method::POST, "/v1/made_up"), ADMIN_ONLY);
         assert_eq!(rules.access(&Method::PATCH, "/v1/projects"), ADMIN_ONLY);
     }

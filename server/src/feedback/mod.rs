@@ -199,6 +199,7 @@ impl Feedback {
                     identifier,
                     source: AnnotationSource::Api,
                     author: Default::default(),
+                    only_own: false,
                 };
                 store.writer().write_annotations(grant.kind, vec![item], WriteMode::Deferred).await?;
                 Ok(CurrentVote { vote: Some(vote), comment })

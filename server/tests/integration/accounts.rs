@@ -307,9 +307,17 @@ async fn each_reviewer_keeps_their_own_annotation_and_sees_who_wrote_what() {
         server.send_as(&team.role_keys["ANNOTATOR"], Method::POST, "/v1/span_annotations?sync=true", Some(&body)).await;
     assert_eq!(status, 200, "{text}");
     // Another user may not replace it (same name and identifier); an admin may.
+    for sync in [true, false] {
+        let path = format!("/v1/span_annotations?sync={sync}");
+        let (status, text) = server.send_as(&team.role_keys["MEMBER"], Method::POST, &path, Some(&body)).await;
+        assert_eq!(status, 403, "sync={sync}: {text}");
+    }
+    // Another name is the member's own.
+    let own = json!({ "data": [{ "span_id": span_id, "name": "tone-2", "annotator_kind": "LLM",
+        "result": { "label": "terse" } }] });
     let (status, _) =
-        server.send_as(&team.role_keys["MEMBER"], Method::POST, "/v1/span_annotations?sync=true", Some(&body)).await;
-    assert_eq!(status, 403);
+        server.send_as(&team.role_keys["MEMBER"], Method::POST, "/v1/span_annotations?sync=false", Some(&own)).await;
+    assert_eq!(status, 200);
     let (status, _) =
         server.send_as(&team.role_keys["ADMIN"], Method::POST, "/v1/span_annotations?sync=true", Some(&body)).await;
     assert_eq!(status, 200);

@@ -121,9 +121,9 @@ const SERVER_FUNCTIONS: &[(&str, Needs)] = &[
     ("invite_user", Permission("admin")),
     ("change_user", Permission("admin")),
     ("reset_link", Permission("admin")),
-    ("load_api_keys", Permission("read")),
-    ("create_my_api_key", Permission("read")),
-    ("revoke_my_api_key", Permission("read")),
+    ("load_api_keys", User),
+    ("create_my_api_key", User),
+    ("revoke_my_api_key", User),
     ("create_service_key", Permission("admin")),
     ("revoke_service_key", Permission("admin")),
 ];

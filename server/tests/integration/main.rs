@@ -16,5 +16,6 @@ mod ingest;
 mod notes_and_configs;
 mod public_links;
 mod read_api;
+mod settings_pages;
 mod span_annotations;
 mod ui_pages;

@@ -50,13 +50,7 @@ impl Server {
             .await
             .unwrap();
         let status = response.status().as_u16();
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("plume_session="))
-            .map(|v| v.split(';').next().unwrap().to_owned());
+        let cookie = super::set_cookie(response.headers(), "plume_session");
         match (status, cookie) {
             (200, Some(cookie)) => Ok(cookie),
             _ => Err((status, response.text().await.unwrap())),

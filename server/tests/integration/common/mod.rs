@@ -29,11 +29,18 @@ pub struct Server {
 impl Server {
     /// Starts `plume serve` on `data_dir` with extra flags and waits until it listens.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Starts `plume serve` on `data_dir` with extra flags and environment
+    /// variables (such as `PLUME_ADMIN_EMAIL`) and waits until it listens.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_plume"))
             .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -211,4 +218,15 @@ pub fn span_hex(n: u64) -> String {
 /// Hex of [`trace_id`].
 pub fn trace_hex(n: u128) -> String {
     format!("{n:032x}")
+}
+
+/// The `name=value` pair of the `Set-Cookie` header naming cookie `name`, if any.
+pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .find(|pair| pair.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
+        .map(str::to_owned)
 }
