@@ -213,7 +213,9 @@ test("logged out, a public share link and the feedback widget still work", async
   expect(embed?.status()).toBe(200);
   const vote = stranger.waitForResponse((r) => r.url().includes("/feedback") && r.request().method() === "POST");
   await stranger.locator("button").first().click();
-  expect((await vote).status()).toBeLessThan(300);
+  // Hydrated, the widget calls /v1/feedback (200); before that its form posts
+  // to /embed/feedback/vote (303 back to the page). Either stores the vote.
+  expect((await vote).status()).toBeLessThan(400);
   const listed = await api("GET", `/v1/projects/${PROJECT}/span_annotations?span_ids=${spanId}`);
   const feedback = ((await listed.json()).data as { name: string; identifier: string }[]).filter(
     (r) => r.name === "user feedback" && r.identifier === "user:end-user",

@@ -144,63 +144,12 @@ pub async fn create_collection_link(
     let headers: http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
     let base = use_context::<super::PublicUrl>().unwrap_or_default().base(&headers);
     let created = SharedLinkUrl { url: format!("{base}/share/{}", link.token), expires_at: link.expires_at };
+    // With JavaScript the island shows the answer; without, the page after
+    // the redirect does.
     if super::is_html_form_post() {
-        new_link::keep(&created);
+        super::shown_once::keep(super::shown_once::NEW_PUBLIC_LINK, &created);
     }
     Ok(created)
-}
-
-/// Without JavaScript the form's answer is a redirect back to the collection
-/// page, so the new link's URL (which exists nowhere else) rides along in a
-/// cookie that lives a minute, is sent only to `/collections` pages and is
-/// cleared by the first page that shows it.
-pub mod new_link {
-    use crate::model::SharedLinkUrl;
-
-    /// The cookie's name.
-    #[cfg(feature = "ssr")]
-    const COOKIE: &str = "plume_new_link";
-
-    /// Sets the cookie on the server function's response.
-    #[cfg(feature = "ssr")]
-    pub fn keep(link: &SharedLinkUrl) {
-        use base64::Engine as _;
-        let Ok(json) = serde_json::to_vec(link) else { return };
-        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-        set_cookie(&format!("{COOKIE}={value}; Path=/collections; Max-Age=60; HttpOnly; SameSite=Strict"));
-    }
-
-    /// The link the request's cookie carries, if any; clears the cookie.
-    #[cfg(feature = "ssr")]
-    pub fn take() -> Option<SharedLinkUrl> {
-        use base64::Engine as _;
-        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        let value = parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|header| header.to_str().ok())
-            .flat_map(|header| header.split(';'))
-            .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))?;
-        set_cookie(&format!("{COOKIE}=; Path=/collections; Max-Age=0; HttpOnly; SameSite=Strict"));
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok()?;
-        serde_json::from_slice(&json).ok()
-    }
-
-    /// Pages render only on the server.
-    #[cfg(not(feature = "ssr"))]
-    pub fn take() -> Option<SharedLinkUrl> {
-        None
-    }
-
-    #[cfg(feature = "ssr")]
-    fn set_cookie(cookie: &str) {
-        if let (Some(response), Ok(value)) =
-            (leptos::prelude::use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(cookie))
-        {
-            response.append_header(http::header::SET_COOKIE, value);
-        }
-    }
 }
 
 /// Revokes public link `id` (global id) at once.

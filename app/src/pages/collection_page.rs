@@ -141,7 +141,7 @@ fn LinkPanel(collection_id: String, links: Vec<PublicLink>) -> impl IntoView {
     view! {
         <section class="panel" data-section="public-links">
             <h3>"Public links"</h3>
-            {crate::api::may(crate::model::accounts::Permission::Manage).then(|| view! { <CreateLink collection_id created=crate::api::new_link::take() /> })}
+            {crate::api::may(crate::model::accounts::Permission::Manage).then(|| view! { <CreateLink collection_id created=crate::api::shown_once::take(crate::api::shown_once::NEW_PUBLIC_LINK) /> })}
             {(!links.is_empty()).then(|| view! {
                 <table class="table links">
                     <thead><tr><th>"Created"</th><th>"Expires"</th><th>"Hidden"</th><th>"Status"</th><th></th></tr></thead>
