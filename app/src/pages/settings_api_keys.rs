@@ -72,6 +72,38 @@ fn Keys(view: ApiKeysView, created: Option<CreatedApiKey>) -> impl IntoView {
             <KeyTable keys=personal service=false />
         </section>
         {service.map(|keys| view! { <ServiceKeys keys /> })}
+        <ChangePassword />
+    }
+}
+
+/// Changing one's password (posted to the server's `/auth/password`, which
+/// comes back here with `?error=…` or `?notice=password-changed`). The
+/// user's other sessions end; this one goes on.
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map().read_untracked().clone();
+    let error = query.get("error");
+    let changed = query.get("notice").as_deref() == Some("password-changed");
+    let min = crate::model::accounts::MIN_PASSWORD_LENGTH.to_string();
+    view! {
+        <section class="panel" aria-labelledby="password">
+            <h2 id="password">"Password"</h2>
+            {changed.then(|| view! {
+                <p class="notice" role="status">"Your password is changed; your other sessions have ended."</p>
+            })}
+            {error.map(|error| view! { <p class="error" role="alert">{error}</p> })}
+            <form class="stack-form" method="post" action="/auth/password">
+                <label class="field">
+                    <span>"Current password"</span>
+                    <input name="current_password" type="password" autocomplete="current-password" required=true />
+                </label>
+                <label class="field">
+                    <span>{format!("New password (at least {min} characters)")}</span>
+                    <input name="new_password" type="password" autocomplete="new-password" minlength=min.clone() required=true />
+                </label>
+                <button type="submit" class="button">"Change password"</button>
+            </form>
+        </section>
     }
 }
 

@@ -143,7 +143,8 @@ impl Store {
             self.end_session(row.id).await?;
             return Ok(None);
         }
-        if now - row.last_seen_at > TOUCH_EVERY_NANOS {
+        // Often enough that a session in use never looks idle.
+        if now - row.last_seen_at > TOUCH_EVERY_NANOS.min(nanos(lifetime.idle) / 4) {
             self.touch("UPDATE user_sessions SET last_seen_at = ? WHERE id = ?", now, row.id);
         }
         let role = Role::parse(&row.role).unwrap_or(Role::Viewer);

@@ -113,6 +113,29 @@ async fn sessions_have_safe_cookies_and_end_on_logout_and_role_change() {
 }
 
 #[tokio::test]
+async fn sessions_end_when_idle_and_at_their_maximum_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with_auth(dir.path(), &["--session-idle-timeout", "2s", "--session-max-age", "5s"]);
+    let who = |cookie: String| {
+        let server = &server;
+        async move { server.send_as(&cookie, Method::GET, "/v1/user", None).await.0 }
+    };
+    let idle = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    assert_eq!(who(idle.clone()).await, 200);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_eq!(who(idle).await, 401, "idle for longer than --session-idle-timeout");
+
+    let busy = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.unwrap();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(4000) {
+        assert_eq!(who(busy.clone()).await, 200, "in use, within --session-max-age");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(who(busy).await, 401, "past --session-max-age, however busy");
+}
+
+#[tokio::test]
 async fn failed_logins_look_the_same_and_are_throttled() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with_auth(dir.path(), &[]);
