@@ -18,6 +18,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod theme;
 pub mod time;
 
 use leptos::prelude::*;
@@ -29,7 +30,7 @@ use leptos_router::{SsrMode, path};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme::chosen()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -69,13 +70,15 @@ pub fn App() -> impl IntoView {
         <Title text="Plume" />
         <Router>
             <Show when=move || !is_embed() && !is_shared()>
+                <a class="skip-link" href="#main">"Skip to main content"</a>
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
                     <nav class="topnav"><a href="/collections">"Collections"</a></nav>
+                    <theme::ThemeToggle />
                     <components::UserMenu />
                 </header>
             </Show>
-            <main class=move || if is_embed() { "embed" } else { "page" }>
+            <main id="main" tabindex="-1" class=move || if is_embed() { "embed" } else { "page" }>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Projects ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
@@ -92,6 +95,7 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <Show when=move || !is_embed() && !is_shared()>
+                <p id="live" class="visually-hidden" aria-live="polite" role="status"></p>
                 <components::PageSwap />
                 <components::Shortcuts />
             </Show>

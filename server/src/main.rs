@@ -18,6 +18,7 @@ mod json;
 mod otlp;
 mod rate_limit;
 mod server_fns;
+mod theme;
 mod users_cli;
 
 use std::net::SocketAddr;
@@ -296,6 +297,7 @@ fn router(state: AppState) -> Router {
         .route("/auth/logout", axum::routing::post(auth::login::logout))
         .route("/auth/set-password", axum::routing::post(auth::login::set_password))
         .route("/auth/password", axum::routing::post(auth::login::change_password))
+        .route("/theme", axum::routing::post(theme::choose))
         .merge(ui)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(CompressionLayer::new())

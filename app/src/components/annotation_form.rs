@@ -102,7 +102,7 @@ pub fn AnnotationForm(
                         .collect_view()}
                 </div>
             })}
-            <ActionForm action=save attr:class="stack-form annotation-form" attr:aria-label="New annotation">
+            <ActionForm action=save attr:class="stack-form annotation-form" attr:aria-label="New annotation" attr:data-done="Annotation saved">
                 <input type="hidden" name="span_id" value=form_span />
                 <div class="form-row">
                     <label class="field">
@@ -129,7 +129,7 @@ pub fn AnnotationForm(
                 <button type="submit" class="button primary">"Save annotation"</button>
             </ActionForm>
             <FormError action=save />
-            <ActionForm action=note attr:class="stack-form note-form">
+            <ActionForm action=note attr:class="stack-form note-form" attr:data-done="Note added">
                 <input type="hidden" name="span_id" value=note_span />
                 <label class="field">
                     <span>"Note"</span>

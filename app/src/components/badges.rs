@@ -5,10 +5,11 @@ use leptos::prelude::*;
 use super::formatting::status_class;
 use crate::model::AnnotationChip;
 
-/// A span's status code as a coloured label.
+/// A span's status code as a coloured dot, named in text (for screen
+/// readers) and in a title (on hover): never by colour alone.
 #[component]
 pub fn StatusBadge(#[prop(into)] status: String) -> impl IntoView {
-    view! { <span class=status_class(&status)>{status.clone()}</span> }
+    view! { <span class=status_class(&status) title=format!("Status: {status}")>{status.clone()}</span> }
 }
 
 /// A span's OpenInference kind.

@@ -9,6 +9,11 @@
 //! position. Links marked `data-swap` (the trace page's span tree) are
 //! fetched and swapped the same way, with a history entry of their own.
 //!
+//! After a form's swap, keyboard focus goes back to the same control of the
+//! same form in the new page (else to `<main>`), and the page's live region
+//! announces the form's `data-done` text ("Annotation saved"; "Saved" by
+//! default), so keyboard and screen-reader users are not lost.
+//!
 //! A swap keeps every island whose component and props are unchanged (their
 //! client state, such as a one-time link shown after creating it, survives)
 //! and hydrates the new ones. Forms inside islands are the islands' own
@@ -168,13 +173,80 @@ mod browser {
         match outcome {
             Ok(response) if response.ok() => {
                 clear_error(&form);
+                let focus = FocusKey::of_active(&form, &action);
                 swap(current_url(), History::Keep).await;
+                focus.restore();
+                announce(&form.get_attribute("data-done").unwrap_or_else(|| "Saved".to_owned()));
             }
             Ok(response) => {
                 let text = response.text().await.unwrap_or_default();
                 show_error(&form, &error_message(&text, response.status()));
             }
             Err(_) => show_error(&form, "Could not reach the server; try again."),
+        }
+    }
+
+    /// Where keyboard focus was when a form was posted: the form (by its
+    /// action, class and hidden fields) and the control's name, value and text.
+    struct FocusKey {
+        form: String,
+        control: Option<(String, String, String)>,
+    }
+
+    impl FocusKey {
+        fn of_active(form: &HtmlFormElement, action: &str) -> FocusKey {
+            let path = action.find("/api/").map_or(action, |at| &action[at..]);
+            let mut selector = format!("form[action=\"{path}\"]");
+            if let Some(class) = form.get_attribute("class").filter(|c| !c.contains(['"', '\\'])) {
+                selector.push_str(&format!("[class=\"{class}\"]"));
+            }
+            if let Ok(hidden) = form.query_selector_all("input[type=hidden][name]") {
+                for input in (0..hidden.length()).filter_map(|i| hidden.item(i)?.dyn_into::<Element>().ok()) {
+                    let (name, value) = (input.get_attribute("name"), input.get_attribute("value"));
+                    if let (Some(name), Some(value)) = (name, value)
+                        && !value.contains(['"', '\\'])
+                    {
+                        selector.push_str(&format!(":has(input[name=\"{name}\"][value=\"{value}\"])"));
+                    }
+                }
+            }
+            let control = document().active_element().filter(|e| form.contains(Some(e.as_ref()))).map(|e| {
+                let attr = |name: &str| e.get_attribute(name).unwrap_or_default();
+                (attr("name"), attr("value"), e.text_content().unwrap_or_default())
+            });
+            FocusKey { form: selector, control }
+        }
+
+        /// Focuses the same control in the new page, else its form's first
+        /// button, else `<main>`.
+        fn restore(self) {
+            let form = document().query_selector(&format!("main {}", self.form)).ok().flatten();
+            let target = form.as_ref().and_then(|form| {
+                let controls = form.query_selector_all("button, input:not([type=hidden]), select, textarea").ok()?;
+                let controls: Vec<Element> =
+                    (0..controls.length()).filter_map(|i| controls.item(i)?.dyn_into::<Element>().ok()).collect();
+                let same = self.control.as_ref().and_then(|(name, value, text)| {
+                    controls.iter().find(|c| {
+                        c.get_attribute("name").unwrap_or_default() == *name
+                            && c.get_attribute("value").unwrap_or_default() == *value
+                            && c.text_content().unwrap_or_default() == *text
+                    })
+                });
+                same.or_else(|| controls.iter().find(|c| c.tag_name() == "BUTTON")).cloned()
+            });
+            let target = target.or_else(|| document().query_selector("main").ok().flatten());
+            if let Some(target) = target.and_then(|t| t.dyn_into::<HtmlElement>().ok()) {
+                let _ = target.focus();
+            }
+        }
+    }
+
+    /// Says `message` through the page's live region (`#live`, outside `<main>`).
+    fn announce(message: &str) {
+        if let Ok(Some(live)) = document().query_selector("#live") {
+            // Cleared first, so that the same message twice is announced twice.
+            live.set_text_content(None);
+            live.set_text_content(Some(message));
         }
     }
 

@@ -58,25 +58,33 @@ impl Vote {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WidgetTheme {
-    /// Dark text on white.
+    /// Whatever the browser prefers (`prefers-color-scheme`): the loader's
+    /// default, so the widget matches a host page that follows it too.
     #[default]
+    Auto,
+    /// Dark text, for light pages.
     Light,
-    /// Light text on a dark background.
+    /// Light text, for dark pages.
     Dark,
 }
 
 impl WidgetTheme {
-    /// `light` or `dark`.
+    /// `auto`, `light` or `dark`.
     pub fn as_str(self) -> &'static str {
         match self {
+            WidgetTheme::Auto => "auto",
             WidgetTheme::Light => "light",
             WidgetTheme::Dark => "dark",
         }
     }
 
-    /// `dark` is dark; anything else is light.
+    /// `dark` or `light`; anything else follows the browser.
     pub fn parse(text: &str) -> WidgetTheme {
-        if text == "dark" { WidgetTheme::Dark } else { WidgetTheme::Light }
+        match text {
+            "dark" => WidgetTheme::Dark,
+            "light" => WidgetTheme::Light,
+            _ => WidgetTheme::Auto,
+        }
     }
 }
 

@@ -38,7 +38,10 @@ main.embed{padding:0;margin:0}\
 .plume-widget[data-theme=dark] .plume-comment textarea{border-color:#4a5263}\
 .plume-comment button{font:inherit;border:0;border-radius:6px;padding:4px 12px;background:var(--plume-accent);color:#fff;cursor:pointer}\
 .plume-status{margin:4px 0 0;font-size:12px;opacity:.8}\
-.plume-status:empty{display:none}";
+.plume-status:empty{display:none}\
+.plume-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
+@media (prefers-color-scheme:dark){.plume-widget[data-theme=auto]{color:#e8ebf1}\
+.plume-widget[data-theme=auto] .plume-vote,.plume-widget[data-theme=auto] .plume-comment textarea{border-color:#4a5263}}";
 
 /// The widget page.
 #[component]
@@ -46,6 +49,7 @@ pub fn EmbedFeedback() -> impl IntoView {
     view! {
         <Title text="Rate this answer" />
         <style>{WIDGET_CSS}</style>
+        <h1 class="plume-sr">"Rate this answer"</h1>
         <Widget widget=widget_of_request() />
     }
 }

@@ -22,6 +22,7 @@ pub fn SpanPage() -> impl IntoView {
             <span>"/"</span>
             <span>"Span"</span>
         </nav>
+        <h1 class="page-title">"Span " <code class="trace-id">{span_id.clone()}</code></h1>
         <SpanPanel project span_id=span_id.clone() standalone=true />
         {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! { <FlagControl span_id /> })}
     }

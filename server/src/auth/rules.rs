@@ -43,6 +43,7 @@ const OTHER_ROUTES: &[(&str, Access)] = &[
     ("/auth/logout", Access::Public),
     ("/auth/set-password", Access::Public),
     ("/auth/password", Access::User),
+    ("/theme", Access::Public),
     ("/widget.js", Access::Public),
     ("/favicon.ico", Access::Public),
 ];

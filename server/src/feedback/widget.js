@@ -1,5 +1,6 @@
 /* Plume feedback widget loader. Turns every
- *   <div data-plume-feedback data-token="…" data-theme="light|dark" data-accent="#hex"></div>
+ *   <div data-plume-feedback data-token="…" data-theme="light|dark|auto" data-accent="#hex"></div>
+ * (no data-theme: auto, the browser's preferred colour scheme)
  * into an iframe of Plume's /embed/feedback page, and sizes it to fit.
  * No dependencies; the token never leaves the iframe's URL. */
 (function () {
@@ -13,7 +14,7 @@
     var token = el.getAttribute("data-token");
     if (!token) return;
     el.setAttribute("data-plume-mounted", "1");
-    var query = new URLSearchParams({ token: token, theme: el.getAttribute("data-theme") || "light" });
+    var query = new URLSearchParams({ token: token, theme: el.getAttribute("data-theme") || "auto" });
     var accent = el.getAttribute("data-accent");
     if (accent) query.set("accent", accent);
     var frame = document.createElement("iframe");

@@ -235,3 +235,42 @@ async fn flag_all_matching_takes_the_root_of_every_matching_trace_on_every_page(
     let all = server.get_json(&format!("/v1/collections/{}/items?limit=1000", id_of("everything"))).await;
     assert_eq!(all["data"].as_array().unwrap().len(), 120);
 }
+
+#[tokio::test]
+async fn the_theme_cookie_is_rendered_in_the_first_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let page = |cookie: Option<&'static str>| {
+        let mut call = server.http.get(server.at("/collections"));
+        if let Some(cookie) = cookie {
+            call = call.header("cookie", cookie);
+        }
+        async move { call.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(None).await.contains("<html lang=\"en\">"), "no choice: the browser's preference rules");
+    assert!(page(Some("plume_theme=dark")).await.contains("<html lang=\"en\" data-theme=\"dark\">"));
+    assert!(page(Some("plume_theme=light")).await.contains("<html lang=\"en\" data-theme=\"light\">"));
+    assert!(page(Some("plume_theme=\"><script>")).await.contains("<html lang=\"en\">"), "only known themes");
+
+    // The header's switch: a form post that sets the cookie and goes back.
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let switch = |theme: &'static str, next: &'static str| {
+        plain
+            .post(server.at("/theme"))
+            .header("origin", &server.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([("theme", theme), ("next", next)])
+                    .finish(),
+            )
+            .send()
+    };
+    let response = switch("dark", "/collections?x=1").await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/collections?x=1");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("plume_theme=dark;") && cookie.contains("Max-Age=31536000"), "{cookie}");
+    let response = switch("dark", "https://evil.example/").await.unwrap();
+    assert_eq!(response.headers()["location"], "/", "only paths of this server");
+}
