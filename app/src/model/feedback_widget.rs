@@ -166,6 +166,10 @@ mod tests {
     #[test]
     fn the_reload_query_is_encoded() {
         let widget = FeedbackWidget { token: "a.b+c/=".into(), accent: Some("#abc".into()), ..Default::default() };
-        assert_eq!(widget.query(), "token=a.b%2Bc%2F%3D&theme=light&accent=%23abc");
+        assert_eq!(widget.query(), "token=a.b%2Bc%2F%3D&theme=auto&accent=%23abc");
+        let dark = FeedbackWidget { theme: WidgetTheme::parse("dark"), ..widget };
+        assert_eq!(dark.query(), "token=a.b%2Bc%2F%3D&theme=dark&accent=%23abc");
+        assert_eq!(WidgetTheme::parse("light"), WidgetTheme::Light);
+        assert_eq!(WidgetTheme::parse("anything"), WidgetTheme::Auto);
     }
 }
