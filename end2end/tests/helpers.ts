@@ -55,6 +55,11 @@ export async function screenshot(
   fullPage = true,
 ) {
   if (process.env.PLUME_SCREENSHOTS) {
+    // A full-page shot stitches the viewport down the page: a sticky header
+    // would be stamped across the middle of the picture.
+    if (fullPage && "addStyleTag" in target) {
+      await (target as unknown as Page).addStyleTag({ content: ".topbar { position: static !important; }" });
+    }
     await target.screenshot({ path: path.join(SCREENSHOTS, name), ...(fullPage ? { fullPage } : {}) });
   }
 }

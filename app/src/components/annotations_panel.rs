@@ -49,7 +49,7 @@ pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotati
                     .map(|note| view! {
                         <li class="note">
                             <p>{note.result.explanation.clone().unwrap_or_default()}</p>
-                            <span class="muted">{author_of(&note)} " · " {format_time(note.updated_at)}</span>
+                            <span class="muted">"by " {author_of(&note)} " · " {format_time(note.updated_at)}</span>
                             {crate::api::may_change(note.made_by).then(|| view! {
                                 <DeleteButton project=project.clone() id=note.id.clone() delete />
                             })}
