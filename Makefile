@@ -78,7 +78,12 @@ test: setup site e2e-deps
 	end2end/run.sh
 
 # The README's pictures: the browser tests, saving their screenshots to docs/screenshots/.
+# Debian's chromium draws no 👍/👎 without a colour emoji font.
 screenshots: site e2e-deps
+	@if ! fc-list 2>/dev/null | grep -q 'Noto Color Emoji'; then \
+		echo "==> apt-get install fonts-noto-color-emoji"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y fonts-noto-color-emoji; \
+	fi
 	PLUME_SCREENSHOTS=1 end2end/run.sh
 
 clean-site:

@@ -1,5 +1,7 @@
 //! The trace list's filter bar: a plain `GET` form, so the filters land in
-//! the URL and work without JavaScript.
+//! the URL and work without JavaScript. On narrow screens the stylesheet
+//! folds it behind a "Filters (n)" checkbox and its label (no JavaScript
+//! either); on wide screens both are hidden and the form shows as it is.
 
 use leptos::prelude::*;
 
@@ -72,8 +74,11 @@ pub fn TraceFilters(query: TraceListQuery, #[prop(into)] clear_href: String) -> 
     };
     let dir = query.ascending.then(|| "asc".to_owned());
     let kinds = SPAN_KINDS.iter().map(|k| (*k, *k)).collect();
+    let toggle = format!("Filters ({})", query.active_filters());
     view! {
-        <form method="get" class="filters" role="search" aria-label="Filter traces">
+        <input type="checkbox" id="filters-toggle" class="filters-toggle" aria-controls="trace-filters" />
+        <label for="filters-toggle" class="button filters-button">{toggle}</label>
+        <form id="trace-filters" method="get" class="filters" role="search" aria-label="Filter traces">
             <div class="filters-main">
                 <input
                     class="search"

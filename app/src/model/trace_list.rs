@@ -139,7 +139,24 @@ impl TraceListQuery {
 
     /// Whether any filter is set (sort and page aside).
     pub fn is_filtered(&self) -> bool {
-        self.first_page() != TraceListQuery { sort: self.sort, ascending: self.ascending, ..Default::default() }
+        self.active_filters() > 0
+    }
+
+    /// How many filters are set (sort and page aside): the count the
+    /// folded filter panel shows on narrow screens.
+    pub fn active_filters(&self) -> usize {
+        let texts = [
+            &self.from,
+            &self.to,
+            &self.status,
+            &self.kind,
+            &self.text,
+            &self.annotation,
+            &self.label,
+            &self.min_score,
+            &self.max_score,
+        ];
+        texts.into_iter().filter(|value| value.is_some()).count() + usize::from(self.unannotated)
     }
 }
 
@@ -283,6 +300,15 @@ mod tests {
         assert_eq!(percent_decode("%4"), None);
         assert_eq!(percent_decode("%FF"), None);
         assert!(!TraceListQuery { sort: TraceSort::Latency, ..Default::default() }.is_filtered());
+    }
+
+    #[test]
+    fn active_filters_counts_filters_not_sort_or_page() {
+        assert_eq!(TraceListQuery::from_query_string("?sort=latency&dir=asc&cursor=5%3A7").active_filters(), 0);
+        assert_eq!(TraceListQuery::from_query_string("?kind=LLM").active_filters(), 1);
+        let all = "?q=a&status=OK&kind=LLM&from=2024-01-01T00:00&to=2024-02-01T00:00&ann=x&label=y&min_score=0&max_score=1&unannotated=1";
+        assert_eq!(TraceListQuery::from_query_string(all).active_filters(), 10);
+        assert_eq!(TraceListQuery::from_query_string("?q=&kind=").active_filters(), 0);
     }
 
     #[test]

@@ -75,12 +75,13 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
     }
 }
 
-/// The rows of one page.
+/// The rows of one page. On narrow screens the stylesheet turns each row
+/// into a card; `data-label` names a cell there, where no header is above it.
 #[component]
 fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
     let project_path = crate::model::percent_encode(&project);
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap traces-wrap">
             <table class="table traces">
                 <thead>
                     <tr>
@@ -109,7 +110,7 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                             let token_title = format!("{} prompt + {} completion", row.prompt_tokens, row.completion_tokens);
                             view! {
                                 <tr class="row" data-nav=index data-trace=row.trace_id.clone()>
-                                    <td>
+                                    <td class="name-col">
                                         <div class="name-cell">
                                             <StatusBadge status=row.status_code.clone().unwrap_or_else(|| "UNSET".into()) />
                                             <a class="name" href=href data-open="">
@@ -118,13 +119,13 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                             {row.span_kind.clone().map(|kind| view! { <KindBadge kind /> })}
                                         </div>
                                     </td>
-                                    <td class="io preview input">{row.input_preview.clone().unwrap_or_default()}</td>
-                                    <td class="io preview output">{row.output_preview.clone().unwrap_or_default()}</td>
-                                    <td class="muted nowrap">{format_time(row.start_time)}</td>
-                                    <td class="num nowrap">{format_latency(row.latency_ms)}</td>
-                                    <td class="num" title=token_title>{tokens}</td>
+                                    <td class="io preview input" data-label="Input">{row.input_preview.clone().filter(|text| !text.is_empty())}</td>
+                                    <td class="io preview output" data-label="Output">{row.output_preview.clone().filter(|text| !text.is_empty())}</td>
+                                    <td class="start muted nowrap" data-label="Start">{format_time(row.start_time)}</td>
+                                    <td class="latency num nowrap" data-label="Latency">{format_latency(row.latency_ms)}</td>
+                                    <td class="tokens num" data-label="Tokens" title=token_title>{tokens}</td>
                                     <td class="chips-cell"><AnnotationChips chips=row.annotations.clone() /></td>
-                                    <td>
+                                    <td class="review">
                                         {row.root_span_id.clone().filter(|_| crate::api::may(crate::model::accounts::Permission::Annotate)).map(|span_id| view! {
                                             <div class="review-cell">
                                                 <FeedbackButtons span_id=span_id.clone() current=current.clone() />
