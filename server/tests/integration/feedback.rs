@@ -306,6 +306,11 @@ async fn plume_mints_tokens_and_the_embed_page_is_framed_only_by_allowed_origins
     let html = page.text().await.unwrap();
     assert!(html.contains("aria-label=\"Thumbs up\"") && html.contains("aria-label=\"Thumbs down\""));
     assert!(!html.contains("class=\"topbar\""), "the widget has its own layout");
+    // No theme named: it follows the browser's preference; a named one is kept.
+    assert!(html.contains("data-theme=\"auto\"") && html.contains("prefers-color-scheme:dark"), "{html}");
+    let dark =
+        server.http.get(widget_url.replace("theme=auto", "theme=dark")).send().await.unwrap().text().await.unwrap();
+    assert!(dark.contains("data-theme=\"dark\""));
 
     // Without token origins and with no server allowlist: nobody may frame it.
     let dir2 = tempfile::tempdir().unwrap();
