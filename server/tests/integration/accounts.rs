@@ -62,13 +62,7 @@ async fn auth_off_is_refused_on_a_reachable_address_unless_insecure_is_asked_for
 async fn sessions_have_safe_cookies_and_end_on_logout_and_role_change() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with_auth(dir.path(), &["--public-url", "https://plume.example"]);
-    let response = server
-        .http
-        .post(server.at("/auth/login"))
-        .json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = server.login_response(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(response.status(), 200);
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     for flag in ["plume_session=", "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
@@ -143,13 +137,7 @@ async fn failed_logins_look_the_same_and_are_throttled() {
         let server = &server;
         async move {
             let started = Instant::now();
-            let response = server
-                .http
-                .post(server.at("/auth/login"))
-                .json(&json!({ "email": email, "password": password }))
-                .send()
-                .await
-                .unwrap();
+            let response = server.login_response(email, password).await;
             let status = response.status().as_u16();
             (status, response.text().await.unwrap(), started.elapsed())
         }
@@ -167,13 +155,7 @@ async fn failed_logins_look_the_same_and_are_throttled() {
     for _ in 0..4 {
         assert_eq!(attempt(ADMIN_EMAIL, "wrong password!").await.0, 401);
     }
-    let response = server
-        .http
-        .post(server.at("/auth/login"))
-        .json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let response = server.login_response(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(response.status(), 429);
     assert!(response.headers().contains_key("retry-after"));
     tokio::time::sleep(Duration::from_millis(1100)).await;

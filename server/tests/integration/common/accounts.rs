@@ -40,15 +40,15 @@ impl Server {
         Server::start_with(data_dir, &flags)
     }
 
+    /// `POST /auth/login` with JSON, whatever the answer.
+    pub async fn login_response(&self, email: &str, password: &str) -> reqwest::Response {
+        let body = json!({ "email": email, "password": password });
+        self.http.post(self.at("/auth/login")).json(&body).send().await.unwrap()
+    }
+
     /// Logs in with JSON; the `plume_session=…` cookie, or the status and body on failure.
     pub async fn login(&self, email: &str, password: &str) -> Result<String, (u16, String)> {
-        let response = self
-            .http
-            .post(self.at("/auth/login"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .unwrap();
+        let response = self.login_response(email, password).await;
         let status = response.status().as_u16();
         let cookie = super::set_cookie(response.headers(), "plume_session");
         match (status, cookie) {
