@@ -66,6 +66,9 @@ pub use traces::{TraceFilter, TraceOrder, TracePage};
 pub use users::{UserRecord, normalize_email};
 pub use writer::{NewSpan, Writer, WriterTask};
 
+/// The schema migrations this build knows (`migrations/sqlite/`), run at start.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
 /// How every writing transaction begins: see the module's rule for writes.
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
@@ -115,7 +118,7 @@ impl Store {
             .min_connections(1)
             .connect_with(options.clone().pragma("cache_size", "-4000"))
             .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl };
         let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
         Ok((Store { pool, writer }, task))
@@ -158,6 +161,14 @@ impl Store {
     async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.writer.turn().await;
         Ok(WriteTx { tx: self.pool.begin_with(BEGIN_WRITE).await?, _turn: turn })
+    }
+
+    /// Whether the database answers and has every migration this build knows
+    /// (what `/readyz` reports; another process may still be migrating).
+    pub async fn ready(&self) -> Result<bool> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
+        Ok(applied == MIGRATOR.iter().map(|migration| migration.version).max())
     }
 
     /// A cheap query proving the database answers.

@@ -53,6 +53,7 @@ pub struct Paginated<T> {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health))
+        .route("/readyz", get(ready))
         .route("/arize_phoenix_version", get(|| async { PHOENIX_VERSION }))
         .route("/v1/traces", post(otlp::http::export))
         .route("/v1/projects", get(projects::list).post(projects::create))
@@ -127,6 +128,20 @@ async fn unknown_route() -> (StatusCode, Json<serde_json::Value>) {
 async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     state.store.ping().await?;
     Ok("OK")
+}
+
+/// `GET /readyz`: 200 `ready` once the database answers and is migrated to
+/// this build's schema, else 503 (a load balancer sends no traffic yet).
+/// `/healthz` stays the liveness check.
+async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ready().await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "the database is not migrated to this version yet"),
+        Err(error) => {
+            tracing::warn!(%error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+        }
+    }
 }
 
 /// 204 No Content.

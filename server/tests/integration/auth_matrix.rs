@@ -308,7 +308,7 @@ async fn pages_send_strangers_to_the_login_page_and_check_roles() {
         let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
         assert_eq!(location, format!("/login?next={next}"));
     }
-    for path in ["/login", "/healthz", "/widget.js"] {
+    for path in ["/login", "/healthz", "/readyz", "/widget.js"] {
         let response = no_redirects.get(server.at(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET {path} is public");
     }
