@@ -276,14 +276,7 @@ impl Principal {
     /// delete it without the admin permission). Work with no author (made
     /// with auth off) belongs to admins only, unless auth is off now.
     pub fn owns(&self, author: Author) -> bool {
-        if self.can(Permission::Admin) {
-            return true;
-        }
-        match (self.user_id, self.api_key_id) {
-            (Some(user), _) => author.user_id == Some(user),
-            (None, Some(key)) => author.user_id.is_none() && author.api_key_id == Some(key),
-            (None, None) => false,
-        }
+        self.can(Permission::Admin) || self.author().made(author)
     }
 }
 
@@ -294,6 +287,19 @@ pub struct Author {
     pub user_id: Option<i64>,
     /// The key.
     pub api_key_id: Option<i64>,
+}
+
+impl Author {
+    /// Whether a row by `row` is this author's own work: a user's rows are
+    /// theirs (whichever of their keys made them), a service key's are those
+    /// it made with no user, and work with no author is nobody's.
+    pub fn made(self, row: Author) -> bool {
+        match (self.user_id, self.api_key_id) {
+            (Some(user), _) => row.user_id == Some(user),
+            (None, Some(key)) => row.user_id.is_none() && row.api_key_id == Some(key),
+            (None, None) => false,
+        }
+    }
 }
 
 /// A user as `/v1/users` and `/v1/user` show it (Phoenix's `LocalUser`).

@@ -180,19 +180,10 @@ pub(super) async fn purge_expired(conn: &mut SqliteConnection, cutoff: i64) -> R
 }
 
 /// `a` (an annotation row) was not made by `v` (the new row, with its
-/// `user_id` in `column10` and `api_key_id` in `column11`); see [`owns`].
+/// `user_id` in `column10` and `api_key_id` in `column11`): the negation of
+/// [`Author::made`], in SQL.
 const FOREIGN: &str = "CASE WHEN v.column10 IS NOT NULL THEN a.user_id IS NOT v.column10 \
      ELSE NOT (a.user_id IS NULL AND a.api_key_id IS v.column11) END";
-
-/// Whether an existing annotation by `row` is `writer`'s own work: a user's
-/// rows are theirs (whichever of their keys made them), a service key's are
-/// those it made with no user.
-fn owns(writer: Author, row: Author) -> bool {
-    match writer.user_id {
-        Some(user) => row.user_id == Some(user),
-        None => row.user_id.is_none() && row.api_key_id == writer.api_key_id,
-    }
-}
 
 /// A stored annotation that an `only_own` item would replace, and its author.
 struct Foreign {
@@ -212,7 +203,7 @@ impl Foreign {
                     && rowids.get(item.target_id.as_str()) == Some(&self.target_rowid)
                     && item.name == self.name
                     && item.identifier == self.identifier
-                    && !owns(item.author, self.author)
+                    && !item.author.made(self.author)
             })
             .then(|| {
                 Error::Forbidden(format!(
