@@ -43,7 +43,7 @@ pub struct TraceListQuery {
     pub status: Option<String>,
     /// `kind`: the root span's kind (`LLM`, `CHAIN`, …).
     pub kind: Option<String>,
-    /// `q`: text contained in the root span's input or output.
+    /// `q`: text in the root span's name, input, output or messages (see `store/search.rs`).
     pub text: Option<String>,
     /// `ann`: has an annotation with this name.
     pub annotation: Option<String>,
@@ -267,6 +267,10 @@ pub struct TraceListPage {
     pub rows: Vec<TraceRow>,
     /// The cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
+    /// With a text search, while the search index catches up with data
+    /// stored before it (so many spans that searches read them directly
+    /// and are slower): how many spans it has left.
+    pub search_backlog: Option<i64>,
 }
 
 #[cfg(test)]

@@ -65,6 +65,11 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
+        {page.search_backlog.map(|left| view! {
+            <p class="notice search-catching-up" role="status">
+                "Search is still indexing older spans (" {left} " to go): until it has caught up, searches read the spans directly and may take longer."
+            </p>
+        })}
         <CollectionNames />
         {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
         {body}

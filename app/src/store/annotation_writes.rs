@@ -104,9 +104,9 @@ pub(super) async fn write_known_targets(
     }
     let Tables { annotations, targets, id_column } = tables(kind);
     let mut query = QueryBuilder::<Sqlite>::new(format!(
-        "INSERT INTO {annotations} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
-         identifier, source, user_id, api_key_id, created_at, updated_at) \
-         SELECT CASE WHEN v.column13 AND EXISTS (SELECT 1 FROM {annotations} a \
+        "INSERT INTO {annotations} (project_id, target_rowid, name, label, score, explanation, metadata, \
+         annotator_kind, identifier, source, user_id, api_key_id, created_at, updated_at) \
+         SELECT (SELECT project_id FROM {targets} WHERE {id_column} = v.column1), CASE WHEN v.column13 AND EXISTS (SELECT 1 FROM {annotations} a \
              WHERE a.target_rowid = (SELECT id FROM {targets} WHERE {id_column} = v.column1) \
              AND a.name = v.column2 AND a.identifier = v.column8 AND {FOREIGN}) \
          THEN NULL ELSE (SELECT id FROM {targets} WHERE {id_column} = v.column1) END, \
@@ -325,15 +325,19 @@ async fn upsert_many(
     rows: Vec<Upsert<'_>>,
 ) -> Result<HashMap<Key, i64>> {
     let rows = merge_equal_keys(rows, |row| key(row.target_rowid, row.item));
-    let table = tables(kind).annotations;
+    let Tables { annotations: table, targets, .. } = tables(kind);
     let mut ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
         let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "INSERT INTO {table} (target_rowid, name, label, score, explanation, metadata, annotator_kind, \
-             identifier, source, user_id, api_key_id, created_at, updated_at) "
+            "INSERT INTO {table} (project_id, target_rowid, name, label, score, explanation, metadata, \
+             annotator_kind, identifier, source, user_id, api_key_id, created_at, updated_at) "
         ));
         query.push_values(chunk, |mut values, row| {
-            values.push_bind(row.target_rowid);
+            values
+                .push(format!("(SELECT project_id FROM {targets} WHERE id = "))
+                .push_bind_unseparated(row.target_rowid)
+                .push_unseparated(")")
+                .push_bind(row.target_rowid);
             push_fields(&mut values, row.item);
             values.push_bind(row.at).push_bind(row.at);
         });

@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
 
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
-use super::spans::{SPAN_COLUMNS, SpanRow, push_span_conditions};
+use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Result, SpanFilter, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
@@ -76,7 +76,7 @@ impl Store {
             Selection::Filter { project, filter } => {
                 let project_rowid = self.project_rowid(project).await?;
                 insert.push("s.project_id = ").push_bind(project_rowid);
-                push_span_conditions(&mut insert, filter);
+                self.push_span_conditions(&mut insert, filter, project_rowid).await?;
             }
             Selection::TraceList { project, query } => {
                 let project_rowid = self.project_rowid(project).await?;

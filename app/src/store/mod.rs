@@ -34,8 +34,11 @@ mod credentials;
 mod error;
 mod feedback_summary;
 mod keyed_annotations;
+#[cfg(test)]
+mod plan_tests;
 mod projects;
 mod public_links;
+mod search;
 mod secrets;
 mod span_details;
 mod spans;
@@ -91,6 +94,8 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: SqlitePool,
     writer: Writer,
+    /// How far the search index has come (advanced by the writer).
+    search: search::SearchProgress,
 }
 
 impl Store {
@@ -119,9 +124,11 @@ impl Store {
             .connect_with(options.clone().pragma("cache_size", "-4000"))
             .await?;
         MIGRATOR.run(&pool).await?;
-        let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl };
+        let search = search::SearchProgress::default();
+        search.load(&mut *pool.acquire().await?).await?;
+        let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl, search: search.clone() };
         let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
-        Ok((Store { pool, writer }, task))
+        Ok((Store { pool, writer, search }, task))
     }
 
     /// The `sqlite://` URL of the database file inside `data_dir`, creating

@@ -123,7 +123,8 @@ impl Store {
         Ok(())
     }
 
-    /// Every project with its trace and span counts, for the projects page.
+    /// Every project with its trace and span counts, for the projects page:
+    /// the counts are kept by triggers (migration 0007), not counted here.
     pub async fn project_summaries(&self) -> Result<Vec<ProjectSummary>> {
         #[derive(FromRow)]
         struct Row {
@@ -136,10 +137,9 @@ impl Store {
         }
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT p.id, p.name, p.description,
-                    (SELECT count(*) FROM traces t WHERE t.project_id = p.id) AS trace_count,
-                    (SELECT count(*) FROM spans s WHERE s.project_id = p.id) AS span_count,
+                    coalesce(c.traces, 0) AS trace_count, coalesce(c.spans, 0) AS span_count,
                     (SELECT max(t.start_time) FROM traces t WHERE t.project_id = p.id) AS last_activity
-             FROM projects p ORDER BY p.name",
+             FROM projects p LEFT JOIN project_counts c ON c.project_id = p.id ORDER BY p.name",
         )
         .fetch_all(&self.pool)
         .await?;

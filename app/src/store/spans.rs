@@ -3,9 +3,10 @@
 use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
+use super::search::{Plan, push_candidates, push_like};
 use super::{Error, Result, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
-use crate::model::{Span, SpanContext, SpanEvent};
+use crate::model::{NOTE_NAME, Span, SpanContext, SpanEvent};
 use crate::time::from_nanos;
 
 /// One `attribute=key:value` condition; the value keeps its JSON type.
@@ -46,6 +47,13 @@ pub struct SpanFilter {
     pub parent_id: Option<Option<String>>,
     /// `attribute=key:value` conditions, all of which must hold.
     pub attributes: Vec<(String, AttributeValue)>,
+    /// `q`: text in the span's name, input, output or messages (as the
+    /// trace list's search: see `store/search.rs`).
+    pub text: Option<String>,
+    /// `annotation`: has an annotation of this name.
+    pub annotation: Option<String>,
+    /// `label`: has an annotation with this label (of the `annotation` name, if given).
+    pub label: Option<String>,
 }
 
 /// A page of spans and the cursor of the next one.
@@ -131,18 +139,30 @@ impl Store {
     /// Spans of a project, newest first, with Phoenix's filters.
     pub async fn list_spans(&self, project: &str, filter: &SpanFilter) -> Result<SpanPage> {
         let project_rowid = self.project_rowid(project).await?;
+        let mut query = self.list_spans_query("", project_rowid, filter).await?;
+        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let (rows, next) = page(rows, filter.limit, |row| row.id);
+        Ok((rows.into_iter().map(Span::from).collect(), next.map(|id| global_id("Span", id))))
+    }
+
+    /// The span listing's query for one page (`limit + 1` rows), after
+    /// `prefix` (empty, or `EXPLAIN QUERY PLAN ` for the plan tests).
+    pub(super) async fn list_spans_query(
+        &self,
+        prefix: &str,
+        project_rowid: i64,
+        filter: &SpanFilter,
+    ) -> Result<QueryBuilder<Sqlite>> {
         let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.project_id = "
+            "{prefix}SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.project_id = "
         ));
         query.push_bind(project_rowid);
         if let Some(cursor) = filter.cursor {
             query.push(" AND s.id <= ").push_bind(cursor);
         }
-        push_span_conditions(&mut query, filter);
+        self.push_span_conditions(&mut query, filter, project_rowid).await?;
         query.push(" ORDER BY s.id DESC LIMIT ").push_bind(i64::from(filter.limit) + 1);
-        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, filter.limit, |row| row.id);
-        Ok((rows.into_iter().map(Span::from).collect(), next.map(|id| global_id("Span", id))))
+        Ok(query)
     }
 
     /// Deletes one span by global id or hex span id; a trace left empty goes too.
@@ -173,32 +193,76 @@ impl Store {
     }
 }
 
-/// The conditions of `filter` other than its cursor and page size, as
-/// ` AND …` clauses on `spans s JOIN traces t` (the listing and flagging a
-/// filter's spans into a collection select the same rows).
-pub(super) fn push_span_conditions(query: &mut QueryBuilder<Sqlite>, filter: &SpanFilter) {
-    if let Some(start) = filter.start_time {
-        query.push(" AND s.start_time >= ").push_bind(start);
-    }
-    if let Some(end) = filter.end_time {
-        query.push(" AND s.start_time < ").push_bind(end);
-    }
-    push_in(query, "t.trace_id", "IN", &filter.trace_ids);
-    push_in(query, "s.span_id", "IN", &filter.span_ids);
-    push_in(query, "s.name", "IN", &filter.names);
-    push_in(query, "s.span_kind", "IN", &filter.span_kinds);
-    push_in(query, "s.status_code", "IN", &filter.status_codes);
-    match &filter.parent_id {
-        None => {}
-        Some(None) => {
-            query.push(" AND s.parent_id IS NULL");
+impl Store {
+    /// The conditions of `filter` other than its cursor and page size, as
+    /// ` AND …` clauses on `spans s JOIN traces t` of project `project_rowid`
+    /// (the listing and flagging a filter's spans into a collection select
+    /// the same rows).
+    pub(super) async fn push_span_conditions(
+        &self,
+        query: &mut QueryBuilder<Sqlite>,
+        filter: &SpanFilter,
+        project_rowid: i64,
+    ) -> Result<()> {
+        if let Some(start) = filter.start_time {
+            query.push(" AND s.start_time >= ").push_bind(start);
         }
-        Some(Some(parent)) => {
-            query.push(" AND s.parent_id = ").push_bind(parent.clone());
+        if let Some(end) = filter.end_time {
+            query.push(" AND s.start_time < ").push_bind(end);
         }
-    }
-    for (key, value) in &filter.attributes {
-        push_attribute(query, key, value);
+        push_in(query, "t.trace_id", "IN", &filter.trace_ids);
+        push_in(query, "s.span_id", "IN", &filter.span_ids);
+        push_in(query, "s.name", "IN", &filter.names);
+        push_in(query, "s.span_kind", "IN", &filter.span_kinds);
+        push_in(query, "s.status_code", "IN", &filter.status_codes);
+        match &filter.parent_id {
+            None => {}
+            Some(None) => {
+                query.push(" AND s.parent_id IS NULL");
+            }
+            Some(Some(parent)) => {
+                query.push(" AND s.parent_id = ").push_bind(parent.clone());
+            }
+        }
+        for (key, value) in &filter.attributes {
+            push_attribute(query, key, value);
+        }
+        if let Some(text) = &filter.text {
+            if let Plan::Collect { phrase, unindexed_above } = self.search_plan(text).await? {
+                query.push(" AND s.id IN (");
+                push_candidates(query, &phrase, unindexed_above);
+                query.push(")");
+            }
+            query.push(" AND ");
+            push_like(query, "s", text);
+        }
+        if filter.annotation.is_some() || filter.label.is_some() {
+            let matching = |q: &mut QueryBuilder<Sqlite>| {
+                q.push(" AND a.name != ").push_bind(NOTE_NAME);
+                if let Some(name) = &filter.annotation {
+                    q.push(" AND a.name = ").push_bind(name.clone());
+                }
+                if let Some(label) = &filter.label {
+                    q.push(" AND a.label = ").push_bind(label.clone());
+                }
+            };
+            // As the trace list's annotation filters: walk when matches are
+            // many, else collect them from this project's annotations.
+            let here = |q: &mut QueryBuilder<Sqlite>| {
+                q.push(" AND a.project_id = ").push_bind(project_rowid);
+                matching(q);
+            };
+            if self.dense("span_annotations a INDEXED BY span_annotations_project", here).await? {
+                query.push(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = s.id");
+                matching(query);
+            } else {
+                query.push(" AND s.id IN (SELECT a.target_rowid FROM span_annotations a WHERE a.project_id = ");
+                query.push_bind(project_rowid);
+                matching(query);
+            }
+            query.push(")");
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
-use super::projects::escape_like;
+use super::search::{Plan, push_candidates, push_like};
 use super::traces::token_total;
 use super::{Result, Store};
 use crate::model::{AnnotationChip, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort};
@@ -64,49 +64,12 @@ fn parse_score(text: &Option<String>) -> Option<f64> {
     text.as_deref()?.parse::<f64>().ok().filter(|s| s.is_finite())
 }
 
-/// `%text%` for `LIKE … ESCAPE '\'`.
-fn like_pattern(text: &str) -> String {
-    format!("%{}%", escape_like(text))
-}
-
 impl Store {
     /// One page of a project's traces for the UI, filtered and sorted as
     /// `query` says; `None` when the project does not exist.
     pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
-        // The expressions match the indexes of 0003_ui_indexes.sql exactly.
-        let key = match query.sort {
-            TraceSort::Time => "t.start_time",
-            TraceSort::Latency => "(t.end_time - t.start_time)",
-        };
-        // The page is chosen from `traces` and index-only lookups of the root
-        // span (spans_roots); only its rows then read the root span itself.
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT p.id, p.trace_id, p.start_time, p.end_time, r.id AS root_rowid, r.span_id AS root_span_id, \
-             r.name, r.span_kind, r.status_code, \
-             substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
-             substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
-             {prompt} AS prompt, {completion} AS completion \
-             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root \
-                   FROM traces t WHERE t.project_id = ",
-            input = root_text("input.value"),
-            output = root_text("output.value"),
-            prompt = token_total("prompt_tokens", "p.id"),
-            completion = token_total("completion_tokens", "p.id"),
-        ));
-        sql.push_bind(project_rowid);
-        let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
-        if let Some((value, rowid)) = query.cursor.as_deref().and_then(parse_cursor) {
-            sql.push(format!(" AND ({key}, t.id) {comparison}= ("))
-                .push_bind(value)
-                .push(", ")
-                .push_bind(rowid)
-                .push(")");
-        }
-        self.push_trace_filters(&mut sql, query, project_rowid).await?;
-        sql.push(format!(" ORDER BY {key} {direction}, t.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
-        let outer_key = key.replace("t.", "p.");
-        sql.push(format!(") p LEFT JOIN spans r ON r.id = p.root ORDER BY {outer_key} {direction}, p.id {direction}"));
+        let mut sql = self.trace_rows_query("", project_rowid, query, limit).await?;
         let mut rows: Vec<Row> = sql.build_query_as().fetch_all(&self.pool).await?;
 
         let next_cursor = if rows.len() > limit as usize {
@@ -139,18 +102,86 @@ impl Store {
                 output_preview: row.output_preview,
             })
             .collect();
-        Ok(Some(TraceListPage { rows, next_cursor }))
+        let search_backlog = match query.text {
+            Some(_) => Some(self.unindexed_spans().await?).filter(|&left| left > super::search::MAX_LAG),
+            None => None,
+        };
+        Ok(Some(TraceListPage { rows, next_cursor, search_backlog }))
     }
 
-    /// ` AND …` conditions on trace `t` of project `project_rowid` for
-    /// every filter of `query` (not its cursor): the trace list's page, its
-    /// count and "flag all matching" all select traces through here.
-    pub(super) async fn push_trace_filters(
+    /// The trace list's query for one page (`limit + 1` rows), after
+    /// `prefix` (empty, or `EXPLAIN QUERY PLAN ` for the plan tests).
+    pub(super) async fn trace_rows_query(
+        &self,
+        prefix: &str,
+        project_rowid: i64,
+        query: &TraceListQuery,
+        limit: u32,
+    ) -> Result<QueryBuilder<Sqlite>> {
+        // The expressions match the indexes of 0003_ui_indexes.sql exactly.
+        let key = match query.sort {
+            TraceSort::Time => "t.start_time",
+            TraceSort::Latency => "(t.end_time - t.start_time)",
+        };
+        // The page is chosen from `traces` and index-only lookups of the root
+        // span (spans_roots); only its rows then read the root span itself.
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "{prefix}SELECT p.id, p.trace_id, p.start_time, p.end_time, r.id AS root_rowid, r.span_id AS root_span_id, \
+             r.name, r.span_kind, r.status_code, \
+             substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
+             substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
+             {prompt} AS prompt, {completion} AS completion \
+             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root ",
+            input = root_text("input.value"),
+            output = root_text("output.value"),
+            prompt = token_total("prompt_tokens", "p.id"),
+            completion = token_total("completion_tokens", "p.id"),
+        ));
+        self.push_traces(&mut sql, query, project_rowid).await?;
+        let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
+        if let Some((value, rowid)) = query.cursor.as_deref().and_then(parse_cursor) {
+            sql.push(format!(" AND ({key}, t.id) {comparison}= ("))
+                .push_bind(value)
+                .push(", ")
+                .push_bind(rowid)
+                .push(")");
+        }
+        sql.push(format!(" ORDER BY {key} {direction}, t.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
+        let outer_key = key.replace("t.", "p.");
+        sql.push(format!(") p LEFT JOIN spans r ON r.id = p.root ORDER BY {outer_key} {direction}, p.id {direction}"));
+        Ok(sql)
+    }
+
+    /// `FROM traces t WHERE …`: the traces of project `project_rowid`
+    /// matching every filter of `query` (not its cursor). The trace list's
+    /// page, its count and "flag all matching" all select traces through here.
+    async fn push_traces(
         &self,
         sql: &mut QueryBuilder<Sqlite>,
         query: &TraceListQuery,
         project_rowid: i64,
     ) -> Result<()> {
+        sql.push("FROM traces t WHERE 1");
+        let collected = self.push_trace_filters(sql, query, project_rowid).await?;
+        // With a filter whose few matching traces were collected, the unary
+        // `+` keeps SQLite from walking the project's index and probing that
+        // list for every trace: it reads the listed traces by rowid instead.
+        sql.push(if collected { " AND +t.project_id = " } else { " AND t.project_id = " }).push_bind(project_rowid);
+        Ok(())
+    }
+
+    /// ` AND …` conditions on trace `t` of project `project_rowid` for
+    /// every filter of `query` (not its cursor). Each filter with many
+    /// matches is tested on the traces as the listing walks them; one with
+    /// few collects its traces first (` AND t.id IN (…)`): the answer says
+    /// whether one did.
+    async fn push_trace_filters(
+        &self,
+        sql: &mut QueryBuilder<Sqlite>,
+        query: &TraceListQuery,
+        project_rowid: i64,
+    ) -> Result<bool> {
+        let mut collected = false;
         if let Some(from) = query.from.as_deref().and_then(parse_time) {
             sql.push(" AND t.start_time >= ").push_bind(from);
         }
@@ -167,19 +198,26 @@ impl Store {
             } else {
                 sql.push(" AND t.id IN (SELECT trace_rowid FROM spans INDEXED BY spans_root_status WHERE 1");
                 push_root_match(sql, query, Some(project_rowid));
+                collected = true;
             }
             sql.push(")");
         }
         if let Some(text) = &query.text {
-            let pattern = like_pattern(text);
-            sql.push(format!(
-                " AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND ({} LIKE ",
-                root_text("input.value")
-            ))
-            .push_bind(pattern.clone())
-            .push(format!(" ESCAPE '\\' OR {} LIKE ", root_text("output.value")))
-            .push_bind(pattern)
-            .push(" ESCAPE '\\'))");
+            match self.search_plan(text).await? {
+                Plan::Collect { phrase, unindexed_above } => {
+                    sql.push(" AND t.id IN (SELECT s.trace_rowid FROM spans s WHERE s.id IN (");
+                    push_candidates(sql, &phrase, unindexed_above);
+                    sql.push(") AND s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid).push(" AND ");
+                    push_like(sql, "s", text);
+                    sql.push(")");
+                    collected = true;
+                }
+                Plan::Walk => {
+                    sql.push(format!(" AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND "));
+                    push_like(sql, "r", text);
+                    sql.push(")");
+                }
+            }
         }
         if query.unannotated {
             sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
@@ -187,32 +225,42 @@ impl Store {
             sql.push(")");
         } else if has_annotation_filter(query) {
             // Dense in this project: annotations elsewhere must not make the
-            // walk over this project's traces look promising.
+            // walk over this project's traces look promising. Annotations
+            // carry their project, so neither the count nor the collection
+            // reads other projects' annotations.
             let here = |q: &mut QueryBuilder<Sqlite>| {
-                q.push(" AND s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
+                q.push(" AND a.project_id = ").push_bind(project_rowid).push(" AND s.parent_id IS NULL");
                 push_annotation_match(q, query);
             };
-            if self.dense("span_annotations a JOIN spans s ON s.id = a.target_rowid", here).await? {
+            let annotated_roots =
+                "span_annotations a INDEXED BY span_annotations_project JOIN spans s ON s.id = a.target_rowid";
+            if self.dense(annotated_roots, here).await? {
                 sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
             } else {
-                sql.push(
-                    " AND t.id IN (SELECT s.trace_rowid FROM span_annotations a JOIN spans s ON s.id = a.target_rowid ",
-                );
-                sql.push("WHERE s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid);
+                sql.push(format!(" AND t.id IN (SELECT s.trace_rowid FROM {annotated_roots} WHERE a.project_id = "));
+                sql.push_bind(project_rowid).push(" AND s.parent_id IS NULL");
+                collected = true;
             }
             push_annotation_match(sql, query);
             sql.push(")");
         }
-        Ok(())
+        Ok(collected)
     }
 
     /// How many traces of `project` match `query`'s filters (all pages);
     /// `None` when the project does not exist.
     pub async fn count_trace_rows(&self, project: &str, query: &TraceListQuery) -> Result<Option<i64>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM traces t WHERE t.project_id = ");
-        sql.push_bind(project_rowid);
-        self.push_trace_filters(&mut sql, query, project_rowid).await?;
+        if !query.is_filtered() {
+            // Kept by triggers (migration 0007): no scan of the project.
+            let count = sqlx::query_scalar("SELECT traces FROM project_counts WHERE project_id = ?")
+                .bind(project_rowid)
+                .fetch_optional(&self.pool)
+                .await?;
+            return Ok(Some(count.unwrap_or(0)));
+        }
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) ");
+        self.push_traces(&mut sql, query, project_rowid).await?;
         Ok(Some(sql.build_query_scalar().fetch_one(&self.pool).await?))
     }
 
@@ -224,9 +272,8 @@ impl Store {
         query: &TraceListQuery,
         project_rowid: i64,
     ) -> Result<()> {
-        sql.push(format!(" AND s.id IN (SELECT {ROOT} FROM traces t WHERE t.project_id = "));
-        sql.push_bind(project_rowid);
-        self.push_trace_filters(sql, query, project_rowid).await?;
+        sql.push(format!(" AND s.id IN (SELECT {ROOT} "));
+        self.push_traces(sql, query, project_rowid).await?;
         sql.push(")");
         Ok(())
     }
@@ -315,7 +362,7 @@ impl Store {
     /// `conditions` pushes. Many matches: walk the traces in list order and
     /// test each (the page fills quickly). Few: collect the matching traces
     /// first (walking would pass over almost every trace).
-    async fn dense(&self, from: &str, conditions: impl Fn(&mut QueryBuilder<Sqlite>)) -> Result<bool> {
+    pub(super) async fn dense(&self, from: &str, conditions: impl Fn(&mut QueryBuilder<Sqlite>)) -> Result<bool> {
         let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1"));
         conditions(&mut count);
         count.push(format!(" LIMIT {DENSE_ROWS})"));
@@ -335,7 +382,6 @@ mod tests {
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(parse_cursor("17:3"), Some((17, 3)));
         assert_eq!(parse_cursor("x:3"), None);
-        assert_eq!(like_pattern("50%_a\\"), "%50\\%\\_a\\\\%");
     }
 
     proptest::proptest! {

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::annotation_writes;
 use super::annotations::{NewAnnotation, WriteMode};
+use super::search::{self, SearchProgress};
 use super::{Error, Result};
 use crate::model::TargetKind;
 
@@ -142,10 +143,12 @@ pub struct Writer {
 }
 
 /// Settings of the writer task.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct WriterConfig {
     /// How long a `sync=false` annotation waits for its target before it is dropped.
     pub pending_ttl: Duration,
+    /// The search index's position, which the writer advances.
+    pub search: SearchProgress,
 }
 
 impl WriterConfig {
@@ -221,7 +224,29 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
         purge(&mut conn, &config).await;
     }
     let mut last_purge = Instant::now();
-    while let Some(first) = queue.recv().await {
+    // Spans written and perhaps not indexed yet: a guess that only decides
+    // when to try (the index's position is what counts); it starts high so
+    // that spans stored before the index existed get indexed.
+    let mut unindexed = search::MAX_LAG;
+    loop {
+        // Index while there is nothing to write; never wait for work while
+        // the index may be behind.
+        let first = if unindexed > 0 {
+            match queue.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    let _turn = turn.lock().await;
+                    unindexed = index(&mut conn, &config.search, unindexed).await;
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            match queue.recv().await {
+                Some(job) => job,
+                None => break,
+            }
+        };
         // Jobs that arrive while a transaction outside the writer has the
         // turn join this batch.
         let _turn = turn.lock().await;
@@ -236,13 +261,33 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
                 Err(_) => break,
             }
         }
+        let spans: usize = jobs.iter().map(|job| if let Work::Spans(s) = &job.work { s.len() } else { 0 }).sum();
+        unindexed = unindexed.saturating_add(i64::try_from(spans).unwrap_or(i64::MAX));
         commit_batch(&mut conn, jobs, &config).await;
+        // Under sustained ingestion the index keeps pace: its lag stays
+        // below MAX_LAG plus a batch.
+        if unindexed > search::MAX_LAG {
+            unindexed = index(&mut conn, &config.search, unindexed).await;
+        }
         if last_purge.elapsed() >= PURGE_EVERY {
             purge(&mut conn, &config).await;
             last_purge = Instant::now();
         }
     }
     tracing::debug!("writer drained and stopped");
+}
+
+/// Indexes one batch of spans for search; returns the new guess of spans
+/// left to index (0 when caught up). A failure is logged and retried later.
+async fn index(conn: &mut SqliteConnection, progress: &SearchProgress, unindexed: i64) -> i64 {
+    match search::index_batch(conn, progress).await {
+        Ok(0) => 0,
+        Ok(indexed) => (unindexed - indexed).max(1),
+        Err(error) => {
+            tracing::warn!(%error, "indexing spans for search failed");
+            0
+        }
+    }
 }
 
 /// Drops expired pending annotations (attaching ignores them anyway).

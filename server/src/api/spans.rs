@@ -33,7 +33,10 @@ const STATUS_CODES: &[&str] = &["OK", "ERROR", "UNSET"];
         ("trace_id" = Option<Vec<String>>, Query), ("span_id" = Option<Vec<String>>, Query),
         ("parent_id" = Option<String>, Query), ("name" = Option<Vec<String>>, Query),
         ("span_kind" = Option<Vec<String>>, Query), ("status_code" = Option<Vec<String>>, Query),
-        ("attribute" = Option<Vec<String>>, Query, description = "key:value")),
+        ("attribute" = Option<Vec<String>>, Query, description = "key:value"),
+        ("q" = Option<String>, Query, description = "Plume: text in the span's name, input, output or messages (a substring, ASCII case ignored)"),
+        ("annotation" = Option<String>, Query, description = "Plume: has an annotation of this name"),
+        ("label" = Option<String>, Query, description = "Plume: has an annotation with this label")),
     responses((status = 200, body = Paginated<app::model::Span>), (status = 404), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -69,8 +72,16 @@ pub fn span_conditions(params: &Params) -> Result<SpanFilter, ApiError> {
         status_codes: enum_values(params, "status_code", STATUS_CODES)?,
         parent_id: params.get("parent_id").map(|p| (p != "null").then(|| p.to_owned())),
         attributes: params.all("attribute").iter().map(|raw| attribute(raw)).collect::<Result<_, _>>()?,
+        text: non_empty(params.get("q")),
+        annotation: non_empty(params.get("annotation")),
+        label: non_empty(params.get("label")),
         ..SpanFilter::default()
     })
+}
+
+/// A parameter's value, trimmed; empty means absent (as the UI's filters).
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
 /// Deletes a span by global id or hex span id: 204, or 404.

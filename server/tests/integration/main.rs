@@ -16,6 +16,7 @@ mod ingest;
 mod notes_and_configs;
 mod public_links;
 mod read_api;
+mod search;
 mod settings_pages;
 mod span_annotations;
 mod ui_pages;

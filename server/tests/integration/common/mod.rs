@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 
 pub mod accounts;
+pub mod pages;
 
 /// A running server; killed when dropped.
 pub struct Server {

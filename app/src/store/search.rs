@@ -1,0 +1,202 @@
+//! Text search over spans: what it reads of a span, the trigram index that
+//! finds candidates fast, and the `LIKE` test that decides.
+//!
+//! # What matches
+//!
+//! A search text matches a span when it occurs, as one substring (spaces,
+//! quotes and punctuation included, ASCII letters in either case), in the
+//! span's name, its `input.value` or `output.value`, or the text of the
+//! messages inside them (the strings of a JSON input or output, decoded, and
+//! the `llm.input_messages.*` / `llm.output_messages.*` attributes). That is
+//! the `LIKE '%text%'` test of [`push_like`], applied however a search is
+//! answered, so that the answer does not depend on how it was found.
+//!
+//! # How it is found
+//!
+//! `span_text` (migration 0007) is an FTS5 trigram index of those four texts.
+//! A text of three or more characters becomes one FTS5 phrase of its
+//! trigrams, which yields every span containing it (and, as the trigram
+//! tokenizer folds case beyond ASCII, a few that `LIKE` then rejects). The
+//! writer indexes spans right behind ingestion ([`index_batch`]); spans above
+//! [`SearchProgress::indexed_upto`] are not indexed yet and are tested with
+//! `LIKE` directly, so a search never misses a span that was just stored.
+//!
+//! Few candidates: collect them from the index. Many (a frequent word) or a
+//! text too short for trigrams: walk the listing in its order and test each
+//! row, which fills a page quickly precisely because matches are frequent.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::projects::escape_like;
+use super::{Result, Store};
+
+/// Spans the writer indexes per transaction: small enough that a job
+/// arriving meanwhile waits a few milliseconds, large enough to amortise the
+/// commit.
+pub(super) const INDEX_BATCH: i64 = 2_000;
+
+/// Spans stored but not indexed beyond which the writer indexes a batch after
+/// every batch it writes, even with work waiting: the index's lag is bounded.
+pub(super) const MAX_LAG: i64 = 20_000;
+
+/// Candidates from the index up to which they are collected; from this many
+/// on the listing is walked instead (see the module's doc).
+const FEW_CANDIDATES: i64 = 10_000;
+
+/// The searched texts of span `s`, one SQL expression per `span_text` column
+/// (name, input, output, messages), in that order.
+fn searched(s: &str) -> [String; 4] {
+    let input = format!("json_extract({s}.attributes, '$.\"input.value\"')");
+    let output = format!("json_extract({s}.attributes, '$.\"output.value\"')");
+    // The strings of a JSON input or output (chat messages, decoded: a
+    // client that escapes every non-ASCII character leaves them searchable)
+    // and OpenInference's flattened message attributes.
+    let strings = |value: &str| {
+        format!("SELECT j.value FROM json_tree(CASE WHEN json_valid({value}) THEN {value} END) j WHERE j.type = 'text'")
+    };
+    let messages = format!(
+        "(SELECT group_concat(value, char(10)) FROM ({} UNION ALL {} UNION ALL \
+         SELECT e.value FROM json_each({s}.attributes) e WHERE e.type = 'text' \
+         AND (e.key GLOB 'llm.input_messages.*' OR e.key GLOB 'llm.output_messages.*')))",
+        strings(&input),
+        strings(&output),
+    );
+    [format!("{s}.name"), input, output, messages]
+}
+
+/// `(… LIKE ? OR …)`: whether span `s` matches `text` (see the module's doc).
+pub(super) fn push_like(sql: &mut QueryBuilder<Sqlite>, s: &str, text: &str) {
+    let pattern = format!("%{}%", escape_like(text));
+    sql.push("(");
+    for (i, expression) in searched(s).iter().enumerate() {
+        if i > 0 {
+            sql.push(" OR ");
+        }
+        sql.push(format!("{expression} LIKE ")).push_bind(pattern.clone()).push(" ESCAPE '\\'");
+    }
+    sql.push(")");
+}
+
+/// The FTS5 query finding `text` as one phrase (its quotes doubled, so that
+/// FTS5's operators and syntax are plain text); `None` when it has fewer than
+/// three characters, which the trigram index cannot look up.
+pub(super) fn phrase(text: &str) -> Option<String> {
+    (text.chars().count() >= 3).then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+}
+
+/// How far the index has come, shared by the writer (which advances it after
+/// each commit) and the readers (which test the spans above it directly).
+#[derive(Clone, Debug, Default)]
+pub struct SearchProgress {
+    indexed_upto: Arc<AtomicI64>,
+}
+
+impl SearchProgress {
+    /// Every span with a rowid up to this is in the index.
+    pub(super) fn indexed_upto(&self) -> i64 {
+        self.indexed_upto.load(Ordering::Acquire)
+    }
+
+    fn advance(&self, rowid: i64) {
+        self.indexed_upto.fetch_max(rowid, Ordering::AcqRel);
+    }
+
+    /// Reads the committed position (at start).
+    pub(super) async fn load(&self, conn: &mut SqliteConnection) -> Result<()> {
+        let upto: i64 =
+            sqlx::query_scalar("SELECT indexed_upto FROM search_progress WHERE id = 1").fetch_one(conn).await?;
+        self.advance(upto);
+        Ok(())
+    }
+}
+
+/// Indexes the next [`INDEX_BATCH`] spans above the index's position, in
+/// one transaction with the new position; returns how many it indexed (0:
+/// the index has caught up). Run by the writer on its own connection.
+pub(super) async fn index_batch(conn: &mut SqliteConnection, progress: &SearchProgress) -> Result<i64> {
+    use sqlx::Connection as _;
+    let from = progress.indexed_upto();
+    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
+    let (upto, count): (Option<i64>, i64) =
+        sqlx::query_as("SELECT max(id), count(*) FROM (SELECT id FROM spans WHERE id > ?1 ORDER BY id LIMIT ?2)")
+            .bind(from)
+            .bind(INDEX_BATCH)
+            .fetch_one(&mut *tx)
+            .await?;
+    let Some(upto) = upto else { return Ok(0) };
+    let [name, input, output, messages] = searched("s");
+    // The expressions are this module's constants, not input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO span_text (rowid, name, input, output, messages) \
+         SELECT s.id, {name}, {input}, {output}, {messages} FROM spans s WHERE s.id > ?1 AND s.id <= ?2"
+    )))
+    .bind(from)
+    .bind(upto)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE search_progress SET indexed_upto = ?1 WHERE id = 1").bind(upto).execute(&mut *tx).await?;
+    tx.commit().await?;
+    progress.advance(upto);
+    Ok(count)
+}
+
+/// How a search is answered (see the module's doc).
+pub(super) enum Plan {
+    /// Few candidates: the spans the index finds (FTS5 query), plus the
+    /// spans above this rowid, not indexed yet.
+    Collect { phrase: String, unindexed_above: i64 },
+    /// Walk the listing and test each row.
+    Walk,
+}
+
+impl Store {
+    /// How to answer a search for `text`.
+    pub(super) async fn search_plan(&self, text: &str) -> Result<Plan> {
+        let Some(phrase) = phrase(text) else { return Ok(Plan::Walk) };
+        let unindexed_above = self.search.indexed_upto();
+        // While the index catches up with data stored before it existed, the
+        // unindexed spans are too many to test one by one.
+        if self.unindexed_spans().await? > MAX_LAG {
+            return Ok(Plan::Walk);
+        }
+        let candidates: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM (SELECT 1 FROM span_text WHERE span_text MATCH ?1 LIMIT ?2)")
+                .bind(&phrase)
+                .bind(FEW_CANDIDATES)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(if candidates < FEW_CANDIDATES { Plan::Collect { phrase, unindexed_above } } else { Plan::Walk })
+    }
+
+    /// Spans stored but not yet in the index (0 once it has caught up).
+    pub async fn unindexed_spans(&self) -> Result<i64> {
+        let newest: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM spans").fetch_one(&self.pool).await?;
+        Ok((newest.unwrap_or(0) - self.search.indexed_upto()).max(0))
+    }
+}
+
+/// ` s.id IN (…)`-ready list of the spans `plan` collects: the index's
+/// candidates and the unindexed spans, for `… IN (` to wrap. The caller adds
+/// the `LIKE` test and its own conditions on `s`.
+pub(super) fn push_candidates(sql: &mut QueryBuilder<Sqlite>, phrase: &str, unindexed_above: i64) {
+    sql.push("SELECT rowid FROM span_text WHERE span_text MATCH ")
+        .push_bind(phrase.to_owned())
+        .push(" UNION ALL SELECT id FROM spans WHERE id > ")
+        .push_bind(unindexed_above);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_text_is_one_phrase_whatever_it_holds() {
+        assert_eq!(phrase("order 42").as_deref(), Some("\"order 42\""));
+        assert_eq!(phrase("say \"hi\" OR NOT x*").as_deref(), Some("\"say \"\"hi\"\" OR NOT x*\""));
+        assert_eq!(phrase("ab"), None);
+        assert_eq!(phrase("äöü").as_deref(), Some("\"äöü\""));
+    }
+}
