@@ -5,11 +5,13 @@
 -- characters is found through the index instead of by reading every span.
 -- Contentless: the text lives in `spans` only, so the index adds no second
 -- copy of it; `contentless_delete` lets a deleted span leave the index.
--- The index only narrows the candidates: what matches is defined by the
--- same `LIKE` test the search applies to them.
+-- `detail = none` keeps only which spans hold each trigram, not where: a
+-- third of the cost to build and half the size of positions (measured), and
+-- enough, because the index only narrows the candidates: what matches is
+-- defined by the same `LIKE` test the search applies to them.
 CREATE VIRTUAL TABLE span_text USING fts5(
     name, input, output, messages,
-    content = '', contentless_delete = 1, tokenize = 'trigram'
+    content = '', contentless_delete = 1, detail = none, tokenize = 'trigram'
 );
 
 -- How far the index has come: every span with `id <= indexed_upto` is in it.

@@ -48,9 +48,13 @@ pub async fn load_span_collections(span_id: String) -> Result<Vec<Collection>, S
 }
 
 /// How many traces of `project` the trace list shows with the filters of
-/// `filter` (its query string), over all pages.
+/// `filter` (its query string), over all pages (counting stops at
+/// [`crate::model::MatchCount::CAP`]).
 #[server(endpoint = "count_matching_traces")]
-pub async fn count_matching_traces(project: String, filter: String) -> Result<Option<i64>, ServerFnError> {
+pub async fn count_matching_traces(
+    project: String,
+    filter: String,
+) -> Result<Option<crate::model::MatchCount>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let query = crate::model::TraceListQuery::from_query_string(&filter).first_page();
     store.count_trace_rows(&project, &query).await.map_err(super::server_error)

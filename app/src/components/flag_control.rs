@@ -174,7 +174,7 @@ pub fn FlagMenu(#[prop(into)] span_id: String) -> impl IntoView {
 /// mean reading every trace of the project, which the list itself never does.
 #[island]
 pub fn FlagAll(project: String, filter: String) -> impl IntoView {
-    let count = RwSignal::new(None::<i64>);
+    let count = RwSignal::new(None::<crate::model::MatchCount>);
     let (count_project, count_filter) = (project.clone(), filter.clone());
     let load_count = move |_| {
         if count.get_untracked().is_none() {

@@ -260,6 +260,29 @@ pub struct TraceRow {
     pub annotations: Vec<AnnotationChip>,
 }
 
+/// How many traces match a filter: exact up to [`MatchCount::CAP`], beyond
+/// which counting stops (a frequent filter would otherwise read every trace
+/// of the project just to say how many).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchCount {
+    /// Matching traces, at most [`MatchCount::CAP`].
+    pub count: i64,
+    /// Whether more than `count` match.
+    pub at_least: bool,
+}
+
+impl MatchCount {
+    /// Where counting stops.
+    pub const CAP: i64 = 10_000;
+}
+
+impl std::fmt::Display for MatchCount {
+    /// `42`, or `10000+` when counting stopped.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.count, if self.at_least { "+" } else { "" })
+    }
+}
+
 /// One page of the trace list.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TraceListPage {

@@ -63,7 +63,8 @@ async fn seeded() -> (tempfile::TempDir, Store) {
     let spans: Vec<NewSpan> = (0..TRACES).flat_map(|t| [new_span(t, false), new_span(t, true)]).collect();
     store.writer().write_spans(spans).await.unwrap();
     // Every root is judged; three are also flagged as rare.
-    let judged = (0..TRACES).map(|t| annotation(t * 2 + 1, "quality", if t.is_multiple_of(2) { "good" } else { "bad" }));
+    let judged =
+        (0..TRACES).map(|t| annotation(t * 2 + 1, "quality", if t.is_multiple_of(2) { "good" } else { "bad" }));
     let rare = [7, 1007, 2007].map(|t| annotation(t * 2 + 1, "escalated", "yes"));
     let items = judged.chain(rare).collect();
     store.writer().write_annotations(TargetKind::Span, items, WriteMode::Sync).await.unwrap();

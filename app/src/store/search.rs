@@ -13,17 +13,25 @@
 //!
 //! # How it is found
 //!
-//! `span_text` (migration 0007) is an FTS5 trigram index of those four texts.
-//! A text of three or more characters becomes one FTS5 phrase of its
-//! trigrams, which yields every span containing it (and, as the trigram
-//! tokenizer folds case beyond ASCII, a few that `LIKE` then rejects). The
-//! writer indexes spans right behind ingestion ([`index_batch`]); spans above
+//! `span_text` (migration 0007) is an FTS5 trigram index of those four texts
+//! that records which spans hold each trigram (not where). A text of three
+//! or more characters becomes the FTS5 query "every trigram of it"
+//! ([`trigram_query`]), which yields every span containing it and a few
+//! that merely hold the same trigrams elsewhere (or differ in the case of a
+//! letter beyond ASCII, which the tokenizer folds); `LIKE` rejects those.
+//!
+//! The writer indexes spans when it has nothing else to do ([`index_batch`]),
+//! so ingestion runs at full speed and the index follows; spans above
 //! [`SearchProgress::indexed_upto`] are not indexed yet and are tested with
 //! `LIKE` directly, so a search never misses a span that was just stored.
+//! The lag is bounded: beyond [`MAX_LAG`] unindexed spans the writer indexes
+//! a batch after every batch it writes (ingestion then slows to the index's
+//! pace).
 //!
-//! Few candidates: collect them from the index. Many (a frequent word) or a
-//! text too short for trigrams: walk the listing in its order and test each
-//! row, which fills a page quickly precisely because matches are frequent.
+//! Few candidates: collect them from the index. Many (a frequent word), a
+//! text too short for trigrams, or more than [`DIRECT_LAG`] spans still to
+//! index: walk the listing in its order and test each row, which fills a
+//! page quickly when matches are frequent.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -34,13 +42,23 @@ use super::projects::escape_like;
 use super::{Result, Store};
 
 /// Spans the writer indexes per transaction: small enough that a job
-/// arriving meanwhile waits a few milliseconds, large enough to amortise the
+/// arriving meanwhile waits only milliseconds, large enough to amortise the
 /// commit.
-pub(super) const INDEX_BATCH: i64 = 2_000;
+pub(super) const INDEX_BATCH: i64 = 1_000;
 
 /// Spans stored but not indexed beyond which the writer indexes a batch after
-/// every batch it writes, even with work waiting: the index's lag is bounded.
-pub(super) const MAX_LAG: i64 = 20_000;
+/// every batch it writes, even with work waiting: the bound of the index's
+/// lag (about half a minute of ingestion at full speed).
+pub(super) const MAX_LAG: i64 = 1_000_000;
+
+/// Spans not indexed beyond which a search stops testing them one by one
+/// and walks the listing instead (and the trace list says that search is
+/// catching up).
+pub(super) const DIRECT_LAG: i64 = 50_000;
+
+/// Trigrams of a text looked up in the index at most: enough to make the
+/// candidates few; `LIKE` checks the rest of the text.
+const MAX_TRIGRAMS: usize = 24;
 
 /// Candidates from the index up to which they are collected; from this many
 /// on the listing is walked instead (see the module's doc).
@@ -80,11 +98,22 @@ pub(super) fn push_like(sql: &mut QueryBuilder<Sqlite>, s: &str, text: &str) {
     sql.push(")");
 }
 
-/// The FTS5 query finding `text` as one phrase (its quotes doubled, so that
-/// FTS5's operators and syntax are plain text); `None` when it has fewer than
-/// three characters, which the trigram index cannot look up.
-pub(super) fn phrase(text: &str) -> Option<String> {
-    (text.chars().count() >= 3).then(|| format!("\"{}\"", text.replace('"', "\"\"")))
+/// The FTS5 query for the spans holding every trigram of `text` (each
+/// quoted, quotes doubled, so that FTS5's operators and syntax are plain
+/// text); `None` when it has fewer than three characters, which the trigram
+/// index cannot look up.
+pub(super) fn trigram_query(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    if trigrams.is_empty() {
+        return None;
+    }
+    trigrams.sort_unstable();
+    trigrams.dedup();
+    // A sample of them when there are too many.
+    let step = trigrams.len().div_ceil(MAX_TRIGRAMS);
+    let terms: Vec<String> = trigrams.iter().step_by(step).map(|t| format!("\"{}\"", t.replace('"', "\"\""))).collect();
+    Some(terms.join(" AND "))
 }
 
 /// How far the index has come, shared by the writer (which advances it after
@@ -147,7 +176,7 @@ pub(super) async fn index_batch(conn: &mut SqliteConnection, progress: &SearchPr
 pub(super) enum Plan {
     /// Few candidates: the spans the index finds (FTS5 query), plus the
     /// spans above this rowid, not indexed yet.
-    Collect { phrase: String, unindexed_above: i64 },
+    Collect { fts: String, unindexed_above: i64 },
     /// Walk the listing and test each row.
     Walk,
 }
@@ -155,20 +184,18 @@ pub(super) enum Plan {
 impl Store {
     /// How to answer a search for `text`.
     pub(super) async fn search_plan(&self, text: &str) -> Result<Plan> {
-        let Some(phrase) = phrase(text) else { return Ok(Plan::Walk) };
+        let Some(fts) = trigram_query(text) else { return Ok(Plan::Walk) };
         let unindexed_above = self.search.indexed_upto();
-        // While the index catches up with data stored before it existed, the
-        // unindexed spans are too many to test one by one.
-        if self.unindexed_spans().await? > MAX_LAG {
+        if self.unindexed_spans().await? > DIRECT_LAG {
             return Ok(Plan::Walk);
         }
         let candidates: i64 =
             sqlx::query_scalar("SELECT count(*) FROM (SELECT 1 FROM span_text WHERE span_text MATCH ?1 LIMIT ?2)")
-                .bind(&phrase)
+                .bind(&fts)
                 .bind(FEW_CANDIDATES)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(if candidates < FEW_CANDIDATES { Plan::Collect { phrase, unindexed_above } } else { Plan::Walk })
+        Ok(if candidates < FEW_CANDIDATES { Plan::Collect { fts, unindexed_above } } else { Plan::Walk })
     }
 
     /// Spans stored but not yet in the index (0 once it has caught up).
@@ -181,9 +208,9 @@ impl Store {
 /// ` s.id IN (…)`-ready list of the spans `plan` collects: the index's
 /// candidates and the unindexed spans, for `… IN (` to wrap. The caller adds
 /// the `LIKE` test and its own conditions on `s`.
-pub(super) fn push_candidates(sql: &mut QueryBuilder<Sqlite>, phrase: &str, unindexed_above: i64) {
+pub(super) fn push_candidates(sql: &mut QueryBuilder<Sqlite>, fts: &str, unindexed_above: i64) {
     sql.push("SELECT rowid FROM span_text WHERE span_text MATCH ")
-        .push_bind(phrase.to_owned())
+        .push_bind(fts.to_owned())
         .push(" UNION ALL SELECT id FROM spans WHERE id > ")
         .push_bind(unindexed_above);
 }
@@ -193,10 +220,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_search_text_is_one_phrase_whatever_it_holds() {
-        assert_eq!(phrase("order 42").as_deref(), Some("\"order 42\""));
-        assert_eq!(phrase("say \"hi\" OR NOT x*").as_deref(), Some("\"say \"\"hi\"\" OR NOT x*\""));
-        assert_eq!(phrase("ab"), None);
-        assert_eq!(phrase("äöü").as_deref(), Some("\"äöü\""));
+    fn a_search_text_becomes_its_trigrams_whatever_it_holds() {
+        assert_eq!(trigram_query("order").as_deref(), Some(r#""der" AND "ord" AND "rde""#));
+        assert_eq!(trigram_query(r#"a"b OR"#).as_deref(), Some(r#"" OR" AND """b " AND "a""b" AND "b O""#));
+        assert_eq!(trigram_query("ab"), None);
+        assert_eq!(trigram_query("äöüß").as_deref(), Some(r#""äöü" AND "öüß""#));
+        // Repeats count once; long texts are sampled.
+        assert_eq!(trigram_query("aaaaaa").as_deref(), Some(r#""aaa""#));
+        let long = trigram_query(&"the quick brown fox jumps over the lazy dog ".repeat(5)).unwrap();
+        assert!(long.matches(" AND ").count() < MAX_TRIGRAMS, "{long}");
     }
 }

@@ -228,9 +228,9 @@ impl Store {
             push_attribute(query, key, value);
         }
         if let Some(text) = &filter.text {
-            if let Plan::Collect { phrase, unindexed_above } = self.search_plan(text).await? {
+            if let Plan::Collect { fts, unindexed_above } = self.search_plan(text).await? {
                 query.push(" AND s.id IN (");
-                push_candidates(query, &phrase, unindexed_above);
+                push_candidates(query, &fts, unindexed_above);
                 query.push(")");
             }
             query.push(" AND ");

@@ -8,7 +8,9 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use super::search::{Plan, push_candidates, push_like};
 use super::traces::token_total;
 use super::{Result, Store};
-use crate::model::{AnnotationChip, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort};
+use crate::model::{
+    AnnotationChip, MatchCount, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort,
+};
 use crate::time::{from_nanos, parse_iso, to_nanos};
 
 #[derive(FromRow)]
@@ -103,7 +105,7 @@ impl Store {
             })
             .collect();
         let search_backlog = match query.text {
-            Some(_) => Some(self.unindexed_spans().await?).filter(|&left| left > super::search::MAX_LAG),
+            Some(_) => Some(self.unindexed_spans().await?).filter(|&left| left > super::search::DIRECT_LAG),
             None => None,
         };
         Ok(Some(TraceListPage { rows, next_cursor, search_backlog }))
@@ -204,9 +206,9 @@ impl Store {
         }
         if let Some(text) = &query.text {
             match self.search_plan(text).await? {
-                Plan::Collect { phrase, unindexed_above } => {
+                Plan::Collect { fts, unindexed_above } => {
                     sql.push(" AND t.id IN (SELECT s.trace_rowid FROM spans s WHERE s.id IN (");
-                    push_candidates(sql, &phrase, unindexed_above);
+                    push_candidates(sql, &fts, unindexed_above);
                     sql.push(") AND s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid).push(" AND ");
                     push_like(sql, "s", text);
                     sql.push(")");
@@ -247,9 +249,9 @@ impl Store {
         Ok(collected)
     }
 
-    /// How many traces of `project` match `query`'s filters (all pages);
-    /// `None` when the project does not exist.
-    pub async fn count_trace_rows(&self, project: &str, query: &TraceListQuery) -> Result<Option<i64>> {
+    /// How many traces of `project` match `query`'s filters (all pages), up
+    /// to [`MatchCount::CAP`]; `None` when the project does not exist.
+    pub async fn count_trace_rows(&self, project: &str, query: &TraceListQuery) -> Result<Option<MatchCount>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
         if !query.is_filtered() {
             // Kept by triggers (migration 0007): no scan of the project.
@@ -257,11 +259,13 @@ impl Store {
                 .bind(project_rowid)
                 .fetch_optional(&self.pool)
                 .await?;
-            return Ok(Some(count.unwrap_or(0)));
+            return Ok(Some(MatchCount { count: count.unwrap_or(0), at_least: false }));
         }
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) ");
+        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 ");
         self.push_traces(&mut sql, query, project_rowid).await?;
-        Ok(Some(sql.build_query_scalar().fetch_one(&self.pool).await?))
+        sql.push(" LIMIT ").push_bind(MatchCount::CAP + 1).push(")");
+        let found: i64 = sql.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok(Some(MatchCount { count: found.min(MatchCount::CAP), at_least: found > MatchCount::CAP }))
     }
 
     /// ` AND s.id IN (…)`: the root spans of the traces of `project_rowid`

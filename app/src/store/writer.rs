@@ -32,6 +32,8 @@ const QUEUE_DEPTH: usize = 1024;
 const QUEUE_BYTES: u32 = 64 << 20;
 /// A row's size beyond its strings: ids, times, allocation headers.
 const ROW_OVERHEAD: usize = 128;
+/// How long the writer waits for work before it indexes spans for search.
+const QUIET: Duration = Duration::from_millis(20);
 /// How often expired pending annotations are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
@@ -225,21 +227,35 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
     }
     let mut last_purge = Instant::now();
     // Spans written and perhaps not indexed yet: a guess that only decides
-    // when to try (the index's position is what counts); it starts high so
-    // that spans stored before the index existed get indexed.
-    let mut unindexed = search::MAX_LAG;
+    // when to try (the index's position is what counts); it starts positive
+    // so that spans stored before the index existed get indexed.
+    let mut unindexed = 1;
+    // Whether the writer is indexing because nothing came to write.
+    let mut idle = false;
     loop {
-        // Index while there is nothing to write; never wait for work while
-        // the index may be behind.
+        // Index for search once nothing has come to write for a moment, so
+        // that ingestion keeps its speed (even with gaps between requests),
+        // then batch after batch until work arrives.
         let first = if unindexed > 0 {
-            match queue.try_recv() {
-                Ok(job) => job,
-                Err(mpsc::error::TryRecvError::Empty) => {
+            // `Err`: nothing to write for now; `Ok(None)`: the writer is closing.
+            let next = if idle {
+                match queue.try_recv() {
+                    Ok(job) => Ok(Some(job)),
+                    Err(mpsc::error::TryRecvError::Empty) => Err(()),
+                    Err(mpsc::error::TryRecvError::Disconnected) => Ok(None),
+                }
+            } else {
+                tokio::time::timeout(QUIET, queue.recv()).await.map_err(drop)
+            };
+            match next {
+                Ok(Some(job)) => job,
+                Ok(None) => break,
+                Err(()) => {
                     let _turn = turn.lock().await;
                     unindexed = index(&mut conn, &config.search, unindexed).await;
+                    idle = true;
                     continue;
                 }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         } else {
             match queue.recv().await {
@@ -247,6 +263,7 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
                 None => break,
             }
         };
+        idle = false;
         // Jobs that arrive while a transaction outside the writer has the
         // turn join this batch.
         let _turn = turn.lock().await;
@@ -264,10 +281,12 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
         let spans: usize = jobs.iter().map(|job| if let Work::Spans(s) = &job.work { s.len() } else { 0 }).sum();
         unindexed = unindexed.saturating_add(i64::try_from(spans).unwrap_or(i64::MAX));
         commit_batch(&mut conn, jobs, &config).await;
-        // Under sustained ingestion the index keeps pace: its lag stays
-        // below MAX_LAG plus a batch.
+        // Under ingestion sustained beyond the index's pace, the index
+        // takes a turn after every batch: its lag stays below MAX_LAG.
         if unindexed > search::MAX_LAG {
-            unindexed = index(&mut conn, &config.search, unindexed).await;
+            for _ in 0..spans.div_ceil(search::INDEX_BATCH as usize) {
+                unindexed = index(&mut conn, &config.search, unindexed).await;
+            }
         }
         if last_purge.elapsed() >= PURGE_EVERY {
             purge(&mut conn, &config).await;

@@ -57,14 +57,19 @@ fn input(t: u64) -> String {
     }
 }
 
-/// Waits until the trace list no longer says that search is catching up.
-async fn index_caught_up(server: &Server, project: &str) {
+/// Waits until the writer has indexed every stored span for search.
+async fn index_caught_up(data_dir: &std::path::Path) {
+    let db = database(data_dir).await;
     for _ in 0..600 {
-        let (_, html) = page(server, &format!("/projects/{project}?q=anything")).await;
-        if !html.contains("search-catching-up") {
+        let (upto, newest): (i64, Option<i64>) =
+            sqlx::query_as("SELECT (SELECT indexed_upto FROM search_progress), (SELECT max(id) FROM spans)")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        if upto >= newest.unwrap_or(0) {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the search index did not catch up");
 }
@@ -77,7 +82,7 @@ async fn a_planted_phrase_is_found_among_100000_spans_in_every_sort() {
         let response = server.export(&request(vec![], traces(first, 1000, input)), Some("big")).await;
         assert_eq!(response.status(), 200);
     }
-    index_caught_up(&server, "big").await;
+    index_caught_up(dir.path()).await;
 
     for order in ["", "&sort=latency", "&dir=asc", "&sort=latency&dir=asc"] {
         for query in ["order+%2342", "ORDER+%2342+never", "zebra-crossing", "customer+said%3A"] {
@@ -100,6 +105,28 @@ async fn a_planted_phrase_is_found_among_100000_spans_in_every_sort() {
     let (_, html) = page(&server, "/projects/big?q=%234").await;
     assert_eq!(rows(&html), [PLANTED, 777]);
 
+    // "Flag all N matching": counted exactly up to 10,000, from the
+    // maintained counter without filters.
+    for (filter, expected) in [
+        ("q=zebra-crossing", serde_json::json!({"count": 1, "at_least": false})),
+        ("q=ipsum", serde_json::json!({"count": 10_000, "at_least": true})),
+        ("", serde_json::json!({"count": 20_000, "at_least": false})),
+    ] {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([("project", "big"), ("filter", filter)])
+            .finish();
+        let response = server
+            .http
+            .post(server.at("/api/count_matching_traces"))
+            .header("origin", &server.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.json::<Value>().await.unwrap(), expected, "{filter}");
+    }
+
     // The span API searches every span, with the same semantics.
     let found = server.get_json("/v1/projects/big/spans?q=never+arrived").await;
     let ids: Vec<&str> =
@@ -107,6 +134,22 @@ async fn a_planted_phrase_is_found_among_100000_spans_in_every_sort() {
     assert_eq!(ids, [span_hex(PLANTED * 8), span_hex(777 * 8)]);
     let answers = server.get_json("/v1/projects/big/spans?q=dolor+sit&limit=3").await;
     assert_eq!(answers["data"].as_array().unwrap().len(), 3);
+
+    // As after an upgrade from a version without the index: every span is
+    // to be indexed again. Searches answer meanwhile, and the list says so.
+    server.terminate();
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("plume.db").display())).await.unwrap();
+    sqlx::query("INSERT INTO span_text (span_text) VALUES ('delete-all')").execute(&db).await.unwrap();
+    sqlx::query("UPDATE search_progress SET indexed_upto = 0").execute(&db).await.unwrap();
+    db.close().await;
+    let server = Server::start(dir.path());
+    let (_, html) = page(&server, "/projects/big?q=zebra-crossing").await;
+    assert!(html.contains("search-catching-up"), "no catching-up notice");
+    assert_eq!(rows(&html), [PLANTED]);
+    index_caught_up(dir.path()).await;
+    let (_, html) = page(&server, "/projects/big?q=zebra-crossing").await;
+    assert!(!html.contains("search-catching-up"));
+    assert_eq!(rows(&html), [PLANTED]);
 }
 
 #[tokio::test]
@@ -125,7 +168,7 @@ async fn search_syntax_and_wildcards_are_plain_text() {
     ];
     let spans = traces(1, texts.len() as u64, |t| texts[t as usize - 1].to_owned());
     assert_eq!(server.export(&request(vec![], spans), Some("syntax")).await.status(), 200);
-    index_caught_up(&server, "syntax").await;
+    index_caught_up(dir.path()).await;
 
     let cases: [(&str, &[u64]); 12] = [
         ("0% s", &[1]),
@@ -161,23 +204,23 @@ async fn a_deleted_span_leaves_the_search_results() {
     let server = Server::start(dir.path());
     let spans = traces(1, 50, |t| format!("conversation {t} about a lost parcel"));
     assert_eq!(server.export(&request(vec![], spans), Some("gone")).await.status(), 200);
-    index_caught_up(&server, "gone").await;
+    index_caught_up(dir.path()).await;
     let search = "/v1/projects/gone/spans?q=conversation+17+about";
     assert_eq!(server.get_json(search).await["data"].as_array().unwrap().len(), 1);
+    // Index entries holding the trigrams of " 17 " (only trace 17's root).
+    let db = database(dir.path()).await;
+    let indexed = || async {
+        let trigrams = r#"SELECT count(*) FROM span_text WHERE span_text MATCH '"n 1" AND " 17" AND "17 "'"#;
+        sqlx::query_scalar::<_, i64>(trigrams).fetch_one(&db).await.unwrap()
+    };
+    assert_eq!(indexed().await, 1);
     let (status, _) =
         server.send_json(reqwest::Method::DELETE, &format!("/v1/spans/{}", span_hex(17 * 8)), &Value::Null).await;
     assert_eq!(status, 204);
     assert_eq!(server.get_json(search).await["data"].as_array().unwrap().len(), 0);
     let (_, html) = page(&server, "/projects/gone?q=conversation+17+about").await;
     assert!(rows(&html).is_empty());
-    // The search index holds no entry for it either.
-    let db = database(dir.path()).await;
-    let left: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM span_text WHERE span_text MATCH '\"conversation 17 about\"'")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-    assert_eq!(left, 0);
+    assert_eq!(indexed().await, 0, "the search index still holds the deleted span");
 }
 
 #[tokio::test]

@@ -1,11 +1,16 @@
 //! Synthetic OTLP payloads: traces of five spans (an agent and four LLM
-//! calls) with ~1 KB of input/output text each.
+//! calls) with ~1 KB of input/output text each. Each root's input ends with
+//! `ticket-<n>` (n: the trace's number in its run), and one trace in
+//! [`ZEBRA_EVERY`] also says `zebra`: rare words for the search benchmarks.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
+
+/// One trace in this many mentions `zebra`.
+pub const ZEBRA_EVERY: usize = 100_000;
 
 /// Request number `request` of a run: `spans` spans, `text_bytes` of text in
 /// each of `input.value` and `output.value`. Ids are unique per `run`.
@@ -19,6 +24,13 @@ pub fn payload(run: u64, request: usize, spans: usize, text_bytes: usize) -> Exp
             let span = span_id(run, request, i);
             let root = i % 5 == 0;
             let start = base + (i as u64) * 1_000_000;
+            let number = (request * spans + i) / 5;
+            let input = if root {
+                let zebra = if number.is_multiple_of(ZEBRA_EVERY) { " zebra" } else { "" };
+                format!("{text} ticket-{number}{zebra}")
+            } else {
+                text.to_owned()
+            };
             Span {
                 trace_id: trace.to_be_bytes().to_vec(),
                 span_id: span.to_be_bytes().to_vec(),
@@ -29,7 +41,7 @@ pub fn payload(run: u64, request: usize, spans: usize, text_bytes: usize) -> Exp
                 end_time_unix_nano: start + 250_000_000,
                 attributes: vec![
                     string("openinference.span.kind", if root { "AGENT" } else { "LLM" }),
-                    string("input.value", text),
+                    string("input.value", &input),
                     string("output.value", text),
                     string("llm.model_name", "gpt-4o-mini"),
                     int("llm.token_count.prompt", 120),
