@@ -73,3 +73,47 @@ UPDATE span_annotations SET project_id = (SELECT s.project_id FROM spans s WHERE
 UPDATE trace_annotations SET project_id = (SELECT t.project_id FROM traces t WHERE t.id = target_rowid);
 UPDATE session_annotations SET project_id = (SELECT s.project_id FROM sessions s WHERE s.id = target_rowid);
 CREATE INDEX span_annotations_project ON span_annotations (project_id, name, label, score, target_rowid);
+
+-- The projects page's daily 👍 share of `user feedback` (the end users'
+-- votes), per project and day (days since the epoch), kept by triggers so
+-- that the page reads a few rows instead of every vote ever given. Names
+-- and labels as in app/src/model/span_details.rs.
+CREATE TABLE feedback_days (
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    up         INTEGER NOT NULL DEFAULT 0,
+    total      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (project_id, day)
+) WITHOUT ROWID;
+INSERT INTO feedback_days (project_id, day, up, total)
+SELECT project_id, created_at / 86400000000000, sum(label = 'thumbs-up'), count(*)
+FROM span_annotations
+WHERE name = 'user feedback' AND label IN ('thumbs-up', 'thumbs-down') AND project_id IS NOT NULL
+GROUP BY 1, 2;
+
+CREATE TRIGGER feedback_days_in AFTER INSERT ON span_annotations
+WHEN new.name = 'user feedback' AND new.label IN ('thumbs-up', 'thumbs-down')
+BEGIN
+    INSERT INTO feedback_days (project_id, day, up, total)
+    VALUES (new.project_id, new.created_at / 86400000000000, new.label = 'thumbs-up', 1)
+    ON CONFLICT (project_id, day) DO UPDATE SET up = up + excluded.up, total = total + 1;
+END;
+CREATE TRIGGER feedback_days_out AFTER DELETE ON span_annotations
+WHEN old.name = 'user feedback' AND old.label IN ('thumbs-up', 'thumbs-down')
+BEGIN
+    UPDATE feedback_days SET up = up - (old.label = 'thumbs-up'), total = total - 1
+    WHERE project_id = old.project_id AND day = old.created_at / 86400000000000;
+END;
+-- A vote changed (an upsert replaces the label): the old one out, the new one in.
+CREATE TRIGGER feedback_days_changed AFTER UPDATE OF name, label, created_at, project_id ON span_annotations
+WHEN (old.name = 'user feedback' AND old.label IN ('thumbs-up', 'thumbs-down'))
+  OR (new.name = 'user feedback' AND new.label IN ('thumbs-up', 'thumbs-down'))
+BEGIN
+    UPDATE feedback_days SET up = up - (old.label = 'thumbs-up'), total = total - 1
+    WHERE project_id = old.project_id AND day = old.created_at / 86400000000000
+      AND old.name = 'user feedback' AND old.label IN ('thumbs-up', 'thumbs-down');
+    INSERT INTO feedback_days (project_id, day, up, total)
+    SELECT new.project_id, new.created_at / 86400000000000, new.label = 'thumbs-up', 1
+    WHERE new.name = 'user feedback' AND new.label IN ('thumbs-up', 'thumbs-down')
+    ON CONFLICT (project_id, day) DO UPDATE SET up = up + excluded.up, total = total + 1;
+END;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{Result, Store};
-use crate::model::{AnnotationSummary, DailyThumbs, FEEDBACK_NAME, NOTE_NAME, ProjectFeedback, THUMBS_DOWN, THUMBS_UP};
+use crate::model::{AnnotationSummary, DailyThumbs, NOTE_NAME, ProjectFeedback};
 
 /// Nanoseconds per day.
 const DAY_NS: i64 = 86_400_000_000_000;
@@ -44,7 +44,7 @@ impl Store {
     pub async fn project_feedback(&self) -> Result<HashMap<String, ProjectFeedback>> {
         let names: Vec<NameRow> = sqlx::query_as(
             "SELECT p.name AS project, a.name, count(*) AS count, avg(a.score) AS mean_score
-             FROM span_annotations a JOIN spans s ON s.id = a.target_rowid JOIN projects p ON p.id = s.project_id
+             FROM span_annotations a JOIN projects p ON p.id = a.project_id
              WHERE a.name != ?1 GROUP BY p.name, a.name ORDER BY p.name, a.name",
         )
         .bind(NOTE_NAME)
@@ -52,23 +52,18 @@ impl Store {
         .await?;
         let labels: Vec<LabelRow> = sqlx::query_as(
             "SELECT p.name AS project, a.name, a.label, count(*) AS count
-             FROM span_annotations a JOIN spans s ON s.id = a.target_rowid JOIN projects p ON p.id = s.project_id
+             FROM span_annotations a JOIN projects p ON p.id = a.project_id
              WHERE a.name != ?1 AND a.label IS NOT NULL GROUP BY p.name, a.name, a.label
              ORDER BY count DESC, a.label",
         )
         .bind(NOTE_NAME)
         .fetch_all(&self.pool)
         .await?;
+        // Kept per day by triggers (migration 0007): a few rows per project.
         let days: Vec<DayRow> = sqlx::query_as(
-            "SELECT p.name AS project, a.created_at / ?1 AS day,
-                    sum(a.label = ?3) AS up, count(*) AS total
-             FROM span_annotations a JOIN spans s ON s.id = a.target_rowid JOIN projects p ON p.id = s.project_id
-             WHERE a.name = ?2 AND a.label IN (?3, ?4) GROUP BY p.name, day ORDER BY day",
+            "SELECT p.name AS project, d.day, d.up, d.total
+             FROM feedback_days d JOIN projects p ON p.id = d.project_id WHERE d.total > 0 ORDER BY d.day",
         )
-        .bind(DAY_NS)
-        .bind(FEEDBACK_NAME)
-        .bind(THUMBS_UP)
-        .bind(THUMBS_DOWN)
         .fetch_all(&self.pool)
         .await?;
 
@@ -102,5 +97,21 @@ impl Store {
             feedback.thumbs.drain(..keep);
         }
         Ok(by_project)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{FEEDBACK_NAME, THUMBS_DOWN, THUMBS_UP};
+
+    /// The triggers that count votes per day name the feedback annotation
+    /// and its labels in SQL: they must be the ones the widget writes.
+    #[test]
+    fn the_daily_counts_count_the_widgets_votes() {
+        let migration = include_str!("../../../migrations/sqlite/0007_search_and_counts.sql");
+        for name in [FEEDBACK_NAME, THUMBS_UP, THUMBS_DOWN] {
+            assert!(migration.contains(&format!("'{name}'")), "{name}");
+        }
+        assert!(migration.contains(&super::DAY_NS.to_string()));
     }
 }

@@ -272,6 +272,46 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
     }
     assert_eq!(shown_counts(&html, "one").0, 400);
     assert!(!html.contains("data-project=\"doomed\""));
+
+    // The daily 👍 counts follow votes given, changed and deleted.
+    let vote = |t: u64, label: &'static str| {
+        let server = &server;
+        async move {
+            let body = serde_json::json!({"data": [{"span_id": span_hex(t * 8), "name": "user feedback",
+                "annotator_kind": "HUMAN", "result": {"label": label}}]});
+            let (status, text) = server.send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &body).await;
+            assert_eq!(status, 200, "{text}");
+        }
+    };
+    for t in 1..=30 {
+        vote(t, if t % 3 == 0 { "thumbs-down" } else { "thumbs-up" }).await;
+    }
+    for t in 1..=5 {
+        vote(t, "thumbs-down").await; // changed its mind
+    }
+    vote(6, "meh").await; // no longer a vote
+    for t in [9, 10] {
+        let (status, _) =
+            server.send_json(reqwest::Method::DELETE, &format!("/v1/spans/{}", span_hex(t * 8)), &Value::Null).await;
+        assert_eq!(status, 204);
+    }
+    let counted: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT day, up, total FROM feedback_days WHERE total > 0 ORDER BY day")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let direct: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT created_at / 86400000000000, sum(label = 'thumbs-up'), count(*) FROM span_annotations \
+         WHERE name = 'user feedback' AND label IN ('thumbs-up', 'thumbs-down') GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(counted, direct);
+    let votes: i64 = direct.iter().map(|d| d.2).sum();
+    assert_eq!(votes, 27); // 30, less the changed label and two deleted spans
+    // Down: 1, 2, 4, 5 and the multiples of 3 up to 30, but 6 (meh) and 9 (deleted).
+    assert_eq!(direct.iter().map(|d| d.1).sum::<i64>(), 27 - 12);
 }
 
 /// The trace and span counts the projects page shows for `project`.
