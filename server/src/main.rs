@@ -292,7 +292,8 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(server_fns::bad_arguments))
         .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::share_pages));
     api::routes()
-        .merge(feedback::routes())
+        .split_for_parts()
+        .0
         .route("/auth/login", axum::routing::post(auth::login::login))
         .route("/auth/logout", axum::routing::post(auth::login::logout))
         .route("/auth/set-password", axum::routing::post(auth::login::set_password))

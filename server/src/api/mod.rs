@@ -16,17 +16,20 @@ mod spans;
 mod traces;
 mod users;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{any, delete, get, post, put};
-use axum::{Json, Router};
+use axum::routing::{any, get};
 use serde::Serialize;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::otlp;
 
-pub use openapi::ApiDoc;
+use openapi::ApiDoc;
 pub use params::Params;
 
 /// The Phoenix server version Plume answers to clients that check it
@@ -49,74 +52,64 @@ pub struct Paginated<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Every API route.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+/// Every REST route, each registered once with its OpenAPI entry (its
+/// handler's `#[utoipa::path]`): the router serves them, [`document`]
+/// describes them, and the auth rules read each route's permission from that
+/// description. Routes outside the API's description are plain `.route`s.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(otlp::http::export))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::get_one, projects::update, projects::remove))
+        .routes(routes!(spans::list))
+        .routes(routes!(spans::remove))
+        .routes(routes!(traces::list))
+        .routes(routes!(annotations::create_span_annotations))
+        .routes(routes!(annotations::create_trace_annotations))
+        .routes(routes!(annotations::create_session_annotations))
+        .routes(routes!(annotations::list_span_annotations, annotations::delete_span_annotations))
+        .routes(routes!(annotations::list_trace_annotations, annotations::delete_trace_annotations))
+        .routes(routes!(annotations::list_session_annotations, annotations::delete_session_annotations))
+        .routes(routes!(notes::create_span_note))
+        .routes(routes!(notes::create_trace_note))
+        .routes(routes!(notes::create_session_note))
+        .routes(routes!(annotation_configs::list, annotation_configs::create))
+        .routes(routes!(annotation_configs::get_one, annotation_configs::update, annotation_configs::remove))
+        .routes(routes!(annotation_configs::list_for_project, annotation_configs::set_for_project))
+        .routes(routes!(annotation_configs::assign, annotation_configs::unassign))
+        .routes(routes!(collections::list, collections::create))
+        .routes(routes!(collections::get_one, collections::update, collections::remove))
+        .routes(routes!(collections::list_items, collections::add_items))
+        .routes(routes!(collections::remove_item))
+        .routes(routes!(exports::export))
+        .routes(routes!(public_links::create_for_collection))
+        .routes(routes!(public_links::list, public_links::create_for_trace))
+        .routes(routes!(public_links::revoke))
+        .routes(routes!(datasets::list))
+        .routes(routes!(datasets::get_one))
+        .routes(routes!(datasets::examples))
+        .routes(routes!(datasets::versions))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update, users::remove))
+        .routes(routes!(users::reset_link))
+        .routes(routes!(users::viewer))
+        .routes(routes!(api_keys::list_own, api_keys::create_own))
+        .routes(routes!(api_keys::revoke_own))
+        .routes(routes!(api_keys::list_system, api_keys::create_system))
+        .routes(routes!(api_keys::revoke_system))
+        .merge(crate::feedback::routes())
         .route("/healthz", get(health))
         .route("/readyz", get(ready))
         .route("/arize_phoenix_version", get(|| async { PHOENIX_VERSION }))
-        .route("/v1/traces", post(otlp::http::export))
-        .route("/v1/projects", get(projects::list).post(projects::create))
-        .route("/v1/projects/{project}", get(projects::get_one).put(projects::update).delete(projects::remove))
-        .route("/v1/projects/{project}/spans", get(spans::list))
-        .route("/v1/spans/{span}", delete(spans::remove))
-        .route("/v1/projects/{project}/traces", get(traces::list))
-        .route("/v1/span_annotations", post(annotations::create_span_annotations))
-        .route("/v1/trace_annotations", post(annotations::create_trace_annotations))
-        .route("/v1/session_annotations", post(annotations::create_session_annotations))
-        .route(
-            "/v1/projects/{project}/span_annotations",
-            get(annotations::list_span_annotations).delete(annotations::delete_span_annotations),
-        )
-        .route(
-            "/v1/projects/{project}/trace_annotations",
-            get(annotations::list_trace_annotations).delete(annotations::delete_trace_annotations),
-        )
-        .route(
-            "/v1/projects/{project}/session_annotations",
-            get(annotations::list_session_annotations).delete(annotations::delete_session_annotations),
-        )
-        .route("/v1/span_notes", post(notes::create_span_note))
-        .route("/v1/trace_notes", post(notes::create_trace_note))
-        .route("/v1/session_notes", post(notes::create_session_note))
-        .route("/v1/annotation_configs", get(annotation_configs::list).post(annotation_configs::create))
-        .route(
-            "/v1/annotation_configs/{config}",
-            get(annotation_configs::get_one).put(annotation_configs::update).delete(annotation_configs::remove),
-        )
-        .route(
-            "/v1/projects/{project}/annotation_configs",
-            get(annotation_configs::list_for_project).put(annotation_configs::set_for_project),
-        )
-        .route(
-            "/v1/projects/{project}/annotation_configs/{config}",
-            put(annotation_configs::assign).delete(annotation_configs::unassign),
-        )
-        .route("/v1/collections", get(collections::list).post(collections::create))
-        .route(
-            "/v1/collections/{collection}",
-            get(collections::get_one).patch(collections::update).delete(collections::remove),
-        )
-        .route("/v1/collections/{collection}/items", get(collections::list_items).post(collections::add_items))
-        .route("/v1/collections/{collection}/items/{span}", delete(collections::remove_item))
-        .route("/v1/collections/{collection}/export", get(exports::export))
-        .route("/v1/collections/{collection}/public_links", post(public_links::create_for_collection))
-        .route("/v1/public_links", get(public_links::list).post(public_links::create_for_trace))
-        .route("/v1/public_links/{id}", delete(public_links::revoke))
-        .route("/v1/datasets", get(datasets::list))
-        .route("/v1/datasets/{id}", get(datasets::get_one))
-        .route("/v1/datasets/{id}/examples", get(datasets::examples))
-        .route("/v1/datasets/{id}/versions", get(datasets::versions))
-        .route("/v1/users", get(users::list).post(users::create))
-        .route("/v1/users/{user_id}", axum::routing::patch(users::update).delete(users::remove))
-        .route("/v1/users/{user_id}/reset_link", post(users::reset_link))
-        .route("/v1/user", get(users::viewer))
-        .route("/v1/user/api_keys", get(api_keys::list_own).post(api_keys::create_own))
-        .route("/v1/user/api_keys/{api_key_id}", delete(api_keys::revoke_own))
-        .route("/v1/system/api_keys", get(api_keys::list_system).post(api_keys::create_system))
-        .route("/v1/system/api_keys/{api_key_id}", delete(api_keys::revoke_system))
-        .route("/openapi.json", get(openapi::document))
+        .route("/openapi.json", get(openapi::serve))
         .route("/v1/{*rest}", any(unknown_route))
+}
+
+/// The OpenAPI document of every route of [`routes`], built once.
+pub fn document() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(|| routes().split_for_parts().1);
+    &DOCUMENT
 }
 
 /// Any other `/v1` path: Phoenix's (FastAPI's) JSON 404, not the UI's page.

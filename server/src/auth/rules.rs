@@ -11,7 +11,6 @@
 //! refused to everyone else (and the route-matrix test fails).
 
 use axum::http::Method;
-use utoipa::OpenApi as _;
 
 use app::model::accounts::Permission;
 
@@ -97,7 +96,7 @@ impl Rules {
     /// Reads the REST rules from the OpenAPI document; `Err` names a route
     /// without one (a programming error caught at start).
     pub fn new() -> Result<Rules, String> {
-        let document = serde_json::to_value(crate::api::ApiDoc::openapi()).map_err(|e| e.to_string())?;
+        let document = serde_json::to_value(crate::api::document()).map_err(|e| e.to_string())?;
         let mut api = matchit::Router::new();
         let paths = document["paths"].as_object().ok_or("the OpenAPI document has no paths")?;
         for (path, item) in paths {

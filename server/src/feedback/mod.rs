@@ -22,10 +22,11 @@ use std::time::{Duration, Instant};
 
 use app::model::{AnnotationResult, AnnotationSource, AnnotatorKind, Vote};
 use app::store::{AnnotationKey, NewAnnotation, Store, WriteMode};
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, options, post};
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::rate_limit::RateLimiter;
 pub use error::FeedbackError;
@@ -237,11 +238,13 @@ pub fn identifier(grant: &Grant, token: &str) -> String {
 /// Routes: `/v1/feedback`, `/v1/feedback_tokens`, `/widget.js` and the
 /// plain-HTML form target `/embed/feedback/vote`. The page `/embed/feedback`
 /// itself is a Leptos route; [`embed::prepare`] supplies its state and headers.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/feedback", post(votes::cast).delete(votes::retract).options(votes::preflight))
+/// The two `/v1` routes are described in `/openapi.json` with the others.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(votes::cast, votes::retract))
+        .route("/v1/feedback", options(votes::preflight))
         .route("/embed/feedback/vote", post(votes::form))
         .layer(DefaultBodyLimit::max(MAX_FEEDBACK_BODY_BYTES))
-        .route("/v1/feedback_tokens", post(minting::mint))
+        .routes(routes!(minting::mint))
         .route("/widget.js", get(widget::script))
 }
