@@ -15,6 +15,7 @@ mod edge;
 mod error;
 mod feedback;
 mod json;
+mod metrics;
 mod otlp;
 mod rate_limit;
 mod server_fns;
@@ -65,6 +66,8 @@ pub struct Shared {
     pub share_limit: rate_limit::RateLimiter,
     /// Accounts: who each request is and what it may do.
     pub auth: auth::Auth,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl std::ops::Deref for AppState {
@@ -119,6 +122,7 @@ async fn main() -> ExitCode {
 /// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
+    let metrics = metrics::Metrics::install()?;
     let insecure = check_auth_mode(&args)?;
     let url = args.database.url()?;
     let options = StoreOptions { pending_annotation_ttl: args.pending_annotation_ttl };
@@ -150,9 +154,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         trusted_proxies: client_ip::TrustedProxies::new(args.trusted_proxies.clone()),
         share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip),
         auth: auth.clone(),
+        metrics: metrics.clone(),
     }));
     let demo = demo.map(|listener| (listener, state.clone()));
-    let app = edge.protect(router(state), auth.clone());
+    let app = edge.protect(router(state), auth.clone(), metrics);
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget, auth);
     drop(store);
 

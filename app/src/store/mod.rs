@@ -163,6 +163,11 @@ impl Store {
         &self.writer
     }
 
+    /// The readers' pool: connections open, and of those idle (for `/metrics`).
+    pub fn connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// A transaction that will write, holding the write lock from its start
     /// (see the module's rule for writes), and the writer's turn first.
     async fn begin_write(&self) -> Result<WriteTx> {

@@ -183,6 +183,11 @@ impl Writer {
         self.turn.clone().lock_owned().await
     }
 
+    /// Jobs sent and not yet taken into a batch (for `/metrics`).
+    pub fn queued_jobs(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// Stores spans; returns once they are committed. Span ids already stored
     /// are skipped (the first write wins).
     pub async fn write_spans(&self, spans: Vec<NewSpan>) -> Result<()> {
@@ -330,8 +335,10 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
     let started = std::time::Instant::now();
     let works: Vec<&Work> = jobs.iter().map(|job| &job.work).collect();
     let now = crate::time::to_nanos(chrono::Utc::now());
+    metrics::histogram!("plume_writer_batch_jobs").record(jobs.len() as f64);
     if clicks_only(conn, &works, now).await {
         tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed in one statement");
+        count_written(&works, |_| true);
         for job in jobs {
             let _ = job.done.send(Ok(Vec::new()));
         }
@@ -351,10 +358,25 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
         }
     };
     tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed");
+    count_written(&works, |i| outcomes[i].is_ok());
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // A caller that went away no longer needs the answer.
         let _ = job.done.send(outcome);
     }
+}
+
+/// Adds the spans and annotations of the committed jobs (those `committed`
+/// says, by position) to `/metrics`' counters; spans already stored count too.
+fn count_written(works: &[&Work], committed: impl Fn(usize) -> bool) {
+    let (mut spans, mut annotations) = (0, 0);
+    for (_, work) in works.iter().enumerate().filter(|(i, _)| committed(*i)) {
+        match work {
+            Work::Spans(new) => spans += new.len() as u64,
+            Work::Annotations { items, .. } => annotations += items.len() as u64,
+        }
+    }
+    metrics::counter!("plume_spans_written_total").increment(spans);
+    metrics::counter!("plume_annotations_written_total").increment(annotations);
 }
 
 /// One answer per job, in job order.

@@ -97,6 +97,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::revoke_own))
         .routes(routes!(api_keys::list_system, api_keys::create_system))
         .routes(routes!(api_keys::revoke_system))
+        .routes(routes!(crate::metrics::serve))
         .merge(crate::feedback::routes())
         .route("/healthz", get(health))
         .route("/readyz", get(ready))

@@ -229,7 +229,7 @@ pub async fn check(State(auth): State<Auth>, mut request: Request, next: Next) -
             }
             next.run(request).await
         }
-        (_, None) => unauthenticated(&request),
+        (_, None) => unauthenticated(&auth, &request),
         (Access::Needs(permission), Some(principal)) if !principal.can(permission) => {
             forbidden(&principal, &format!("the `{}` permission", permission.as_str()))
         }
@@ -245,12 +245,13 @@ pub async fn check(State(auth): State<Auth>, mut request: Request, next: Next) -
 
 /// No valid credential: pages go to the login page (and come back after),
 /// everything else gets Phoenix's 401.
-fn unauthenticated(request: &Request) -> Response {
+fn unauthenticated(auth: &Auth, request: &Request) -> Response {
     let path = request.uri().path();
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD)
         && !path.starts_with("/v1/")
         && !path.starts_with("/api/")
-        && path != "/openapi.json";
+        && path != "/openapi.json"
+        && !auth.0.rules.documented(path);
     if is_page {
         let next = request.uri().path_and_query().map_or(path, |pq| pq.as_str());
         let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();

@@ -110,6 +110,12 @@ impl Rules {
         Ok(Rules { api })
     }
 
+    /// Whether `path` is a route of the API's description (`/metrics` is one
+    /// outside `/v1`): refused with a 401, not sent to the login page.
+    pub fn documented(&self, path: &str) -> bool {
+        self.api.at(path).is_ok()
+    }
+
     /// What `method path` needs.
     pub fn access(&self, method: &Method, path: &str) -> Access {
         if method == Method::OPTIONS {

@@ -70,7 +70,7 @@ impl Edge {
     }
 
     /// `app` behind the checks and limits, outermost first: request id and
-    /// log, `nosniff`, the `Host` check, the bound on requests in progress
+    /// log, the request metrics, `nosniff`, the `Host` check, the bound on requests in progress
     /// (503 beyond it), the request timeout (408 when no response has started
     /// by then; a streaming export is not cut off), the same-origin check,
     /// the page headers, then authentication ([`crate::auth::check`]: 401,
@@ -81,6 +81,7 @@ impl Edge {
         &self,
         app: Router,
         auth: crate::auth::Auth,
+        metrics: crate::metrics::Metrics,
     ) -> impl Service<Request<Body>, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + 'static
     {
         let overloaded = HandleErrorLayer::new(|_: tower::BoxError| async {
@@ -91,6 +92,7 @@ impl Edge {
             .layer(request_log::set_request_id())
             .layer(request_log::trace())
             .layer(request_log::propagate_request_id())
+            .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),

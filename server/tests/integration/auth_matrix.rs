@@ -87,6 +87,7 @@ const EXPECTED: &[(&str, &str, Needs)] = &[
     ("DELETE", "/v1/users/{user_id}", Permission("admin")),
     ("POST", "/v1/users/{user_id}/reset_link", Permission("admin")),
     ("GET", "/v1/user", Signed),
+    ("GET", "/metrics", Permission("read")),
     ("GET", "/v1/user/api_keys", User),
     ("POST", "/v1/user/api_keys", User),
     ("DELETE", "/v1/user/api_keys/{api_key_id}", User),

@@ -13,6 +13,7 @@ mod hardening;
 mod hostile_spans;
 mod http_edge;
 mod ingest;
+mod metrics;
 mod notes_and_configs;
 mod public_links;
 mod read_api;

@@ -1,0 +1,61 @@
+//! `GET /metrics`: Prometheus text with requests by route template and
+//! status, latency histograms, what the writer stored, and gauges read when
+//! scraped.
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// The value of the series written exactly as `series` (name and labels).
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_what_the_writer_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let spans = (1..=3).map(|i| span(1, i, 0, "answer", i, 5, vec![attr("input.value", "hello")])).collect();
+    assert_eq!(server.export(&request(vec![], spans), Some("metered")).await.status(), 200);
+    let body = json!({"data": [{"span_id": span_hex(1), "name": "quality", "annotator_kind": "HUMAN",
+        "result": {"label": "good"}}]});
+    let (status, _) = server.send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &body).await;
+    assert_eq!(status, 200);
+    for _ in 0..2 {
+        server.get_json("/v1/projects/metered/spans").await;
+    }
+    let (status, _, _) = server.get_text(&format!("/projects/metered/traces/{}", trace_hex(1))).await;
+    assert_eq!(status, 200);
+    let (status, _, _) = server.get_text("/v1/projects/nowhere/spans").await;
+    assert_eq!(status, 404);
+
+    let (status, text, headers) = server.get_text("/metrics").await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let count = |series: &str| value(&text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"));
+    assert_eq!(count(r#"plume_http_requests_total{route="/v1/traces",method="POST",status="200"}"#), 1.0);
+    assert_eq!(
+        count(r#"plume_http_requests_total{route="/v1/projects/{project}/spans",method="GET",status="200"}"#),
+        2.0
+    );
+    assert_eq!(
+        count(r#"plume_http_requests_total{route="/v1/projects/{project}/spans",method="GET",status="404"}"#),
+        1.0
+    );
+    assert_eq!(count(r#"plume_http_requests_total{route="page",method="GET",status="200"}"#), 1.0);
+    assert_eq!(
+        count(r#"plume_http_request_duration_seconds_count{route="/v1/projects/{project}/spans",method="GET"}"#),
+        3.0
+    );
+    assert!(
+        text.contains(r#"plume_http_request_duration_seconds_bucket{route="/v1/traces",method="POST",le="0.005"}"#)
+    );
+    assert_eq!(count("plume_spans_written_total"), 3.0);
+    assert_eq!(count("plume_annotations_written_total"), 1.0);
+    assert!(count("plume_writer_batch_jobs_count") >= 2.0);
+    assert_eq!(count("plume_writer_queue_jobs"), 0.0);
+    assert!(count(r#"plume_db_connections{state="idle"}"#) >= 1.0);
+    assert!(value(&text, "plume_search_unindexed_spans").is_some_and(|n| (0.0..=3.0).contains(&n)));
+    // Raw paths never become labels: ids stay out of the series.
+    assert!(!text.contains("metered") && !text.contains(&trace_hex(1)), "{text}");
+}
