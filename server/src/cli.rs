@@ -22,6 +22,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Manage accounts on the database (works while the server runs).
     Users(UsersArgs),
+    /// Bring the database's schema up to this version and exit (`serve` does
+    /// it at start too; deploy pipelines run it alone, before the servers).
+    Migrate(DatabaseArgs),
 }
 
 /// `plume users …`.

@@ -109,6 +109,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Users(args) => users_cli::run(args).await,
+        Command::Migrate(database) => migrate(database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,6 +121,13 @@ async fn main() -> ExitCode {
 }
 
 /// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
+/// `plume migrate`: the schema up to this version, nothing else.
+async fn migrate(database: cli::DatabaseArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let version = app::store::Store::migrate(&database.url()?).await?;
+    println!("database migrated: schema version {version}");
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
     let metrics = metrics::Metrics::install()?;

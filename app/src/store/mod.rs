@@ -108,14 +108,7 @@ impl Store {
 
     /// [`Store::open`] with settings.
     pub async fn open_with(url: &str, settings: StoreOptions) -> Result<(Store, WriterTask)> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before any request is acknowledged.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            .disable_statement_logging();
+        let options = connect_options(url)?;
         // Page caches are per connection: modest for the readers, larger for
         // the one writer, which touches the indexes of every insert.
         let pool = SqlitePoolOptions::new()
@@ -129,6 +122,18 @@ impl Store {
         let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl, search: search.clone() };
         let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
         Ok((Store { pool, writer, search }, task))
+    }
+
+    /// Runs the migrations this build knows on the database at `url`
+    /// (creating it if needed) and returns its schema version: `plume
+    /// migrate`, for deploy pipelines that migrate before starting servers.
+    pub async fn migrate(url: &str) -> Result<i64> {
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(connect_options(url)?).await?;
+        MIGRATOR.run(&pool).await?;
+        let version =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success").fetch_one(&pool).await?;
+        pool.close().await;
+        Ok(version)
     }
 
     /// The `sqlite://` URL of the database file inside `data_dir`, creating
@@ -188,6 +193,18 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// How every connection to the database at `url` is made.
+fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: a commit is on disk before any request is acknowledged.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .disable_statement_logging())
 }
 
 /// A writing transaction outside the writer: SQLite's write lock and the

@@ -1,6 +1,6 @@
-//! `GET /metrics`: Prometheus text with requests by route template and
-//! status, latency histograms, what the writer stored, and gauges read when
-//! scraped.
+//! What operators run: `GET /metrics` (Prometheus text with requests by
+//! route template and status, latency histograms, what the writer stored,
+//! and gauges read when scraped) and `plume migrate`.
 
 use serde_json::json;
 
@@ -58,4 +58,32 @@ async fn metrics_count_requests_by_route_and_what_the_writer_stored() {
     assert!(value(&text, "plume_search_unindexed_spans").is_some_and(|n| (0.0..=3.0).contains(&n)));
     // Raw paths never become labels: ids stay out of the series.
     assert!(!text.contains("metered") && !text.contains(&trace_hex(1)), "{text}");
+}
+
+#[tokio::test]
+async fn plume_migrate_brings_a_new_database_to_this_version_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_plume"))
+            .args(["migrate", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .expect("running plume migrate")
+    };
+    let first = migrate();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let said = String::from_utf8_lossy(&first.stdout);
+    let versions = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite")).unwrap().count();
+    assert!(said.contains(&format!("schema version {versions}")), "{said}");
+    // Nothing to do the second time; a server then starts ready.
+    assert!(migrate().status.success());
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", dir.path().join("plume.db").display()))
+        .await
+        .unwrap();
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success").fetch_one(&db).await.unwrap();
+    assert_eq!(applied, versions as i64);
+    let server = Server::start(dir.path());
+    let (status, _, _) = server.get_text("/readyz").await;
+    assert_eq!(status, 200);
 }
