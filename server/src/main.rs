@@ -151,7 +151,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         true => Some(TcpListener::bind(SocketAddr::new(args.host, args.demo_port)).await?),
         false => None,
     };
-    let feedback = feedback_service(&args, demo.as_ref())?;
+    let feedback = feedback_service(&args, demo.as_ref(), &store).await?;
     let otlp_budget = otlp::budget::Budget::new(args.max_inflight_otlp_bytes);
     let state = AppState(Arc::new(Shared {
         store: store.clone(),
@@ -269,11 +269,13 @@ async fn auth_service(args: &ServeArgs, store: &Store) -> Result<auth::Auth, Box
 }
 
 /// The feedback service from the flags; the demo page's origin is allowed.
-fn feedback_service(
+async fn feedback_service(
     args: &ServeArgs,
     demo: Option<&TcpListener>,
+    store: &Store,
 ) -> Result<feedback::Feedback, Box<dyn std::error::Error>> {
-    let secret = feedback::secret::load_or_create(args.feedback_secret.as_deref(), &args.database.data_dir)?;
+    let secret =
+        feedback::secret::load_or_create(args.feedback_secret.as_deref(), &args.database.data_dir, store).await?;
     let mut allowlist = feedback::origins::Allowlist::parse(&args.feedback_origins)?;
     if let Some(listener) = demo {
         allowlist.add(&demo::origin(listener.local_addr()?));

@@ -26,6 +26,23 @@ pub fn same_hash(stored: &[u8], presented: &[u8]) -> bool {
     bool::from(stored.ct_eq(presented))
 }
 
+impl super::Store {
+    /// The server secret `name`: the one stored, else `candidate`, stored now
+    /// (the first process to ask decides; every later one, on any replica,
+    /// gets the same).
+    pub async fn shared_secret(&self, name: &str, candidate: &str) -> super::Result<String> {
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(candidate)
+            .execute(&self.pool)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -371,21 +371,20 @@ async fn the_loader_is_small_cached_javascript() {
 }
 
 #[tokio::test]
-async fn a_generated_secret_survives_restarts() {
+async fn a_generated_secret_survives_restarts_and_is_shared_by_every_process_on_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let response =
         server.http.post(server.at("/v1/feedback_tokens")).json(&json!({"span_id": span_hex(1)})).send().await.unwrap();
     let token = response.json::<Value>().await.unwrap()["data"]["token"].as_str().unwrap().to_owned();
     server.terminate();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("feedback-secret")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    // Kept in the database, not in a file beside one process.
+    assert!(!dir.path().join("feedback-secret").exists());
     let server = Server::start(dir.path());
     assert_eq!(vote(&server, &token, "up", None).await.0, 200);
+    // A second process on the same database (a replica) accepts it too.
+    let replica = Server::start(dir.path());
+    assert_eq!(vote(&replica, &token, "down", None).await.0, 200);
 }
 
 #[tokio::test]

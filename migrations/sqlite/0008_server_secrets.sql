@@ -1,0 +1,8 @@
+-- Secrets every server process on this database must share (the
+-- feedback-token signing key): kept here, not in a file beside one process,
+-- so that several processes (replicas) sign and verify alike. The first
+-- process to start writes it; the others read it.
+CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
