@@ -138,14 +138,19 @@ async fn a_planted_phrase_is_found_among_100000_spans_in_every_sort() {
     // As after an upgrade from a version without the index: every span is
     // to be indexed again. Searches answer meanwhile, and the list says so.
     server.terminate();
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("plume.db").display())).await.unwrap();
-    sqlx::query("INSERT INTO span_text (span_text) VALUES ('delete-all')").execute(&db).await.unwrap();
-    sqlx::query("UPDATE search_progress SET indexed_upto = 0").execute(&db).await.unwrap();
-    db.close().await;
-    let server = Server::start(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("plume.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO span_text (span_text) VALUES ('delete-all')").execute(&mut db).await.unwrap();
+    sqlx::query("UPDATE search_progress SET indexed_upto = 0").execute(&mut db).await.unwrap();
+    // Holding the write lock keeps the index from catching up before the
+    // first search (the server starts without writing; the given secret
+    // spares it even that), so the notice is seen however fast the machine.
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut db).await.unwrap();
+    let server = Server::start_with(dir.path(), &["--feedback-secret", &"s".repeat(32)]);
     let (_, html) = page(&server, "/projects/big?q=zebra-crossing").await;
     assert!(html.contains("search-catching-up"), "no catching-up notice");
     assert_eq!(rows(&html), [PLANTED]);
+    sqlx::query("ROLLBACK").execute(&mut db).await.unwrap();
     index_caught_up(dir.path()).await;
     let (_, html) = page(&server, "/projects/big?q=zebra-crossing").await;
     assert!(!html.contains("search-catching-up"));
