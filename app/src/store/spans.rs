@@ -4,9 +4,10 @@ use serde_json::{Map, Value};
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::search::{Plan, push_candidates, push_like};
+use super::trace_list::push_annotation_conditions;
 use super::{Error, Result, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
-use crate::model::{NOTE_NAME, Span, SpanContext, SpanEvent};
+use crate::model::{Span, SpanContext, SpanEvent};
 use crate::time::from_nanos;
 
 /// One `attribute=key:value` condition; the value keeps its JSON type.
@@ -238,13 +239,7 @@ impl Store {
         }
         if filter.annotation.is_some() || filter.label.is_some() {
             let matching = |q: &mut QueryBuilder<Sqlite>| {
-                q.push(" AND a.name != ").push_bind(NOTE_NAME);
-                if let Some(name) = &filter.annotation {
-                    q.push(" AND a.name = ").push_bind(name.clone());
-                }
-                if let Some(label) = &filter.label {
-                    q.push(" AND a.label = ").push_bind(label.clone());
-                }
+                push_annotation_conditions(q, filter.annotation.as_deref(), filter.label.as_deref(), None, None);
             };
             // As the trace list's annotation filters: walk when matches are
             // many, else collect them from this project's annotations.

@@ -329,20 +329,35 @@ fn has_annotation_filter(query: &TraceListQuery) -> bool {
 /// ` AND …` conditions on annotation `a`: not a note, and (unless looking
 /// for unannotated traces, where only the name counts) name, label, scores.
 fn push_annotation_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery) {
-    sql.push(" AND a.name != ").push_bind(NOTE_NAME);
-    if let Some(name) = &query.annotation {
-        sql.push(" AND a.name = ").push_bind(name.clone());
-    }
     if query.unannotated {
-        return;
+        push_annotation_conditions(sql, query.annotation.as_deref(), None, None, None);
+    } else {
+        let (min, max) = (parse_score(&query.min_score), parse_score(&query.max_score));
+        push_annotation_conditions(sql, query.annotation.as_deref(), query.label.as_deref(), min, max);
     }
-    if let Some(label) = &query.label {
-        sql.push(" AND a.label = ").push_bind(label.clone());
+}
+
+/// ` AND …` conditions on annotation `a`: not a note, and each of name,
+/// label and score bounds that is given. The trace list and the span
+/// listing filter annotations through here.
+pub(super) fn push_annotation_conditions(
+    sql: &mut QueryBuilder<Sqlite>,
+    name: Option<&str>,
+    label: Option<&str>,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+) {
+    sql.push(" AND a.name != ").push_bind(NOTE_NAME);
+    if let Some(name) = name {
+        sql.push(" AND a.name = ").push_bind(name.to_owned());
     }
-    if let Some(min) = parse_score(&query.min_score) {
+    if let Some(label) = label {
+        sql.push(" AND a.label = ").push_bind(label.to_owned());
+    }
+    if let Some(min) = min_score {
         sql.push(" AND a.score >= ").push_bind(min);
     }
-    if let Some(max) = parse_score(&query.max_score) {
+    if let Some(max) = max_score {
         sql.push(" AND a.score <= ").push_bind(max);
     }
 }
