@@ -138,7 +138,7 @@ impl Rating {
 /// The figures and the disagreeing targets (first [`MAX_LISTED_DISAGREEMENTS`],
 /// with their ratings), before the caller names targets, labels and annotators.
 #[derive(Debug)]
-pub struct Figures<T> {
+pub struct AgreementFigures<T> {
     /// Everything but the disagreements' names.
     pub agreement: Agreement,
     /// The listed disagreements: target and ratings.
@@ -148,7 +148,7 @@ pub struct Figures<T> {
 /// Computes the figures over `units`: each target with its ratings in the
 /// order written (an annotator who rated a target twice counts once, with
 /// the later rating). `labels` names the label indexes.
-pub fn compute<T>(name: &str, units: impl IntoIterator<Item = (T, Vec<Rating>)>, labels: &[String]) -> Figures<T> {
+pub fn compute_agreement<T>(name: &str, units: impl IntoIterator<Item = (T, Vec<Rating>)>, labels: &[String]) -> AgreementFigures<T> {
     let mut nominal = NominalSums::<Category>::default();
     let mut interval = IntervalSums::default();
     let mut annotators: Vec<u32> = Vec::new();
@@ -201,7 +201,7 @@ pub fn compute<T>(name: &str, units: impl IntoIterator<Item = (T, Vec<Rating>)>,
         disagreements: Vec::new(),
         disagreement_count,
     };
-    Figures { agreement, disagreements }
+    AgreementFigures { agreement, disagreements }
 }
 
 /// A target's ratings with one per annotator (the last written), in order.
@@ -290,7 +290,7 @@ mod tests {
             // Humans disagree; the first changed their mind (the later rating counts).
             (3, vec![rating(0, Human, Some(0), None), rating(1, Human, Some(0), None), rating(0, Human, Some(1), None)]),
         ];
-        let figures = compute("quality", units, &labels);
+        let figures = compute_agreement("quality", units, &labels);
         let a = figures.agreement;
         assert_eq!((a.targets, a.annotators, a.disagreement_count), (2, 3, 2));
         // Pairs: target 1: (g,g) agree, (g,b) ×2 differ; target 3: (b,g) differ → 1 of 4.
@@ -310,7 +310,7 @@ mod tests {
         let labels = vec!["no".to_owned(), "yes".to_owned()];
         let pair = |a, b| vec![rating(0, Human, Some(a), None), rating(7, Human, Some(b), None)];
         let units = vec![(1, pair(1, 1)), (2, pair(1, 0)), (3, pair(0, 0)), (4, pair(0, 0))];
-        let a = compute("x", units, &labels).agreement;
+        let a = compute_agreement("x", units, &labels).agreement;
         // p_o = 3/4; p_e = (2/4·1/4) + (2/4·3/4) = 1/2; κ = 0.5.
         assert_eq!(a.cohen_kappa, Some(0.5));
         assert_eq!(a.human_vs_llm, None);
