@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Projects ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/agreement") view=pages::AgreementPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/traces/:trace_id") view=pages::TraceView ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />

@@ -102,6 +102,21 @@ pub struct RatingValue {
     pub score: Option<f64>,
 }
 
+/// What the agreement page shows: the names to choose from and the
+/// chosen name's figures (none when the project has no annotations).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgreementView {
+    /// The project's annotation names (notes left out), sorted.
+    pub names: Vec<String>,
+    /// The figures of the chosen name (the first one when none was chosen).
+    pub agreement: Option<Agreement>,
+}
+
+/// A figure as the page shows it: three decimals, or a dash when undefined.
+pub fn format_figure(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{v:.3}"))
+}
+
 /// One rating as the store reads it, with the annotator and the label
 /// interned (indexes into the name tables the caller keeps), so reading
 /// 100,000 of them allocates no string per row.

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod agreement;
 mod collection_page;
 mod collections;
 mod embed;
@@ -13,6 +14,7 @@ mod span_page;
 mod trace_list;
 mod trace_view;
 
+pub use agreement::AgreementPage;
 pub use collection_page::CollectionPage;
 pub use collections::Collections;
 pub use embed::EmbedFeedback;

@@ -63,6 +63,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         <div class="page-head">
             <h1>"Traces"</h1>
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
+            <a class="button" href=format!("{base}/agreement")>"Agreement"</a>
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
         {page.search_backlog.map(|left| view! {

@@ -57,6 +57,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("load_trace_tree", Access::Needs(Permission::Read)),
     ("load_span_detail", Access::Needs(Permission::Read)),
     ("load_project_feedback", Access::Needs(Permission::Read)),
+    ("load_agreement", Access::Needs(Permission::Read)),
     ("load_collections", Access::Needs(Permission::Read)),
     ("load_collection", Access::Needs(Permission::Read)),
     ("load_span_collections", Access::Needs(Permission::Read)),
