@@ -13,7 +13,12 @@ use crate::store::{NewAnnotation, WriteMode};
 
 /// A human annotation made in the UI by the caller, who is its author.
 #[cfg(feature = "ssr")]
-fn app_annotation(span_id: String, name: String, result: AnnotationResult, identifier: String) -> NewAnnotation {
+pub(super) fn app_annotation(
+    span_id: String,
+    name: String,
+    result: AnnotationResult,
+    identifier: String,
+) -> NewAnnotation {
     let caller = super::caller();
     NewAnnotation {
         target_id: span_id,

@@ -163,7 +163,11 @@ pub struct AgreementFigures<T> {
 /// Computes the figures over `units`: each target with its ratings in the
 /// order written (an annotator who rated a target twice counts once, with
 /// the later rating). `labels` names the label indexes.
-pub fn compute_agreement<T>(name: &str, units: impl IntoIterator<Item = (T, Vec<Rating>)>, labels: &[String]) -> AgreementFigures<T> {
+pub fn compute_agreement<T>(
+    name: &str,
+    units: impl IntoIterator<Item = (T, Vec<Rating>)>,
+    labels: &[String],
+) -> AgreementFigures<T> {
     let mut nominal = NominalSums::<Category>::default();
     let mut interval = IntervalSums::default();
     let mut annotators: Vec<u32> = Vec::new();
@@ -299,11 +303,21 @@ mod tests {
         let labels = vec!["bad".to_owned(), "good".to_owned()];
         let units = vec![
             // Both humans say good, the LLM bad.
-            (1, vec![rating(0, Human, Some(1), Some(1.0)), rating(1, Human, Some(1), Some(1.0)), rating(2, Llm, Some(0), Some(0.0))]),
+            (
+                1,
+                vec![
+                    rating(0, Human, Some(1), Some(1.0)),
+                    rating(1, Human, Some(1), Some(1.0)),
+                    rating(2, Llm, Some(0), Some(0.0)),
+                ],
+            ),
             // One human alone: not an overlap target.
             (2, vec![rating(0, Human, Some(0), None)]),
             // Humans disagree; the first changed their mind (the later rating counts).
-            (3, vec![rating(0, Human, Some(0), None), rating(1, Human, Some(0), None), rating(0, Human, Some(1), None)]),
+            (
+                3,
+                vec![rating(0, Human, Some(0), None), rating(1, Human, Some(0), None), rating(0, Human, Some(1), None)],
+            ),
         ];
         let figures = compute_agreement("quality", units, &labels);
         let a = figures.agreement;

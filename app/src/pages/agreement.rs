@@ -293,7 +293,6 @@ fn Disagreements(base: String, disagreements: Vec<Disagreement>, count: u64) -> 
 
 /// `alice (HUMAN): good · 1`
 fn value_text(value: &RatingValue) -> String {
-    let verdict: Vec<String> =
-        value.label.iter().cloned().chain(value.score.map(format_score)).collect();
+    let verdict: Vec<String> = value.label.iter().cloned().chain(value.score.map(format_score)).collect();
     format!("{} ({}): {}", value.annotator, value.annotator_kind.as_str(), verdict.join(" · "))
 }

@@ -31,8 +31,12 @@ impl Store {
     /// written.
     pub async fn annotate_selection(&self, selection: &Selection, annotation: &NewAnnotation) -> Result<u64> {
         let mut count = self.selection_count(selection).await?;
-        let mut foreign = QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM span_annotations a WHERE a.name = ");
-        foreign.push_bind(annotation.name.clone()).push(" AND a.identifier = ").push_bind(annotation.identifier.clone());
+        let mut foreign =
+            QueryBuilder::<Sqlite>::new("SELECT EXISTS (SELECT 1 FROM span_annotations a WHERE a.name = ");
+        foreign
+            .push_bind(annotation.name.clone())
+            .push(" AND a.identifier = ")
+            .push_bind(annotation.identifier.clone());
         foreign.push(" AND NOT ");
         match (annotation.author.user_id, annotation.author.api_key_id) {
             (Some(user), _) => foreign.push("(a.user_id IS ").push_bind(user).push(")"),

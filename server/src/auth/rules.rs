@@ -67,6 +67,8 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("delete_annotation", Access::Needs(Permission::Annotate)),
     ("flag_span", Access::Needs(Permission::Annotate)),
     ("flag_matching", Access::Needs(Permission::Annotate)),
+    ("load_bulk_selection", Access::Needs(Permission::Read)),
+    ("annotate_selection", Access::Needs(Permission::Annotate)),
     ("unflag_span", Access::Needs(Permission::Annotate)),
     ("create_collection", Access::Needs(Permission::Manage)),
     ("create_collection_link", Access::Needs(Permission::Manage)),

@@ -123,7 +123,8 @@ async fn agreement_figures_match_an_independent_computation() {
     close(&versus["score_mean_abs_diff"], (0.1 + 0.1 + 0.2 + 0.8 + 0.2 + 0.8) / 6.0);
 
     assert_eq!(data["disagreement_count"], 2);
-    let listed: Vec<&str> = data["disagreements"].as_array().unwrap().iter().map(|d| d["span_id"].as_str().unwrap()).collect();
+    let listed: Vec<&str> =
+        data["disagreements"].as_array().unwrap().iter().map(|d| d["span_id"].as_str().unwrap()).collect();
     assert_eq!(listed, [span_hex(2), span_hex(3)]);
     let values = data["disagreements"][0]["values"].as_array().unwrap();
     assert_eq!(values.len(), 3);
@@ -219,7 +220,11 @@ async fn bulk_annotation_of_a_filter_or_a_collection() {
     }
     assert!(!has(&server, 1, "x").await);
     let (status, _) = server
-        .send_json(Method::POST, "/v1/projects/nope/span_annotations/bulk", &json!({"filter": {}, "annotation": {"name": "x", "label": "y"}}))
+        .send_json(
+            Method::POST,
+            "/v1/projects/nope/span_annotations/bulk",
+            &json!({"filter": {}, "annotation": {"name": "x", "label": "y"}}),
+        )
         .await;
     assert_eq!(status, 404);
 }
@@ -286,4 +291,90 @@ async fn bulk_annotation_permissions_and_all_or_nothing() {
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["data"]["annotated"], 3);
     let (_, text) = server.send_as(&team.role_keys["ADMIN"], Method::GET, &listed(1), None).await;
     assert!(text.contains("\"fine\"") && text.contains("\"source\":\"API\""), "{text}");
+}
+
+/// Posts `fields` to server function `endpoint` as a browser without
+/// JavaScript on page `from` does (no redirect followed): status, headers, body.
+async fn submit(
+    server: &Server,
+    from: &str,
+    endpoint: &str,
+    fields: &[(&str, &str)],
+    html: bool,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let response = plain
+        .post(server.at(&format!("/api/{endpoint}")))
+        .header("accept", if html { "text/html" } else { "application/json" })
+        .header("origin", &server.url)
+        .header("referer", server.at(from))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, headers, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_confirm_page_counts_then_annotates_without_javascript() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "p", 6).await;
+    let (_, list) = pages::page(&server, "/projects/p").await;
+    assert!(list.contains("href=\"/projects/p/annotate\""), "linked from the trace list: {list}");
+    let (status, html) = pages::page(&server, "/projects/p/annotate").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-count=\"6\""), "the count before anything is written: {html}");
+    assert!(html.contains("action=\"/api/annotate_selection\""), "{html}");
+    assert!(html.contains("Annotate 6 spans"), "{html}");
+
+    let fields = |expected: &'static str, confirm: &'static str| {
+        vec![
+            ("project", "p"),
+            ("filter", ""),
+            ("collection", ""),
+            ("expected", expected),
+            ("name", "triage"),
+            ("label", "seen"),
+            ("score", ""),
+            ("explanation", ""),
+            ("confirm", confirm),
+        ]
+    };
+    // A stale count or no confirmation: refused, nothing written.
+    let (status, _, text) =
+        submit(&server, "/projects/p/annotate", "annotate_selection", &fields("5", "on"), false).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("now holds 6 spans"), "{text}");
+    let (status, _, text) =
+        submit(&server, "/projects/p/annotate", "annotate_selection", &fields("6", ""), false).await;
+    assert_eq!(status, 422, "{text}");
+    assert!(!has(&server, 1, "triage").await);
+
+    let (status, headers, _) =
+        submit(&server, "/projects/p/annotate", "annotate_selection", &fields("6", "on"), true).await;
+    assert_eq!(status, 302, "redirected back");
+    let cookie = set_cookie(&headers, "plume_bulk_done").expect("the outcome rides to the next page");
+    assert!(has(&server, 1, "triage").await && has(&server, 6, "triage").await);
+    let response = server.http.get(server.at("/projects/p/annotate")).header("cookie", cookie).send().await.unwrap();
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Annotated 6 spans with “triage”"), "{html}");
+
+    // A collection's confirm page counts its spans only.
+    let (_, text) = server.send_json(Method::POST, "/v1/collections", &json!({"name": "c"})).await;
+    let collection = serde_json::from_str::<Value>(&text).unwrap()["data"]["id"].as_str().unwrap().to_owned();
+    let items = json!({"span_ids": [span_hex(2), span_hex(3)]});
+    server.send_json(Method::POST, &format!("/v1/collections/{collection}/items"), &items).await;
+    // The first collection of a fresh server.
+    let path = "/collections/1".to_owned();
+    let (_, html) = pages::page(&server, &path).await;
+    assert!(html.contains(&format!("href=\"{path}/annotate\"")), "linked from the collection page: {html}");
+    let (status, html) = pages::page(&server, &format!("{path}/annotate")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("data-count=\"2\""), "{html}");
+    let (status, _) = pages::page(&server, "/collections/999/annotate").await;
+    assert_eq!(status, 404);
 }
