@@ -258,15 +258,12 @@ fn Disagreements(base: String, disagreements: Vec<Disagreement>, count: u64) -> 
     let shown = disagreements.len() as u64;
     let heading = match count {
         0 => "No disagreements".to_owned(),
-        _ if shown < count => format!("Disagreements: the first {shown} of {count}"),
+        _ if shown < count => format!("Disagreements: the first {MAX_LISTED_DISAGREEMENTS} of {count}"),
         _ => format!("Disagreements ({count})"),
     };
     view! {
         <section class="panel" aria-labelledby="disagreements-title">
             <h2 id="disagreements-title" class="panel-title">{heading}</h2>
-            {(count as usize > MAX_LISTED_DISAGREEMENTS).then(|| view! {
-                <p class="muted">{format!("Only the first {MAX_LISTED_DISAGREEMENTS} are listed.")}</p>
-            })}
             <ul class="disagreements">
                 {disagreements
                     .into_iter()

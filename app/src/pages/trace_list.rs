@@ -63,7 +63,6 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         <div class="page-head">
             <h1>"Traces"</h1>
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
-            <a class="button" href=format!("{base}/agreement")>"Agreement"</a>
         </div>
         <TraceFilters query=query.clone() clear_href=base.clone() />
         {page.search_backlog.map(|left| view! {
@@ -72,14 +71,15 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
             </p>
         })}
         <CollectionNames />
-        {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! {
-            <div class="bulk-actions">
+        <div class="list-actions">
+            {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! {
                 <FlagAll project=project.clone() filter=query.first_page().to_query_string() />
                 <a class="button" href=format!("{base}/annotate{}", query.first_page().to_query_string())>
                     "Annotate all matching…"
                 </a>
-            </div>
-        })}
+            })}
+            <a class="button" href=format!("{base}/agreement")>"Agreement"</a>
+        </div>
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}

@@ -70,25 +70,21 @@ fn naive_alpha(units: &[Vec<f64>], delta: fn(f64, f64) -> f64) -> f64 {
     let pairable: Vec<&Vec<f64>> = units.iter().filter(|u| u.len() >= 2).collect();
     let all: Vec<f64> = pairable.iter().flat_map(|u| u.iter().copied()).collect();
     let n = all.len() as f64;
-    let mut observed = 0.0;
-    for unit in &pairable {
-        for (i, a) in unit.iter().enumerate() {
-            for (j, b) in unit.iter().enumerate() {
-                if i != j {
-                    observed += delta(*a, *b) / (unit.len() as f64 - 1.0);
-                }
-            }
-        }
-    }
-    let mut expected = 0.0;
-    for (i, a) in all.iter().enumerate() {
-        for (j, b) in all.iter().enumerate() {
+    let observed: f64 = pairable.iter().map(|unit| pair_sum(unit, delta) / (unit.len() as f64 - 1.0)).sum();
+    1.0 - (observed / n) / (pair_sum(&all, delta) / (n * (n - 1.0)))
+}
+
+/// Σ δ(v_i, v_j) over the ordered pairs of distinct positions i ≠ j.
+fn pair_sum(values: &[f64], delta: fn(f64, f64) -> f64) -> f64 {
+    let mut sum = 0.0;
+    for (i, a) in values.iter().enumerate() {
+        for (j, b) in values.iter().enumerate() {
             if i != j {
-                expected += delta(*a, *b);
+                sum += delta(*a, *b);
             }
         }
     }
-    1.0 - (observed / n) / (expected / (n * (n - 1.0)))
+    sum
 }
 
 fn close(actual: &Value, expected: f64) {
