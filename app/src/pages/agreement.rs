@@ -157,9 +157,11 @@ fn HumanLlm(versus: HumanVsLlm) -> impl IntoView {
     }
 }
 
-/// Cell size and the room for the axis labels, in SVG units.
-const CELL: usize = 44;
+/// Cell size (room for a five-digit count), the room for the axis labels,
+/// and for the slanted column labels past the last column, in SVG units.
+const CELL: usize = 60;
 const MARGIN: usize = 96;
+const OVERHANG: usize = 56;
 
 /// The confusion matrix as a heat map, drawn on the server: darker cells
 /// hold more pairs. One image to assistive technology, described by its
@@ -167,7 +169,7 @@ const MARGIN: usize = 96;
 #[component]
 fn HeatMap(confusion: LabelConfusion) -> impl IntoView {
     let n = confusion.labels.len();
-    let size = MARGIN + n * CELL;
+    let (width, height) = (MARGIN + n * CELL + OVERHANG, MARGIN + n * CELL);
     let max = confusion.counts.iter().flatten().copied().max().unwrap_or(0).max(1);
     let agreeing: u64 = (0..n).map(|i| confusion.counts[i][i]).sum();
     let total: u64 = confusion.counts.iter().flatten().sum();
@@ -209,8 +211,8 @@ fn HeatMap(confusion: LabelConfusion) -> impl IntoView {
         }
     });
     view! {
-        <svg class="heat-map" role="img" aria-labelledby="heat-title" viewBox=format!("0 0 {size} {size}")
-            width=size height=size>
+        <svg class="heat-map" role="img" aria-labelledby="heat-title" viewBox=format!("0 0 {width} {height}")
+            width=width height=height>
             <title id="heat-title">{summary}</title>
             <text x=4 y=14 class="heat-axis">"LLM →"</text>
             <text x=4 y=30 class="heat-axis">"Human ↓"</text>
