@@ -98,21 +98,13 @@ pub async fn annotate_selection(
     #[server(default)] explanation: String,
     #[server(default)] confirm: String,
 ) -> Result<String, ServerFnError> {
-    use super::annotation_forms::{app_annotation, non_blank, parse_score_field};
-    use crate::model::{AnnotationResult, MAX_BULK_ANNOTATED, NOTE_NAME};
+    use super::annotation_forms::{app_annotation, form_annotation};
+    use crate::model::MAX_BULK_ANNOTATED;
     let store = expect_context::<crate::store::Store>();
     if confirm.trim().is_empty() {
         return Err(super::refused("Tick the box that confirms the count"));
     }
-    let Some(name) = non_blank(name) else { return Err(super::refused("An annotation needs a name")) };
-    if name == NOTE_NAME {
-        return Err(super::refused("The name 'note' is kept for notes"));
-    }
-    let score = parse_score_field(&score).map_err(super::refused)?;
-    let (label, explanation) = (non_blank(label), non_blank(explanation));
-    if label.is_none() && score.is_none() && explanation.is_none() {
-        return Err(super::refused("Give a label, a score or an explanation"));
-    }
+    let (name, result) = form_annotation(name, label, score, explanation)?;
     let selection = selection(&project, &filter, &collection);
     let count = store.count_selection(&selection).await.map_err(super::server_error)?;
     if count > MAX_BULK_ANNOTATED {
@@ -124,8 +116,7 @@ pub async fn annotate_selection(
         )));
     }
     let identifier = super::caller().own_identifier("");
-    let annotation =
-        app_annotation(String::new(), name.clone(), AnnotationResult { label, score, explanation }, identifier);
+    let annotation = app_annotation(String::new(), name.clone(), result, identifier);
     let annotated = store.annotate_selection(&selection, &annotation).await.map_err(super::server_error)?;
     // The page after the post (a redirect, or the page swapper's reload) says what happened.
     let carrier = match collection.trim() {
