@@ -7,6 +7,7 @@ use crate::model::ProjectSummary;
 
 mod account_forms;
 mod annotation_forms;
+mod bulk_annotation_forms;
 mod collection_forms;
 mod collection_reads;
 mod page_reads;
@@ -15,6 +16,7 @@ pub mod shown_once;
 
 pub use account_forms::*;
 pub use annotation_forms::*;
+pub use bulk_annotation_forms::*;
 pub use collection_forms::*;
 pub use collection_reads::*;
 pub use page_reads::*;

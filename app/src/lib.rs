@@ -82,10 +82,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Projects ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/agreement") view=pages::AgreementPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/annotate") view=pages::ProjectBulkAnnotate ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/traces/:trace_id") view=pages::TraceView ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />
                     <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
+                    <Route path=path!("/collections/:id/annotate") view=pages::CollectionBulkAnnotate ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
                     <Route path=path!("/set-password") view=pages::SetPassword ssr=SsrMode::Async />

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::time::serde_iso;
 
 pub mod accounts;
+mod agreement;
 mod annotation_configs;
 #[cfg(feature = "ssr")]
 mod annotation_schemas;
@@ -21,10 +22,12 @@ mod feedback_summary;
 mod feedback_widget;
 mod public_links;
 pub mod redaction;
+pub mod reliability;
 mod span_details;
 pub mod span_limits;
 mod trace_list;
 
+pub use agreement::*;
 pub use annotation_configs::*;
 pub use annotations::*;
 pub use collection_view::*;

@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { UI } from "../seed-ui";
-import { hydrated } from "./helpers";
+import { AGREEMENT_PROJECT, hydrated, seedAgreement } from "./helpers";
 
 /**
  * axe-core (WCAG 2.0/2.1 A and AA, best practices) on every page, in the
@@ -25,6 +25,7 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
   const minted = await request.post("/v1/feedback_tokens", { data: { span_id: UI.refundRoot } });
   expect(minted.status()).toBe(200);
   const token = (await minted.json()).data.token as string;
+  await seedAgreement(request);
   return [
     "/",
     `/projects/${UI.project}`,
@@ -32,6 +33,9 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
     `/projects/${UI.project}/spans/${UI.refundRoot}`,
     "/collections",
     `/collections/${Buffer.from(collection, "base64").toString().split(":")[1]}`,
+    `/collections/${Buffer.from(collection, "base64").toString().split(":")[1]}/annotate`,
+    `/projects/${AGREEMENT_PROJECT}/agreement?name=quality`,
+    `/projects/${AGREEMENT_PROJECT}/annotate`,
     share,
     "/login",
     "/settings/api-keys",

@@ -63,3 +63,46 @@ export async function screenshot(
     await target.screenshot({ path: path.join(SCREENSHOTS, name), ...(fullPage ? { fullPage } : {}) });
   }
 }
+
+/** The project of the agreement tests: its own spans, so other tests' data is untouched. */
+export const AGREEMENT_PROJECT = "e2e-agreement";
+
+/**
+ * Seeds AGREEMENT_PROJECT (idempotent): four one-span traces rated
+ * "quality" by two human identifiers and an LLM judge, who disagree on
+ * spans 2 and 3. Returns the span ids.
+ */
+export async function seedAgreement(request: APIRequestContext): Promise<string[]> {
+  const ids = [1, 2, 3, 4].map((n) => `e00000000000000${n}`);
+  const spans = ids.map((spanId, i) => ({
+    traceId: `ee00000000000000000000000000000${i + 1}`,
+    spanId,
+    name: `answer ${i + 1}`,
+    kind: 1,
+    startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i) * 1_000_000_000n),
+    endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(i) * 1_000_000_000n + 5_000_000n),
+    status: { code: 1 },
+  }));
+  const ingested = await request.post("/v1/traces", {
+    headers: { "x-project-name": AGREEMENT_PROJECT },
+    data: { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] },
+  });
+  expect(ingested.status()).toBe(200);
+  const labels: Record<string, string[]> = {
+    alice: ["good", "bad", "good", "bad"],
+    bob: ["good", "good", "bad", "bad"],
+    judge: ["good", "bad", "bad", "bad"],
+  };
+  const data = Object.entries(labels).flatMap(([rater, said]) =>
+    ids.map((spanId, i) => ({
+      span_id: spanId,
+      name: "quality",
+      annotator_kind: rater === "judge" ? "LLM" : "HUMAN",
+      identifier: rater,
+      result: { label: said[i], score: said[i] === "good" ? 1 : 0 },
+    })),
+  );
+  const annotated = await request.post("/v1/span_annotations?sync=true", { data: { data } });
+  expect(annotated.status()).toBe(200);
+  return ids;
+}

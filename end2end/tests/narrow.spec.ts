@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { hydrated, screenshot, spanAnnotations } from "./helpers";
+import { AGREEMENT_PROJECT, hydrated, screenshot, seedAgreement, spanAnnotations } from "./helpers";
 import { waitForListening } from "../global-setup";
 import { UI } from "../seed-ui";
 
@@ -200,8 +200,9 @@ async function collectionPath(page: Page, name: string): Promise<string> {
 test.describe("at 360 px", () => {
   test.use({ viewport: PHONE });
 
-  test("no page scrolls sideways, however long its text", async ({ page }) => {
+  test("no page scrolls sideways, however long its text", async ({ page, request }) => {
     const collection = await collectionPath(page, NARROW.collection);
+    await seedAgreement(request);
     const paths = [
       "/",
       `/projects/${UI.project}`,
@@ -219,6 +220,9 @@ test.describe("at 360 px", () => {
       sharePath,
       "/settings/api-keys",
       "/login",
+      `/projects/${AGREEMENT_PROJECT}/agreement?name=quality`,
+      `/projects/${AGREEMENT_PROJECT}/annotate`,
+      `${collection}/annotate`,
     ];
     for (const path of paths) {
       const response = await page.goto(path);

@@ -13,7 +13,12 @@ use crate::store::{NewAnnotation, WriteMode};
 
 /// A human annotation made in the UI by the caller, who is its author.
 #[cfg(feature = "ssr")]
-fn app_annotation(span_id: String, name: String, result: AnnotationResult, identifier: String) -> NewAnnotation {
+pub(super) fn app_annotation(
+    span_id: String,
+    name: String,
+    result: AnnotationResult,
+    identifier: String,
+) -> NewAnnotation {
     let caller = super::caller();
     NewAnnotation {
         target_id: span_id,
@@ -79,6 +84,21 @@ pub async fn save_annotation(
     #[server(default)] explanation: String,
     #[server(default)] identifier: String,
 ) -> Result<(), ServerFnError> {
+    let (name, result) = form_annotation(name, label, score, explanation)?;
+    // Keyed per user: two reviewers' `correctness` on one span are two annotations.
+    let identifier = super::caller().own_identifier(&identifier);
+    write(app_annotation(span_id, name, result, identifier)).await
+}
+
+/// The name and verdict of an annotation form, or why they are refused: a
+/// name that is not `note`, and a label, a score or an explanation.
+#[cfg(feature = "ssr")]
+pub(super) fn form_annotation(
+    name: String,
+    label: String,
+    score: String,
+    explanation: String,
+) -> Result<(String, AnnotationResult), ServerFnError> {
     let Some(name) = non_blank(name) else { return Err(super::refused("An annotation needs a name")) };
     if name == crate::model::NOTE_NAME {
         return Err(super::refused("The name 'note' is kept for notes"));
@@ -88,9 +108,7 @@ pub async fn save_annotation(
     if label.is_none() && score.is_none() && explanation.is_none() {
         return Err(super::refused("Give a label, a score or an explanation"));
     }
-    // Keyed per user: two reviewers' `correctness` on one span are two annotations.
-    let identifier = super::caller().own_identifier(&identifier);
-    write(app_annotation(span_id, name, AnnotationResult { label, score, explanation }, identifier)).await
+    Ok((name, AnnotationResult { label, score, explanation }))
 }
 
 /// The one-click 👍 (`label = thumbs-up`) or 👎 (`thumbs-down`), named `user feedback`.

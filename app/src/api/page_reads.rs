@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{ProjectFeedback, SpanDetail, TraceListPage, TraceListQuery, TraceTree};
+use crate::model::{AgreementView, ProjectFeedback, SpanDetail, TraceListPage, TraceListQuery, TraceTree};
 
 /// One page of a project's trace list.
 #[server(endpoint = "load_trace_list")]
@@ -34,4 +34,25 @@ pub async fn load_project_feedback() -> Result<Vec<ProjectFeedback>, ServerFnErr
         store.project_feedback().await.map_err(super::server_error)?.into_values().collect();
     all.sort_by(|a, b| a.project.cmp(&b.project));
     Ok(all)
+}
+
+/// The agreement page's names and the figures of `name` (the project's
+/// first name when blank); `Ok(None)` for an unknown project.
+#[server(endpoint = "load_agreement")]
+pub async fn load_agreement(project: String, name: String) -> Result<Option<AgreementView>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    let names = match store.agreement_names(&project).await {
+        Ok(names) => names,
+        Err(crate::store::Error::NotFound(_)) => return Ok(None),
+        Err(error) => return Err(super::server_error(error)),
+    };
+    let chosen = match name.trim() {
+        "" => names.first().cloned(),
+        name => Some(name.to_owned()),
+    };
+    let agreement = match chosen {
+        Some(name) => Some(store.annotation_agreement(&project, &name).await.map_err(super::server_error)?),
+        None => None,
+    };
+    Ok(Some(AgreementView { names, agreement }))
 }

@@ -25,6 +25,13 @@ pub const NEW_USER_LINK: Carrier = Carrier { name: "plume_new_user_link", path: 
 /// A new public link, for the collection page.
 pub const NEW_PUBLIC_LINK: Carrier = Carrier { name: "plume_new_link", path: "/collections" };
 
+/// Not a secret but as fleeting: what a bulk annotation did, for its
+/// confirm page under a project (the trace list's selection)…
+pub const BULK_DONE_PROJECTS: Carrier = Carrier { name: "plume_bulk_done", path: "/projects" };
+
+/// …or under a collection.
+pub const BULK_DONE_COLLECTIONS: Carrier = Carrier { name: "plume_bulk_done", path: "/collections" };
+
 /// Sets cookie `name` to `value` on the server function's response. Set for
 /// every caller, not only plain form posts: the page swapper's post asks for
 /// JSON and then reloads the page, which must find the secret too.

@@ -17,6 +17,11 @@ use crate::time::serde_iso;
 /// The largest number of annotations one request may carry.
 pub const MAX_ANNOTATIONS_PER_REQUEST: usize = 10_000;
 
+/// The most spans one bulk annotation (`POST /v1/projects/{p}/span_annotations/bulk`,
+/// the trace list's and collection page's "Annotate all") may annotate: where
+/// the trace list stops counting matches.
+pub const MAX_BULK_ANNOTATED: i64 = super::MatchCount::CAP;
+
 /// The annotation name reserved for notes (`/v1/span_notes`, …).
 pub const NOTE_NAME: &str = "note";
 

@@ -64,6 +64,9 @@ fn Collection(view: CollectionView) -> impl IntoView {
             <span class="muted">
                 {format!("{} examples · last change {}", collection.item_count, format_time(collection.updated_at))}
             </span>
+            {(!empty && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! {
+                <a class="button" href=format!("{here}/annotate")>"Annotate all…"</a>
+            })}
             <details class="download-menu">
                 <summary class="button">"Download"</summary>
                 <div class="menu">

@@ -1,5 +1,7 @@
 //! One module per page.
 
+mod agreement;
+mod bulk_annotate;
 mod collection_page;
 mod collections;
 mod embed;
@@ -13,6 +15,8 @@ mod span_page;
 mod trace_list;
 mod trace_view;
 
+pub use agreement::AgreementPage;
+pub use bulk_annotate::{CollectionBulkAnnotate, ProjectBulkAnnotate};
 pub use collection_page::CollectionPage;
 pub use collections::Collections;
 pub use embed::EmbedFeedback;

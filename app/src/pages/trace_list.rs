@@ -71,7 +71,15 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
             </p>
         })}
         <CollectionNames />
-        {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
+        <div class="list-actions">
+            {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! {
+                <FlagAll project=project.clone() filter=query.first_page().to_query_string() />
+                <a class="button" href=format!("{base}/annotate{}", query.first_page().to_query_string())>
+                    "Annotate all matching…"
+                </a>
+            })}
+            <a class="button" href=format!("{base}/agreement")>"Agreement"</a>
+        </div>
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}

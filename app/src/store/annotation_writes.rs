@@ -305,7 +305,7 @@ fn merge_equal_keys<T, K: std::hash::Hash + Eq>(rows: Vec<T>, key: impl Fn(&T) -
 }
 
 /// Replaces the row of an existing key but for its id and `created_at`.
-const UPSERT_CLAUSE: &str = "ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
+pub(super) const UPSERT_CLAUSE: &str = "ON CONFLICT (name, target_rowid, identifier) DO UPDATE SET label = excluded.label, \
      score = excluded.score, explanation = excluded.explanation, metadata = excluded.metadata, \
      annotator_kind = excluded.annotator_kind, source = excluded.source, user_id = excluded.user_id, \
      api_key_id = excluded.api_key_id, \

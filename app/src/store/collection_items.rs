@@ -35,6 +35,13 @@ pub enum Selection {
         /// The trace list's filters, as its URL holds them.
         query: Box<TraceListQuery>,
     },
+    /// Every span of a collection, or only those of `project`.
+    Collection {
+        /// Collection global id.
+        collection: String,
+        /// Project global id or name, if only its spans.
+        project: Option<String>,
+    },
 }
 
 /// A page of items and the rowid of the first item of the next page.
@@ -66,24 +73,8 @@ impl Store {
         );
         insert.push_bind(collection_rowid).push(", s.id, ").push_bind(note.map(str::to_owned)).push(", ");
         insert.push_bind(author.user_id).push(", ").push_bind(author.api_key_id).push(", ");
-        insert.push_bind(now).push(" FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
-        match selection {
-            Selection::SpanIds(ids) => {
-                self.check_spans_exist(ids).await?;
-                insert.push("1");
-                push_in(&mut insert, "s.span_id", "IN", ids);
-            }
-            Selection::Filter { project, filter } => {
-                let project_rowid = self.project_rowid(project).await?;
-                insert.push("s.project_id = ").push_bind(project_rowid);
-                self.push_span_conditions(&mut insert, filter, project_rowid).await?;
-            }
-            Selection::TraceList { project, query } => {
-                let project_rowid = self.project_rowid(project).await?;
-                insert.push("s.project_id = ").push_bind(project_rowid);
-                self.push_trace_list_roots(&mut insert, query, project_rowid).await?;
-            }
-        }
+        insert.push_bind(now).push(" FROM ");
+        self.push_selection(&mut insert, selection).await?;
         insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");
         let mut tx = self.begin_write().await?;
         let added = insert.build().execute(&mut *tx).await?.rows_affected();
@@ -92,6 +83,41 @@ impl Store {
         }
         tx.commit().await?;
         Ok(added)
+    }
+
+    /// `spans s JOIN traces t … WHERE` the spans of `selection`: one
+    /// definition of what a selection holds, for flagging and for bulk
+    /// annotation. Unknown span ids, projects and collections are 404s.
+    pub(super) async fn push_selection(&self, query: &mut QueryBuilder<Sqlite>, selection: &Selection) -> Result<()> {
+        query.push("spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
+        match selection {
+            Selection::SpanIds(ids) => {
+                self.check_spans_exist(ids).await?;
+                query.push(if ids.is_empty() { "0" } else { "1" });
+                push_in(query, "s.span_id", "IN", ids);
+            }
+            Selection::Filter { project, filter } => {
+                let project_rowid = self.project_rowid(project).await?;
+                query.push("s.project_id = ").push_bind(project_rowid);
+                self.push_span_conditions(query, filter, project_rowid).await?;
+            }
+            Selection::TraceList { project, query: list } => {
+                let project_rowid = self.project_rowid(project).await?;
+                query.push("s.project_id = ").push_bind(project_rowid);
+                self.push_trace_list_roots(query, list, project_rowid).await?;
+            }
+            Selection::Collection { collection, project } => {
+                let collection_rowid = self.collection_rowid(collection).await?;
+                query
+                    .push("s.id IN (SELECT span_rowid FROM collection_items WHERE collection_id = ")
+                    .push_bind(collection_rowid)
+                    .push(")");
+                if let Some(project) = project {
+                    query.push(" AND s.project_id = ").push_bind(self.project_rowid(project).await?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// 404 naming the span ids that are not stored, as `sync=true` annotations do.

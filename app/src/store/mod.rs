@@ -24,9 +24,11 @@
 //! also takes for each batch): a write outside the writer waits for at most
 //! the batch in progress.
 
+mod agreement;
 mod annotation_configs;
 mod annotation_writes;
 mod annotations;
+mod bulk_annotations;
 mod collection_items;
 mod collection_summary;
 mod collections;

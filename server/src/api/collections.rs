@@ -189,7 +189,7 @@ fn check_name(name: &str) -> Result<(), ApiError> {
 
 /// A JSON span filter as a [`Selection`], validated exactly like the spans
 /// listing's query (errors point at `["body", "filter", <key>]`).
-fn selection_of(filter: Map<String, Value>) -> Result<Selection, ApiError> {
+pub(super) fn selection_of(filter: Map<String, Value>) -> Result<Selection, ApiError> {
     let mut pairs = Vec::new();
     for (key, value) in filter {
         if !FILTER_KEYS.contains(&key.as_str()) {

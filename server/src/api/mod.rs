@@ -1,5 +1,6 @@
 //! The REST API under `/v1`, Phoenix-compatible, one module per resource.
 
+mod agreement;
 mod annotation_configs;
 mod annotations;
 mod api_keys;
@@ -70,6 +71,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(annotations::list_span_annotations, annotations::delete_span_annotations))
         .routes(routes!(annotations::list_trace_annotations, annotations::delete_trace_annotations))
         .routes(routes!(annotations::list_session_annotations, annotations::delete_session_annotations))
+        .routes(routes!(agreement::agreement))
+        .routes(routes!(agreement::bulk_annotate))
         .routes(routes!(notes::create_span_note))
         .routes(routes!(notes::create_trace_note))
         .routes(routes!(notes::create_session_note))

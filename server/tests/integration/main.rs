@@ -6,6 +6,7 @@
 mod common;
 
 mod accounts;
+mod agreement;
 mod auth_matrix;
 mod collections;
 mod feedback;

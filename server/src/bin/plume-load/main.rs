@@ -4,6 +4,7 @@
 //! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
 //! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
 //! - `render`: server-side render time of UI pages (`--path /projects/p`).
+//! - `agreement`: seeds many ratings of one name and times the agreement API and page.
 //! - `bundle`: the browser bundle's size as served (raw, gzip, brotli).
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
@@ -11,6 +12,7 @@
 //! Benchmarks live here rather than in timed tests: figures depend on the
 //! machine, correctness does not.
 
+mod agreement;
 mod annotate;
 mod bundle;
 mod crash;
@@ -51,6 +53,8 @@ enum Command {
     Crash(crash::Args),
     /// Server-side render time of UI pages.
     Render(render::Args),
+    /// Seeds ratings of one name, then times the agreement API and page.
+    Agreement(agreement::Args),
     /// The browser bundle's size as the server sends it.
     Bundle,
     /// Every benchmark above, each on a fresh server.
@@ -81,6 +85,7 @@ async fn main() {
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
         Command::Render(args) => render::run(&cli.url, args).await,
+        Command::Agreement(args) => agreement::run(&cli.url, args).await,
         Command::Bundle => bundle::run(&cli.url).await,
         Command::Suite(args) => suite::run(args).await,
     }
