@@ -94,6 +94,17 @@ const EXPECTED: &[(&str, &str, Needs)] = &[
     ("GET", "/v1/system/api_keys", Permission("admin")),
     ("POST", "/v1/system/api_keys", Permission("admin")),
     ("DELETE", "/v1/system/api_keys/{api_key_id}", Permission("admin")),
+    ("GET", "/v1/webhooks", Permission("manage")),
+    ("POST", "/v1/webhooks", Permission("manage")),
+    ("GET", "/v1/webhooks/{id}", Permission("manage")),
+    ("PATCH", "/v1/webhooks/{id}", Permission("manage")),
+    ("DELETE", "/v1/webhooks/{id}", Permission("manage")),
+    ("GET", "/v1/webhooks/{id}/deliveries", Permission("manage")),
+    ("POST", "/v1/webhooks/{id}/deliveries/{delivery}/retry", Permission("manage")),
+    ("POST", "/v1/webhooks/{id}/test", Permission("manage")),
+    ("GET", "/v1/alert_rules", Permission("manage")),
+    ("POST", "/v1/alert_rules", Permission("manage")),
+    ("DELETE", "/v1/alert_rules/{id}", Permission("manage")),
 ];
 
 /// Every server function (`/api/<name>`), from the same table.
@@ -217,6 +228,7 @@ fn concrete(template: &str) -> String {
         .replace("{id}", "UHVibGljTGluazo5OTk5")
         .replace("{user_id}", "VXNlcjo5OTk5")
         .replace("{api_key_id}", "VXNlckFwaUtleTo5OTk5")
+        .replace("{delivery}", "V2ViaG9va0RlbGl2ZXJ5Ojk5OTk")
 }
 
 #[tokio::test]

@@ -21,3 +21,4 @@ mod search;
 mod settings_pages;
 mod span_annotations;
 mod ui_pages;
+mod webhooks;
