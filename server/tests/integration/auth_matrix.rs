@@ -138,6 +138,12 @@ const SERVER_FUNCTIONS: &[(&str, Needs)] = &[
     ("revoke_my_api_key", User),
     ("create_service_key", Permission("admin")),
     ("revoke_service_key", Permission("admin")),
+    ("load_webhooks", Permission("manage")),
+    ("load_webhook", Permission("manage")),
+    ("create_webhook", Permission("manage")),
+    ("delete_webhook", Permission("manage")),
+    ("send_test_event", Permission("manage")),
+    ("send_again", Permission("manage")),
 ];
 
 /// What a role may do (issue 11's table).

@@ -374,6 +374,10 @@ async fn only_members_and_admins_manage_webhooks() {
     let (status, text) = server.send_as(&team.role_keys["MEMBER"], Method::GET, "/v1/webhooks", None).await;
     assert_eq!(status, 200, "{text}");
     assert!(!text.contains("whsec_"), "secrets are shown once only: {text}");
+    for (role, status) in [("VIEWER", 403), ("ANNOTATOR", 403), ("MEMBER", 200)] {
+        let (got, _) = server.send_as(&team.cookies[role], Method::GET, "/settings/webhooks", None).await;
+        assert_eq!(got, status, "{role} on /settings/webhooks");
+    }
 }
 
 #[tokio::test]
@@ -426,4 +430,66 @@ async fn bad_webhooks_and_rules_are_refused_with_reasons() {
     assert_eq!(status, 204);
     let (status, _) = server.send_json(Method::GET, &format!("/v1/webhooks/{hook}"), &json!({})).await;
     assert_eq!(status, 404);
+}
+
+/// Posts a form to server function `endpoint` as a browser without JavaScript on `from` does.
+async fn submit(server: &Server, from: &str, endpoint: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    plain
+        .post(server.at(&format!("/api/{endpoint}")))
+        .header("accept", "text/html")
+        .header("origin", &server.url)
+        .header("referer", server.at(from))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_settings_pages_make_a_webhook_show_its_secret_once_and_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "p", &[1]).await;
+    let receiver = Receiver::start(Behaviour::default()).await;
+    let (status, html, _) = server.get_text("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("href=\"/settings/webhooks\""), "linked from the top bar");
+
+    let fields = [("url", receiver.url.as_str()), ("event_created", "on"), ("names", "thumbs"), ("score_lte", "0")];
+    let response = submit(&server, "/settings/webhooks", "create_webhook", &fields).await;
+    assert_eq!(response.status(), 302);
+    let carried = set_cookie(response.headers(), "plume_new_webhook").expect("the secret rides in a cookie");
+    let page = server.http.get(server.at("/settings/webhooks")).header("cookie", &carried).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let start = html.find("value=\"whsec_").expect("the secret is shown") + 7;
+    let secret = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    assert!(html.contains("name thumbs, score ≤ 0"), "the filter is listed: {html}");
+    let (_, again, _) = server.get_text("/settings/webhooks").await;
+    assert!(!again.contains(&secret), "shown once");
+    let start = again.find("data-webhook=\"").unwrap() + 14;
+    let hook = again[start..start + again[start..].find('"').unwrap()].to_owned();
+
+    annotate(&server, 1, "thumbs", "down", 0.0).await;
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert!(verify(&secret, &got[0]), "the secret from the page verifies");
+    let page = format!("/settings/webhooks/{hook}");
+    assert_eq!(submit(&server, &page, "send_test_event", &[("id", &hook)]).await.status(), 302);
+    receiver.wait_for(2, Duration::from_secs(10)).await;
+    settled(&server, &hook).await;
+    let (status, html, _) = server.get_text(&page).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("webhook.test") && html.contains("annotation.created"), "{html}");
+    assert!(html.contains("delivery-status delivered") && html.contains("Send again"), "{html}");
+    let start = html.find("data-delivery=\"").unwrap() + 15;
+    let delivery = html[start..start + html[start..].find('"').unwrap()].to_owned();
+    let fields = [("id", hook.as_str()), ("delivery", delivery.as_str())];
+    assert_eq!(submit(&server, &page, "send_again", &fields).await.status(), 302);
+    let all = receiver.wait_for(3, Duration::from_secs(10)).await;
+    assert_eq!(all[2].header("webhook-id"), all[1].header("webhook-id"), "the newest (the test event) again");
+
+    assert_eq!(submit(&server, "/settings/webhooks", "delete_webhook", &[("id", &hook)]).await.status(), 302);
+    let (_, html, _) = server.get_text("/settings/webhooks").await;
+    assert!(html.contains("No webhooks yet."), "{html}");
 }
