@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { hydrated, screenshot, spanAnnotations } from "./helpers";
+import { hydrated, screenshot, spanAnnotations, webhookWithLog } from "./helpers";
 import { waitForListening } from "../global-setup";
 import { UI } from "../seed-ui";
 
@@ -200,8 +200,9 @@ async function collectionPath(page: Page, name: string): Promise<string> {
 test.describe("at 360 px", () => {
   test.use({ viewport: PHONE });
 
-  test("no page scrolls sideways, however long its text", async ({ page }) => {
+  test("no page scrolls sideways, however long its text", async ({ page, request }) => {
     const collection = await collectionPath(page, NARROW.collection);
+    const webhook = await webhookWithLog(request, `http://127.0.0.1:9/${LONG_WORD}`, "narrow-none");
     const paths = [
       "/",
       `/projects/${UI.project}`,
@@ -218,6 +219,8 @@ test.describe("at 360 px", () => {
       collection,
       sharePath,
       "/settings/api-keys",
+      "/settings/webhooks",
+      webhook,
       "/login",
     ];
     for (const path of paths) {

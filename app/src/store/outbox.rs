@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use super::Result;
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow, Tables, tables};
+use super::webhooks::{RULES, RuleRow};
 use crate::model::{ALERT_EVENT, Annotation, AnnotationTarget, TargetKind, WebhookFilter, percent_encode};
 use crate::time::{from_nanos, iso};
 
@@ -142,19 +143,6 @@ struct Hook {
     filter: WebhookFilter,
 }
 
-/// An alert rule as the outbox evaluates it.
-#[derive(FromRow)]
-struct Rule {
-    id: i64,
-    webhook_id: i64,
-    project: String,
-    filter: String,
-    threshold: i64,
-    window_seconds: i64,
-    cooldown_seconds: i64,
-    last_fired_at: Option<i64>,
-}
-
 async fn record(
     conn: &mut SqliteConnection,
     outbox: &Outbox,
@@ -174,13 +162,8 @@ async fn record(
             filter: serde_json::from_str(&filter).unwrap_or_default(),
         })
         .collect();
-    let rules: Vec<Rule> = sqlx::query_as(
-        "SELECT r.id, r.webhook_id, p.name AS project, r.filter, r.threshold, r.window_seconds, \
-         r.cooldown_seconds, r.last_fired_at FROM alert_rules r JOIN projects p ON p.id = r.project_id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut touched: Vec<&Rule> = Vec::new();
+    let rules: Vec<RuleRow> = sqlx::query_as(RULES).fetch_all(&mut *conn).await?;
+    let mut touched: Vec<&RuleRow> = Vec::new();
     for (kind, event, row) in changes {
         let ChangedRow { annotation, target_rowid, project } = row;
         let annotation = annotation.into_annotation(kind);
@@ -189,7 +172,7 @@ async fn record(
             .filter(|hook| hook.events.iter().any(|e| e == event) && hook.filter.matches(&project, &annotation))
             .map(|hook| hook.id)
             .collect();
-        let counted: Vec<&Rule> = match event {
+        let counted: Vec<&RuleRow> = match event {
             "annotation.deleted" => Vec::new(),
             _ => rules
                 .iter()
@@ -235,7 +218,7 @@ async fn record(
 
 /// Counts the rule's hits within its window and, at the threshold and out
 /// of its cool-down, records one `alert` event; whether it fired.
-async fn fire_if_due(conn: &mut SqliteConnection, outbox: &Outbox, rule: &Rule, now: i64) -> Result<bool> {
+async fn fire_if_due(conn: &mut SqliteConnection, outbox: &Outbox, rule: &RuleRow, now: i64) -> Result<bool> {
     const NANOS: i64 = 1_000_000_000;
     sqlx::query("DELETE FROM alert_hits WHERE rule_id = ? AND at <= ?")
         .bind(rule.id)

@@ -19,6 +19,10 @@ use crate::time::{from_nanos, iso, to_nanos};
 /// a claim expires only when its deliverer died (then another one retries).
 const CLAIM_NANOS: i64 = 30 * 1_000_000_000;
 
+/// Deletes the events no delivery refers to any more.
+const ORPHAN_EVENTS: &str = "DELETE FROM webhook_events WHERE NOT EXISTS \
+     (SELECT 1 FROM webhook_deliveries d WHERE d.event_rowid = webhook_events.id)";
+
 /// A page of deliveries, newest first.
 pub type DeliveryPage = Vec<Delivery>;
 
@@ -78,17 +82,24 @@ struct DeliveryRow {
     updated_at: i64,
 }
 
+/// An alert rule as stored, with its project's name ([`RULES`] selects them).
 #[derive(FromRow)]
-struct RuleRow {
-    id: i64,
-    webhook_id: i64,
-    project: String,
-    filter: String,
-    threshold: i64,
-    window_seconds: i64,
-    cooldown_seconds: i64,
-    last_fired_at: Option<i64>,
+pub(super) struct RuleRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub project: String,
+    /// JSON ([`WebhookFilter`]).
+    pub filter: String,
+    pub threshold: i64,
+    pub window_seconds: i64,
+    pub cooldown_seconds: i64,
+    pub last_fired_at: Option<i64>,
 }
+
+/// Every alert rule as [`RuleRow`]s, oldest first.
+pub(super) const RULES: &str = "SELECT r.id, r.webhook_id, p.name AS project, r.filter, r.threshold, \
+     r.window_seconds, r.cooldown_seconds, r.last_fired_at FROM alert_rules r \
+     JOIN projects p ON p.id = r.project_id ORDER BY r.id";
 
 fn now() -> i64 {
     to_nanos(chrono::Utc::now())
@@ -168,10 +179,7 @@ impl Store {
         if deleted.rows_affected() == 0 {
             return Err(Error::NotFound(format!("Webhook with ID {id} not found")));
         }
-        // Events no delivery refers to any more.
-        sqlx::query("DELETE FROM webhook_events WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_rowid = webhook_events.id)")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(ORPHAN_EVENTS).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -277,12 +285,7 @@ impl Store {
 
     /// Every alert rule, oldest first.
     pub async fn list_alert_rules(&self) -> Result<Vec<AlertRule>> {
-        let rows: Vec<RuleRow> = sqlx::query_as(
-            "SELECT r.id, r.webhook_id, p.name AS project, r.filter, r.threshold, r.window_seconds, \
-             r.cooldown_seconds, r.last_fired_at FROM alert_rules r JOIN projects p ON p.id = r.project_id ORDER BY r.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<RuleRow> = sqlx::query_as(RULES).fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|row| AlertRule {
@@ -360,6 +363,22 @@ impl Store {
         .await?;
         let secret = self.webhook_key.open(&secret);
         Ok(Some(ClaimedDelivery { rowid, webhook, url, secret, event_id, payload, attempts }))
+    }
+
+    /// Forgets deliveries finished (delivered or failed) before `before`
+    /// (ns), and the events left without any; returns how many deliveries went.
+    pub async fn purge_delivery_log(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let gone = sqlx::query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone > 0 {
+            sqlx::query(ORPHAN_EVENTS).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
     }
 
     /// Records a delivered attempt.

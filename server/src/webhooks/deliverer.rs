@@ -24,6 +24,10 @@ const POLL: Duration = Duration::from_secs(5);
 const MIN_WAIT: Duration = Duration::from_millis(100);
 /// Longest wait between two retries of one delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long finished deliveries stay in the log.
+const KEEP_LOG: Duration = Duration::from_secs(30 * 24 * 3600);
+/// How often the log is trimmed.
+const TRIM_EVERY: Duration = Duration::from_secs(3600);
 /// Characters of an error kept in the delivery log.
 const ERROR_CHARS: usize = 200;
 
@@ -52,7 +56,17 @@ pub async fn run(store: Store, settings: Settings, stop: impl std::future::Futur
     let busy: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let mut workers = JoinSet::new();
     tokio::pin!(stop);
+    let mut trimmed: Option<std::time::Instant> = None;
     loop {
+        if trimmed.is_none_or(|at| at.elapsed() >= TRIM_EVERY) {
+            trimmed = Some(std::time::Instant::now());
+            let before = chrono::Utc::now() - KEEP_LOG;
+            match store.purge_delivery_log(app::time::to_nanos(before)).await {
+                Ok(0) => {}
+                Ok(gone) => tracing::info!(gone, "old webhook deliveries dropped from the log"),
+                Err(error) => tracing::warn!(%error, "trimming the webhook delivery log failed"),
+            }
+        }
         let wait = match store.due_webhooks().await {
             Ok((due, next)) => {
                 for webhook in due {
