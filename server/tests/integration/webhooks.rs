@@ -493,3 +493,36 @@ async fn the_settings_pages_make_a_webhook_show_its_secret_once_and_its_log() {
     let (_, html, _) = server.get_text("/settings/webhooks").await;
     assert!(html.contains("No webhooks yet."), "{html}");
 }
+
+#[tokio::test]
+async fn a_thumbs_down_from_the_widget_reaches_a_slack_style_endpoint_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "support", &[1]).await;
+    let slack = Receiver::start(Behaviour::default()).await;
+    let filter = json!({"project": "support", "score_lte": 0});
+    let events = json!(["annotation.created", "annotation.updated"]);
+    let (_, secret) = create_hook(&server, json!({"url": slack.url, "events": events, "filter": filter})).await;
+    let (status, text) = server.send_json(Method::POST, "/v1/feedback_tokens", &json!({"span_id": span_hex(1)})).await;
+    assert_eq!(status, 200, "{text}");
+    let token = serde_json::from_str::<Value>(&text).unwrap()["data"]["token"].as_str().unwrap().to_owned();
+    let (status, text) = server.send_json(Method::POST, "/v1/feedback", &json!({"token": token, "vote": "up"})).await;
+    assert_eq!(status, 200, "{text}");
+    let clicked = Instant::now();
+    // The widget's clicks take the writer's one-statement path when no
+    // webhook exists; with one, the vote's event is recorded all the same.
+    let (status, text) = server
+        .send_json(Method::POST, "/v1/feedback", &json!({"token": token, "vote": "down", "comment": "wrong & rude"}))
+        .await;
+    assert_eq!(status, 200, "{text}");
+    let got = slack.wait_for(1, Duration::from_secs(5)).await;
+    assert!(clicked.elapsed() < Duration::from_secs(5));
+    assert!(verify(&secret, &got[0]));
+    let body = got[0].json();
+    assert_eq!(body["type"], "annotation.updated", "the vote changed in place: {body}");
+    assert_eq!(body["data"]["annotation"]["result"]["label"], "thumbs-down", "{body}");
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("thumbs-down") && text.contains("wrong &amp; rude"), "Slack text, escaped: {text}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(slack.requests().len(), 1, "the 👍 did not match score ≤ 0");
+}
