@@ -339,10 +339,14 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
     let works: Vec<&Work> = jobs.iter().map(|job| &job.work).collect();
     let now = crate::time::to_nanos(chrono::Utc::now());
     metrics::histogram!("plume_writer_batch_jobs").record(jobs.len() as f64);
-    // The one-statement path leaves no room for the outbox: taken only
-    // while no webhook exists (one indexed lookup).
-    if clicks_only_batch(&works) && !outbox::active(conn).await.unwrap_or(true) && clicks_only(conn, &works, now).await
-    {
+    // Whether webhooks want annotation changes: one indexed lookup per
+    // batch that writes annotations (`None`: not asked yet). The
+    // one-statement path leaves no room for the outbox: taken only without.
+    let hooks = match works.iter().any(|work| matches!(work, Work::Annotations { .. })) {
+        true => Some(outbox::active(conn).await.unwrap_or(true)),
+        false => None,
+    };
+    if hooks == Some(false) && clicks_only_batch(&works) && clicks_only(conn, &works, now).await {
         tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed in one statement");
         count_written(&works, |_| true);
         for job in jobs {
@@ -350,11 +354,11 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
         }
         return;
     }
-    let outcomes = match apply_together(conn, &works, now, config).await {
+    let outcomes = match apply_together(conn, &works, now, config, hooks).await {
         Ok(outcomes) => outcomes,
         Err(error) => {
             tracing::warn!(%error, jobs = works.len(), "write batch failed; retrying job by job");
-            match apply_one_by_one(conn, &works, now, config).await {
+            match apply_one_by_one(conn, &works, now, config, hooks).await {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
                     tracing::error!(%error, jobs = works.len(), "write batch failed");
@@ -418,9 +422,10 @@ async fn apply_together(
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
+    hooks: Option<bool>,
 ) -> Result<Outcomes> {
     let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
-    let outcomes = apply(&mut tx, works, now, config).await?;
+    let outcomes = apply(&mut tx, works, now, config, hooks).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -432,12 +437,13 @@ async fn apply_one_by_one(
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
+    hooks: Option<bool>,
 ) -> Result<Outcomes> {
     let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
     let mut outcomes = Vec::with_capacity(works.len());
     for work in works {
         let mut savepoint = tx.begin().await?;
-        match apply(&mut savepoint, std::slice::from_ref(work), now, config).await {
+        match apply(&mut savepoint, std::slice::from_ref(work), now, config, hooks).await {
             Ok(mut outcome) => {
                 savepoint.commit().await?;
                 outcomes.push(outcome.pop().unwrap_or(Err(Error::Closed)));
@@ -452,8 +458,17 @@ async fn apply_one_by_one(
     Ok(outcomes)
 }
 
-/// Applies `works` in order, one outcome each; the error is a database failure.
-async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &WriterConfig) -> Result<Outcomes> {
+/// Applies `works` in order, one outcome each, and records the events of
+/// the annotations written if webhooks want them (`hooks`, looked up here
+/// when `None`: spans can attach pending annotations); the error is a
+/// database failure.
+async fn apply(
+    conn: &mut SqliteConnection,
+    works: &[&Work],
+    now: i64,
+    config: &WriterConfig,
+    hooks: Option<bool>,
+) -> Result<Outcomes> {
     let mut outcomes = Vec::with_capacity(works.len());
     let mut written = outbox::Written::new();
     let mut rest = works;
@@ -481,8 +496,14 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
             }
         }
     }
-    if !written.is_empty() && outbox::active(conn).await? {
-        outbox::record_written(conn, &config.outbox, &written, now).await?;
+    if !written.is_empty() {
+        let wanted = match hooks {
+            Some(known) => known,
+            None => outbox::active(conn).await?,
+        };
+        if wanted {
+            outbox::record_written(conn, &config.outbox, &written, now).await?;
+        }
     }
     Ok(outcomes)
 }

@@ -526,3 +526,23 @@ async fn a_thumbs_down_from_the_widget_reaches_a_slack_style_endpoint_within_sec
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(slack.requests().len(), 1, "the 👍 did not match score ≤ 0");
 }
+
+#[tokio::test]
+async fn an_annotation_waiting_for_its_span_is_sent_when_the_span_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let receiver = Receiver::start(Behaviour::default()).await;
+    create_hook(&server, json!({"url": receiver.url, "events": ["annotation.created"]})).await;
+    let body = json!({"data": [{"span_id": span_hex(5), "name": "thumbs", "annotator_kind": "HUMAN",
+        "result": {"label": "down", "score": 0}}]});
+    let (status, text) = server.send_json(Method::POST, "/v1/span_annotations?sync=false", &body).await;
+    assert_eq!(status, 200, "{text}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(receiver.requests().is_empty(), "no span, no event yet");
+    ingest(&server, "late", &[5]).await;
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let event = got[0].json();
+    assert_eq!(event["type"], "annotation.created");
+    assert_eq!(event["data"]["project"], "late");
+    assert_eq!(event["data"]["span"]["name"], "chat");
+}
