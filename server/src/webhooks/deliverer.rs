@@ -171,16 +171,21 @@ impl Worker {
     }
 }
 
-/// Why an attempt got no answer, in a few words.
+/// Why an attempt got no answer, in a few words, with the innermost cause
+/// (a refused connection, a certificate that does not verify, …).
 fn describe(error: &reqwest::Error) -> String {
     let what = if error.is_timeout() {
-        "timed out".to_owned()
+        "timed out"
     } else if error.is_connect() {
-        "could not connect".to_owned()
+        "could not connect"
     } else {
-        error.to_string()
+        "request failed"
     };
-    what.chars().take(ERROR_CHARS).collect()
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    format!("{what}: {cause}").chars().take(ERROR_CHARS).collect()
 }
 
 /// The wait after `attempts` earlier attempts and this failed one: `base`
