@@ -166,7 +166,8 @@ fn WebhookTable(hooks: Vec<Webhook>) -> impl IntoView {
     let delete = ServerAction::<DeleteWebhook>::new();
     view! {
         <FormError action=delete />
-        <div class="table-wrap">
+        // Focusable: a table wider than the screen scrolls, by keyboard too.
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Webhooks">
             <table class="table webhooks">
                 <thead>
                     <tr>
@@ -276,7 +277,7 @@ fn DeliveryTable(deliveries: Vec<Delivery>, webhook: String, again: ServerAction
         return view! { <p class="muted">"Nothing sent yet."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Deliveries">
             <table class="table deliveries">
                 <thead>
                     <tr>
