@@ -13,6 +13,7 @@ mod collection_reads;
 mod page_reads;
 mod share_reads;
 pub mod shown_once;
+mod webhook_forms;
 
 pub use account_forms::*;
 pub use annotation_forms::*;
@@ -21,6 +22,7 @@ pub use collection_forms::*;
 pub use collection_reads::*;
 pub use page_reads::*;
 pub use share_reads::*;
+pub use webhook_forms::*;
 
 /// Every project with its counts, for the projects page.
 #[server(endpoint = "project_summaries")]

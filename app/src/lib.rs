@@ -73,7 +73,11 @@ pub fn App() -> impl IntoView {
                 <a class="skip-link" href="#main">"Skip to main content"</a>
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
-                    <nav class="topnav"><a href="/collections">"Collections"</a></nav>
+                    <nav class="topnav">
+                        <a href="/collections">"Collections"</a>
+                        {api::may(model::accounts::Permission::Manage)
+                            .then(|| view! { <a href="/settings/webhooks">"Webhooks"</a> })}
+                    </nav>
                     <theme::ThemeToggle />
                     <components::UserMenu />
                 </header>
@@ -95,6 +99,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/share/:token") view=pages::SharePage ssr=SsrMode::Async />
                     <Route path=path!("/settings/users") view=pages::SettingsUsers ssr=SsrMode::Async />
                     <Route path=path!("/settings/api-keys") view=pages::SettingsApiKeys ssr=SsrMode::Async />
+                    <Route path=path!("/settings/webhooks") view=pages::SettingsWebhooks ssr=SsrMode::Async />
+                    <Route path=path!("/settings/webhooks/:id") view=pages::WebhookPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Show when=move || !is_embed() && !is_shared()>

@@ -26,6 +26,7 @@ pub mod reliability;
 mod span_details;
 pub mod span_limits;
 mod trace_list;
+mod webhooks;
 
 pub use agreement::*;
 pub use annotation_configs::*;
@@ -38,6 +39,7 @@ pub use feedback_widget::*;
 pub use public_links::*;
 pub use span_details::*;
 pub use trace_list::*;
+pub use webhooks::*;
 
 /// A project as `/v1/projects` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

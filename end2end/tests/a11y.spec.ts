@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { UI } from "../seed-ui";
-import { AGREEMENT_PROJECT, hydrated, seedAgreement } from "./helpers";
+import { AGREEMENT_PROJECT, hydrated, seedAgreement, webhookWithLog } from "./helpers";
 
 /**
  * axe-core (WCAG 2.0/2.1 A and AA, best practices) on every page, in the
@@ -26,6 +26,8 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
   expect(minted.status()).toBe(200);
   const token = (await minted.json()).data.token as string;
   await seedAgreement(request);
+  // Nothing listens on port 9: the log shows a failed attempt, pending a retry.
+  const webhook = await webhookWithLog(request, "http://127.0.0.1:9/hook", "a11y-none");
   return [
     "/",
     `/projects/${UI.project}`,
@@ -40,6 +42,8 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
     "/login",
     "/settings/api-keys",
     "/settings/users",
+    "/settings/webhooks",
+    webhook,
     `/embed/feedback?token=${encodeURIComponent(token)}`,
   ];
 }

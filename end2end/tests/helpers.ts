@@ -106,3 +106,17 @@ export async function seedAgreement(request: APIRequestContext): Promise<string[
   expect(annotated.status()).toBe(200);
   return ids;
 }
+
+/**
+ * A webhook to `url` (only annotations labelled `down` in `project`), sent a
+ * test event so that its delivery log has a row; the path of its page.
+ */
+export async function webhookWithLog(request: APIRequestContext, url: string, project: string): Promise<string> {
+  const made = await request.post("/v1/webhooks", {
+    data: { url, events: ["annotation.created", "annotation.updated"], filter: { project, labels: ["down"] } },
+  });
+  expect(made.status()).toBe(200);
+  const id = (await made.json()).data.id as string;
+  expect((await request.post(`/v1/webhooks/${id}/test`)).status()).toBe(200);
+  return `/settings/webhooks/${id}`;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { AGREEMENT_PROJECT, hydrated, screenshot, seedAgreement, spanAnnotations } from "./helpers";
+import { AGREEMENT_PROJECT, hydrated, screenshot, seedAgreement, spanAnnotations, webhookWithLog } from "./helpers";
 import { waitForListening } from "../global-setup";
 import { UI } from "../seed-ui";
 
@@ -203,6 +203,7 @@ test.describe("at 360 px", () => {
   test("no page scrolls sideways, however long its text", async ({ page, request }) => {
     const collection = await collectionPath(page, NARROW.collection);
     await seedAgreement(request);
+    const webhook = await webhookWithLog(request, `http://127.0.0.1:9/${LONG_WORD}`, "narrow-none");
     const paths = [
       "/",
       `/projects/${UI.project}`,
@@ -219,6 +220,8 @@ test.describe("at 360 px", () => {
       collection,
       sharePath,
       "/settings/api-keys",
+      "/settings/webhooks",
+      webhook,
       "/login",
       `/projects/${AGREEMENT_PROJECT}/agreement?name=quality`,
       `/projects/${AGREEMENT_PROJECT}/annotate`,

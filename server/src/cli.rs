@@ -194,6 +194,15 @@ pub struct ServeArgs {
     /// once (503, gRPC `RESOURCE_EXHAUSTED`) instead of queueing without bound.
     #[arg(long, env = "PLUME_MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrent_requests: u32,
+    /// File holding the key (32 bytes, base64) that encrypts webhook secrets
+    /// in the database; default `<data-dir>/secret-key`, created on first
+    /// use (mode 0600). Every replica of one database needs the same key.
+    #[arg(long, env = "PLUME_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Delay before the first retry of a failed webhook delivery; each
+    /// further one doubles it (with jitter). For tests.
+    #[arg(long, env = "PLUME_WEBHOOK_RETRY_BASE", default_value = "2s", value_parser = parse_duration, hide = true)]
+    pub webhook_retry_base: Duration,
     /// Also serve the feedback demo (a chat page with the widget) on `--demo-port`.
     #[arg(long, env = "PLUME_DEMO")]
     pub demo: bool,

@@ -21,6 +21,7 @@ mod rate_limit;
 mod server_fns;
 mod theme;
 mod users_cli;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -133,13 +134,18 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let metrics = metrics::Metrics::install()?;
     let insecure = check_auth_mode(&args)?;
     let url = args.database.url()?;
-    let options = StoreOptions { pending_annotation_ttl: args.pending_annotation_ttl };
-    let (store, writer) = Store::open_with(&url, options).await?;
-    let auth = auth_service(&args, &store).await?;
     let http = TcpListener::bind(SocketAddr::new(args.host, args.port)).await?;
     let grpc = TcpListener::bind(SocketAddr::new(args.host, args.grpc_port)).await?;
     let http_addr = http.local_addr()?;
     let grpc_addr = grpc.local_addr()?;
+    let options = StoreOptions {
+        pending_annotation_ttl: args.pending_annotation_ttl,
+        webhook_key: webhooks::key_file::load_or_create(args.secret_key_file.as_deref(), &args.database.data_dir)?,
+        // Links in webhook payloads: the public URL, else this listener.
+        public_url: args.public_url.clone().unwrap_or_else(|| format!("http://{http_addr}")),
+    };
+    let (store, writer) = Store::open_with(&url, options).await?;
+    let auth = auth_service(&args, &store).await?;
 
     let leptos_options = LeptosOptions::builder()
         .output_name("plume")
@@ -167,6 +173,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let demo = demo.map(|listener| (listener, state.clone()));
     let app = edge.protect(router(state), auth.clone(), metrics);
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget, auth);
+    let deliverer_store = store.clone();
     drop(store);
 
     let (stop, stopped) = watch::channel(false);
@@ -182,6 +189,11 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
 
+    let deliverer = tokio::spawn(webhooks::deliverer::run(
+        deliverer_store,
+        webhooks::deliverer::Settings { retry_base: args.webhook_retry_base },
+        until_stopped(),
+    ));
     let demo_task = match demo {
         Some((listener, state)) => {
             Some(demo::spawn(listener, state, &edge, http_addr, args.public_url.clone(), until_stopped())?)
@@ -208,7 +220,9 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(task) = demo_task {
         let _ = task.await;
     }
-    // Every Store clone is gone with the servers: the writer drains and stops.
+    // Every Store clone is gone with the servers and the deliverer: the
+    // writer drains and stops.
+    let _ = deliverer.await;
     writer.await?;
     tracing::info!("stopped");
     Ok(())

@@ -22,6 +22,9 @@ pub const NEW_KEY: Carrier = Carrier { name: "plume_new_key", path: "/settings" 
 /// A new invite or reset link, for `/settings/users`.
 pub const NEW_USER_LINK: Carrier = Carrier { name: "plume_new_user_link", path: "/settings" };
 
+/// A new webhook's secret, for `/settings/webhooks`.
+pub const NEW_WEBHOOK: Carrier = Carrier { name: "plume_new_webhook", path: "/settings" };
+
 /// A new public link, for the collection page.
 pub const NEW_PUBLIC_LINK: Carrier = Carrier { name: "plume_new_link", path: "/collections" };
 

@@ -58,6 +58,7 @@ fn Keys(view: ApiKeysView, created: Option<CreatedApiKey>) -> impl IntoView {
             <nav class="settings-nav" aria-label="Settings">
                 <a href="/settings/users">"Users"</a>
                 <a href="/settings/api-keys" aria-current="page">"API keys"</a>
+                <a href="/settings/webhooks">"Webhooks"</a>
             </nav>
         })}
         {created.map(|created| view! { <NewKey created /> })}

@@ -25,6 +25,7 @@ pub fn SettingsUsers() -> impl IntoView {
             <nav class="settings-nav" aria-label="Settings">
                 <a href="/settings/users" aria-current="page">"Users"</a>
                 <a href="/settings/api-keys">"API keys"</a>
+                <a href="/settings/webhooks">"Webhooks"</a>
             </nav>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading users…"</p> }>

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::annotations::{NewAnnotation, Tables, WriteMode, tables};
+use super::outbox::Written;
 use super::{Error, Result};
 use crate::model::accounts::Author;
 use crate::model::{AnnotationResult, AnnotationSource, AnnotatorKind, TargetKind};
@@ -30,6 +31,7 @@ pub(super) async fn write(
     kind: TargetKind,
     jobs: &[Job<'_>],
     now: i64,
+    written: &mut Written,
 ) -> Result<Vec<Result<Vec<i64>>>> {
     let mut wanted: Vec<&str> = jobs.iter().flat_map(|(items, _)| items.iter().map(|i| i.target_id.as_str())).collect();
     wanted.sort_unstable();
@@ -67,7 +69,7 @@ pub(super) async fn write(
             }
         }
     }
-    let ids = upsert_many(conn, kind, stored).await?;
+    let ids = upsert_many(conn, kind, stored, written).await?;
     insert_pending(conn, kind, &pending, now).await?;
 
     Ok(jobs
@@ -135,6 +137,7 @@ pub(super) async fn attach_pending(
     kind: TargetKind,
     target_ids: &[&str],
     cutoff: i64,
+    written: &mut Written,
 ) -> Result<()> {
     let mut pending: Vec<PendingRow> = Vec::new();
     for chunk in target_ids.chunks(IDS_PER_STATEMENT) {
@@ -164,7 +167,7 @@ pub(super) async fn attach_pending(
         .filter_map(|row| Some((*rowids.get(row.target_id.as_str())?, row.to_new_annotation(), row.received_at)))
         .collect();
     let rows = items.iter().map(|(rowid, item, at)| Upsert { target_rowid: *rowid, item, at: *at }).collect();
-    upsert_many(conn, kind, rows).await?;
+    upsert_many(conn, kind, rows, written).await?;
     Ok(())
 }
 
@@ -318,11 +321,12 @@ const ROWS_PER_UPSERT: usize = 500;
 /// `created_at`. Equal keys are merged first (one statement may not touch a
 /// row twice on PostgreSQL): the row takes the place of the first, so new
 /// ids follow first appearance as with one upsert per item, and the values
-/// of the last, which wins. Returns the id of every key.
+/// of the last, which wins. Returns the id of every key, and adds each row to `written`.
 async fn upsert_many(
     conn: &mut SqliteConnection,
     kind: TargetKind,
     rows: Vec<Upsert<'_>>,
+    written: &mut Written,
 ) -> Result<HashMap<Key, i64>> {
     let rows = merge_equal_keys(rows, |row| key(row.target_rowid, row.item));
     let Tables { annotations: table, targets, .. } = tables(kind);
@@ -341,10 +345,13 @@ async fn upsert_many(
             push_fields(&mut values, row.item);
             values.push_bind(row.at).push_bind(row.at);
         });
-        query.push(format!(" {UPSERT_CLAUSE} RETURNING id, name, target_rowid, identifier"));
-        for (id, name, target_rowid, identifier) in
-            query.build_query_as::<(i64, String, i64, String)>().fetch_all(&mut *conn).await?
+        // A row just inserted has `created_at = updated_at`; a replaced one
+        // kept its `created_at` from an earlier batch.
+        query.push(format!(" {UPSERT_CLAUSE} RETURNING id, name, target_rowid, identifier, created_at = updated_at"));
+        for (id, name, target_rowid, identifier, created) in
+            query.build_query_as::<(i64, String, i64, String, bool)>().fetch_all(&mut *conn).await?
         {
+            written.push((kind, id, created));
             ids.insert((name, target_rowid, identifier), id);
         }
     }

@@ -169,6 +169,11 @@ pub(super) struct AnnotationRow {
 }
 
 impl AnnotationRow {
+    /// The row's id in its table.
+    pub(super) fn id(&self) -> i64 {
+        self.id
+    }
+
     /// The wire form of the row.
     pub(super) fn into_annotation(self, kind: TargetKind) -> Annotation {
         let metadata = match serde_json::from_str(&self.metadata) {
@@ -269,6 +274,17 @@ impl Store {
             query.push(" AND created_at < ").push_bind(end);
         }
         push_made_by(&mut query, deletion.made_by);
-        Ok(query.build().execute(&self.pool).await?.rows_affected())
+        self.delete_recording(kind, query).await
+    }
+
+    /// Runs `delete` (a `DELETE FROM` an annotation table of `kind`) in a
+    /// transaction that also records the `annotation.deleted` events of the
+    /// rows it removed; returns how many.
+    pub(super) async fn delete_recording(&self, kind: TargetKind, delete: QueryBuilder<Sqlite>) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let count = super::outbox::delete_and_record(&mut tx, &self.outbox, kind, delete).await?;
+        tx.commit().await?;
+        self.outbox.committed();
+        Ok(count)
     }
 }

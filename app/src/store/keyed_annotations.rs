@@ -66,16 +66,11 @@ impl Store {
     pub async fn delete_annotation(&self, key: AnnotationKey<'_>) -> Result<u64> {
         let Tables { annotations, targets, id_column } = tables(key.kind);
         let mut tx = self.begin_write().await?;
-        let stored = sqlx::query(AssertSqlSafe(format!(
-            "DELETE FROM {annotations} WHERE name = ? AND identifier = ? \
-             AND target_rowid IN (SELECT id FROM {targets} WHERE {id_column} = ?)"
-        )))
-        .bind(key.name)
-        .bind(key.identifier)
-        .bind(key.target_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let mut delete = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("DELETE FROM {annotations} WHERE name = "));
+        delete.push_bind(key.name).push(" AND identifier = ").push_bind(key.identifier);
+        delete.push(format!(" AND target_rowid IN (SELECT id FROM {targets} WHERE {id_column} = "));
+        delete.push_bind(key.target_id).push(")");
+        let stored = super::outbox::delete_and_record(&mut tx, &self.outbox, key.kind, delete).await?;
         let pending = sqlx::query(
             "DELETE FROM pending_annotations WHERE target_kind = ? AND target_id = ? AND name = ? AND identifier = ?",
         )
@@ -87,6 +82,7 @@ impl Store {
         .await?
         .rows_affected();
         tx.commit().await?;
+        self.outbox.committed();
         Ok(stored + pending)
     }
 }

@@ -36,6 +36,7 @@ mod credentials;
 mod error;
 mod feedback_summary;
 mod keyed_annotations;
+mod outbox;
 #[cfg(test)]
 mod plan_tests;
 mod projects;
@@ -47,10 +48,13 @@ mod spans;
 mod trace_list;
 mod traces;
 mod users;
+mod webhook_keys;
+mod webhooks;
 mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -69,6 +73,8 @@ pub use secrets::{new_token, token_hash};
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
 pub use traces::{TraceFilter, TraceOrder, TracePage};
 pub use users::{UserRecord, normalize_email};
+pub use webhook_keys::{SECRET_PREFIX, WebhookKey, sign};
+pub use webhooks::{ClaimedDelivery, DeliveryPage};
 pub use writer::{NewSpan, Writer, WriterTask};
 
 /// The schema migrations this build knows (`migrations/sqlite/`), run at start.
@@ -78,16 +84,25 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of [`Store::open_with`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct StoreOptions {
     /// How long a `sync=false` annotation for a target not stored yet is kept
     /// waiting for it (default 7 days).
     pub pending_annotation_ttl: Duration,
+    /// The key webhook secrets are encrypted with (default: a random one,
+    /// good for this process only).
+    pub webhook_key: WebhookKey,
+    /// The base URL of the links in webhook payloads (`--public-url`).
+    pub public_url: String,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { pending_annotation_ttl: Duration::from_secs(7 * 24 * 3600) }
+        StoreOptions {
+            pending_annotation_ttl: Duration::from_secs(7 * 24 * 3600),
+            webhook_key: WebhookKey::random(),
+            public_url: "http://127.0.0.1:6006".into(),
+        }
     }
 }
 
@@ -98,6 +113,10 @@ pub struct Store {
     writer: Writer,
     /// How far the search index has come (advanced by the writer).
     search: search::SearchProgress,
+    /// Webhook events recorded with annotation changes, and the deliverer's wake-up.
+    outbox: Arc<outbox::Outbox>,
+    /// Encrypts webhook secrets.
+    webhook_key: WebhookKey,
 }
 
 impl Store {
@@ -121,9 +140,14 @@ impl Store {
         MIGRATOR.run(&pool).await?;
         let search = search::SearchProgress::default();
         search.load(&mut *pool.acquire().await?).await?;
-        let config = writer::WriterConfig { pending_ttl: settings.pending_annotation_ttl, search: search.clone() };
+        let outbox = Arc::new(outbox::Outbox::new(&settings.public_url));
+        let config = writer::WriterConfig {
+            pending_ttl: settings.pending_annotation_ttl,
+            search: search.clone(),
+            outbox: outbox.clone(),
+        };
         let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
-        Ok((Store { pool, writer, search }, task))
+        Ok((Store { pool, writer, search, outbox, webhook_key: settings.webhook_key }, task))
     }
 
     /// Runs the migrations this build knows on the database at `url`

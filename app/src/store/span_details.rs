@@ -80,7 +80,7 @@ impl Store {
         query.push_bind(rowid).push(" AND target_rowid IN (SELECT id FROM spans WHERE project_id = ");
         query.push_bind(project_rowid).push(")");
         super::annotations::push_made_by(&mut query, made_by);
-        if query.build().execute(&self.pool).await?.rows_affected() > 0 {
+        if self.delete_recording(TargetKind::Span, query).await? > 0 {
             return Ok(true);
         }
         let exists: bool = sqlx::query_scalar(

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::annotation_writes;
 use super::annotations::{NewAnnotation, WriteMode};
+use super::outbox::{self, Outbox};
 use super::search::{self, SearchProgress};
 use super::{Error, Result};
 use crate::model::TargetKind;
@@ -151,6 +152,8 @@ pub(super) struct WriterConfig {
     pub pending_ttl: Duration,
     /// The search index's position, which the writer advances.
     pub search: SearchProgress,
+    /// Where the events of annotation changes are recorded (webhooks).
+    pub outbox: Arc<Outbox>,
 }
 
 impl WriterConfig {
@@ -336,7 +339,14 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
     let works: Vec<&Work> = jobs.iter().map(|job| &job.work).collect();
     let now = crate::time::to_nanos(chrono::Utc::now());
     metrics::histogram!("plume_writer_batch_jobs").record(jobs.len() as f64);
-    if clicks_only(conn, &works, now).await {
+    // Whether webhooks want annotation changes: one indexed lookup per
+    // batch that writes annotations (`None`: not asked yet). The
+    // one-statement path leaves no room for the outbox: taken only without.
+    let hooks = match works.iter().any(|work| matches!(work, Work::Annotations { .. })) {
+        true => Some(outbox::active(conn).await.unwrap_or(true)),
+        false => None,
+    };
+    if hooks == Some(false) && clicks_only_batch(&works) && clicks_only(conn, &works, now).await {
         tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed in one statement");
         count_written(&works, |_| true);
         for job in jobs {
@@ -344,11 +354,11 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
         }
         return;
     }
-    let outcomes = match apply_together(conn, &works, now, config).await {
+    let outcomes = match apply_together(conn, &works, now, config, hooks).await {
         Ok(outcomes) => outcomes,
         Err(error) => {
             tracing::warn!(%error, jobs = works.len(), "write batch failed; retrying job by job");
-            match apply_one_by_one(conn, &works, now, config).await {
+            match apply_one_by_one(conn, &works, now, config, hooks).await {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
                     tracing::error!(%error, jobs = works.len(), "write batch failed");
@@ -358,6 +368,7 @@ async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &Writ
         }
     };
     tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed");
+    config.outbox.committed();
     count_written(&works, |i| outcomes[i].is_ok());
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         // A caller that went away no longer needs the answer.
@@ -382,20 +393,26 @@ fn count_written(works: &[&Work], committed: impl Fn(usize) -> bool) {
 /// One answer per job, in job order.
 type Outcomes = Vec<Result<Vec<i64>>>;
 
-/// Whether the batch was only `sync=false` annotations of one kind on stored
-/// targets, and is now written by [`annotation_writes::write_known_targets`]
-/// (one statement). Anything else, or any failure, is left to the full path.
+/// Whether the batch is only `sync=false` annotations of one kind (what
+/// [`clicks_only`] may write in one statement).
+fn clicks_only_batch(works: &[&Work]) -> bool {
+    let Some(Work::Annotations { kind, .. }) = works.first() else { return false };
+    works.iter().all(|work| matches!(work, Work::Annotations { kind: k, mode: WriteMode::Deferred, .. } if k == kind))
+}
+
+/// Whether the batch ([`clicks_only_batch`]) was only `sync=false`
+/// annotations of one kind on stored targets, and is now written by
+/// [`annotation_writes::write_known_targets`] (one statement). Anything
+/// else, or any failure, is left to the full path.
 async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> bool {
     let Some(Work::Annotations { kind, .. }) = works.first() else { return false };
-    let mut jobs: Vec<annotation_writes::Job> = Vec::with_capacity(works.len());
-    for work in works {
-        match work {
-            Work::Annotations { kind: k, items, mode: WriteMode::Deferred } if k == kind => {
-                jobs.push((items.as_slice(), WriteMode::Deferred));
-            }
-            _ => return false,
-        }
-    }
+    let jobs: Vec<annotation_writes::Job> = works
+        .iter()
+        .filter_map(|work| match work {
+            Work::Annotations { items, .. } => Some((items.as_slice(), WriteMode::Deferred)),
+            Work::Spans(_) => None,
+        })
+        .collect();
     annotation_writes::write_known_targets(conn, *kind, &jobs, now).await.unwrap_or(false)
 }
 
@@ -405,9 +422,10 @@ async fn apply_together(
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
+    hooks: Option<bool>,
 ) -> Result<Outcomes> {
     let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
-    let outcomes = apply(&mut tx, works, now, config).await?;
+    let outcomes = apply(&mut tx, works, now, config, hooks).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -419,12 +437,13 @@ async fn apply_one_by_one(
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
+    hooks: Option<bool>,
 ) -> Result<Outcomes> {
     let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
     let mut outcomes = Vec::with_capacity(works.len());
     for work in works {
         let mut savepoint = tx.begin().await?;
-        match apply(&mut savepoint, std::slice::from_ref(work), now, config).await {
+        match apply(&mut savepoint, std::slice::from_ref(work), now, config, hooks).await {
             Ok(mut outcome) => {
                 savepoint.commit().await?;
                 outcomes.push(outcome.pop().unwrap_or(Err(Error::Closed)));
@@ -439,14 +458,24 @@ async fn apply_one_by_one(
     Ok(outcomes)
 }
 
-/// Applies `works` in order, one outcome each; the error is a database failure.
-async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &WriterConfig) -> Result<Outcomes> {
+/// Applies `works` in order, one outcome each, and records the events of
+/// the annotations written if webhooks want them (`hooks`, looked up here
+/// when `None`: spans can attach pending annotations); the error is a
+/// database failure.
+async fn apply(
+    conn: &mut SqliteConnection,
+    works: &[&Work],
+    now: i64,
+    config: &WriterConfig,
+    hooks: Option<bool>,
+) -> Result<Outcomes> {
     let mut outcomes = Vec::with_capacity(works.len());
+    let mut written = outbox::Written::new();
     let mut rest = works;
     while let Some((first, _)) = rest.split_first() {
         match first {
             Work::Spans(spans) => {
-                insert_spans(conn, spans, now, config.pending_cutoff(now)).await?;
+                insert_spans(conn, spans, now, config.pending_cutoff(now), &mut written).await?;
                 outcomes.push(Ok(Vec::new()));
                 rest = &rest[1..];
             }
@@ -462,9 +491,18 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
                         Work::Spans(_) => None,
                     })
                     .collect();
-                outcomes.extend(annotation_writes::write(conn, *kind, &jobs, now).await?);
+                outcomes.extend(annotation_writes::write(conn, *kind, &jobs, now, &mut written).await?);
                 rest = &rest[run..];
             }
+        }
+    }
+    if !written.is_empty() {
+        let wanted = match hooks {
+            Some(known) => known,
+            None => outbox::active(conn).await?,
+        };
+        if wanted {
+            outbox::record_written(conn, &config.outbox, &written, now).await?;
         }
     }
     Ok(outcomes)
@@ -473,7 +511,13 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
 /// Projects and sessions are created on first use, traces widened, spans
 /// inserted unless their id is stored already; annotations that were waiting
 /// for these spans, traces or sessions are attached (received after `cutoff`).
-async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan], now: i64, cutoff: i64) -> Result<()> {
+async fn insert_spans(
+    conn: &mut SqliteConnection,
+    spans: &[NewSpan],
+    now: i64,
+    cutoff: i64,
+    written: &mut outbox::Written,
+) -> Result<()> {
     let mut project_ids: HashMap<&str, i64> = HashMap::new();
     for span in spans {
         if !project_ids.contains_key(&*span.project) {
@@ -565,9 +609,9 @@ async fn insert_spans(conn: &mut SqliteConnection, spans: &[NewSpan], now: i64, 
         let span_ids: Vec<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
         let trace_ids: Vec<&str> = trace_rowids.keys().map(String::as_str).collect();
         let session_ids: Vec<&str> = session_rowids.keys().map(String::as_str).collect();
-        annotation_writes::attach_pending(conn, TargetKind::Span, &span_ids, cutoff).await?;
-        annotation_writes::attach_pending(conn, TargetKind::Trace, &trace_ids, cutoff).await?;
-        annotation_writes::attach_pending(conn, TargetKind::Session, &session_ids, cutoff).await?;
+        annotation_writes::attach_pending(conn, TargetKind::Span, &span_ids, cutoff, written).await?;
+        annotation_writes::attach_pending(conn, TargetKind::Trace, &trace_ids, cutoff, written).await?;
+        annotation_writes::attach_pending(conn, TargetKind::Session, &session_ids, cutoff, written).await?;
     }
     Ok(())
 }

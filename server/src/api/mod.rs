@@ -16,6 +16,7 @@ mod public_links;
 mod spans;
 mod traces;
 mod users;
+mod webhooks;
 
 use axum::Json;
 use axum::extract::State;
@@ -100,6 +101,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::revoke_own))
         .routes(routes!(api_keys::list_system, api_keys::create_system))
         .routes(routes!(api_keys::revoke_system))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get_one, webhooks::update, webhooks::remove))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::list_alert_rules, webhooks::create_alert_rule))
+        .routes(routes!(webhooks::remove_alert_rule))
         .routes(routes!(crate::metrics::serve))
         .merge(crate::feedback::routes())
         .route("/healthz", get(health))

@@ -84,10 +84,22 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("revoke_my_api_key", Access::User),
     ("create_service_key", Access::Needs(Permission::Admin)),
     ("revoke_service_key", Access::Needs(Permission::Admin)),
+    // Webhooks: members and admins (their URLs are often secrets too).
+    ("load_webhooks", Access::Needs(Permission::Manage)),
+    ("load_webhook", Access::Needs(Permission::Manage)),
+    ("create_webhook", Access::Needs(Permission::Manage)),
+    ("delete_webhook", Access::Needs(Permission::Manage)),
+    ("send_test_event", Access::Needs(Permission::Manage)),
+    ("send_again", Access::Needs(Permission::Manage)),
 ];
 
-/// Pages (GET) that need more than reading.
-const PAGES: &[(&str, Permission)] = &[("/settings/users", Permission::Admin)];
+/// Pages (GET) that need more than reading; a path ending in `/` stands for
+/// the pages below it too.
+const PAGES: &[(&str, Permission)] = &[
+    ("/settings/users", Permission::Admin),
+    ("/settings/webhooks", Permission::Manage),
+    ("/settings/webhooks/", Permission::Manage),
+];
 
 /// The rules, built once at start.
 #[derive(Debug)]
@@ -150,7 +162,7 @@ impl Rules {
         if method == Method::GET {
             return PAGES
                 .iter()
-                .find(|(page, _)| *page == path)
+                .find(|(page, _)| *page == path || (page.ends_with('/') && path.starts_with(page)))
                 .map_or(Access::Needs(Permission::Read), |(_, p)| Access::Needs(*p));
         }
         ADMIN_ONLY
@@ -219,6 +231,9 @@ mod tests {
         assert_eq!(rules.access(&Method::POST, "/api/invite_user"), ADMIN_ONLY);
         assert_eq!(rules.access(&Method::POST, "/api/create_my_api_key"), Access::User);
         assert_eq!(rules.access(&Method::GET, "/settings/users"), ADMIN_ONLY);
+        let manage = Access::Needs(Permission::Manage);
+        assert_eq!(rules.access(&Method::GET, "/settings/webhooks"), manage);
+        assert_eq!(rules.access(&Method::GET, "/settings/webhooks/V2ViaG9vazox"), manage);
         assert_eq!(rules.access(&Method::GET, "/settings/api-keys"), Access::Needs(Permission::Read));
         assert_eq!(rules.access(&Method::POST, "/v1/made_up"), ADMIN_ONLY);
         assert_eq!(rules.access(&Method::PATCH, "/v1/projects"), ADMIN_ONLY);

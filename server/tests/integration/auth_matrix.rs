@@ -96,6 +96,17 @@ const EXPECTED: &[(&str, &str, Needs)] = &[
     ("GET", "/v1/system/api_keys", Permission("admin")),
     ("POST", "/v1/system/api_keys", Permission("admin")),
     ("DELETE", "/v1/system/api_keys/{api_key_id}", Permission("admin")),
+    ("GET", "/v1/webhooks", Permission("manage")),
+    ("POST", "/v1/webhooks", Permission("manage")),
+    ("GET", "/v1/webhooks/{id}", Permission("manage")),
+    ("PATCH", "/v1/webhooks/{id}", Permission("manage")),
+    ("DELETE", "/v1/webhooks/{id}", Permission("manage")),
+    ("GET", "/v1/webhooks/{id}/deliveries", Permission("manage")),
+    ("POST", "/v1/webhooks/{id}/deliveries/{delivery}/retry", Permission("manage")),
+    ("POST", "/v1/webhooks/{id}/test", Permission("manage")),
+    ("GET", "/v1/alert_rules", Permission("manage")),
+    ("POST", "/v1/alert_rules", Permission("manage")),
+    ("DELETE", "/v1/alert_rules/{id}", Permission("manage")),
 ];
 
 /// Every server function (`/api/<name>`), from the same table.
@@ -132,6 +143,12 @@ const SERVER_FUNCTIONS: &[(&str, Needs)] = &[
     ("revoke_my_api_key", User),
     ("create_service_key", Permission("admin")),
     ("revoke_service_key", Permission("admin")),
+    ("load_webhooks", Permission("manage")),
+    ("load_webhook", Permission("manage")),
+    ("create_webhook", Permission("manage")),
+    ("delete_webhook", Permission("manage")),
+    ("send_test_event", Permission("manage")),
+    ("send_again", Permission("manage")),
 ];
 
 /// What a role may do (issue 11's table).
@@ -222,6 +239,7 @@ fn concrete(template: &str) -> String {
         .replace("{id}", "UHVibGljTGluazo5OTk5")
         .replace("{user_id}", "VXNlcjo5OTk5")
         .replace("{api_key_id}", "VXNlckFwaUtleTo5OTk5")
+        .replace("{delivery}", "V2ViaG9va0RlbGl2ZXJ5Ojk5OTk")
 }
 
 #[tokio::test]

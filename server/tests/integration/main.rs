@@ -22,3 +22,4 @@ mod search;
 mod settings_pages;
 mod span_annotations;
 mod ui_pages;
+mod webhooks;
