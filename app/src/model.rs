@@ -20,6 +20,7 @@ mod datasets;
 mod feedback_summary;
 mod feedback_widget;
 mod public_links;
+mod queues;
 pub mod redaction;
 mod span_details;
 pub mod span_limits;
@@ -33,6 +34,7 @@ pub use datasets::*;
 pub use feedback_summary::*;
 pub use feedback_widget::*;
 pub use public_links::*;
+pub use queues::*;
 pub use span_details::*;
 pub use trace_list::*;
 

@@ -66,24 +66,8 @@ impl Store {
         );
         insert.push_bind(collection_rowid).push(", s.id, ").push_bind(note.map(str::to_owned)).push(", ");
         insert.push_bind(author.user_id).push(", ").push_bind(author.api_key_id).push(", ");
-        insert.push_bind(now).push(" FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
-        match selection {
-            Selection::SpanIds(ids) => {
-                self.check_spans_exist(ids).await?;
-                insert.push("1");
-                push_in(&mut insert, "s.span_id", "IN", ids);
-            }
-            Selection::Filter { project, filter } => {
-                let project_rowid = self.project_rowid(project).await?;
-                insert.push("s.project_id = ").push_bind(project_rowid);
-                self.push_span_conditions(&mut insert, filter, project_rowid).await?;
-            }
-            Selection::TraceList { project, query } => {
-                let project_rowid = self.project_rowid(project).await?;
-                insert.push("s.project_id = ").push_bind(project_rowid);
-                self.push_trace_list_roots(&mut insert, query, project_rowid).await?;
-            }
-        }
+        insert.push_bind(now);
+        self.push_selection(&mut insert, selection).await?;
         insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");
         let mut tx = self.begin_write().await?;
         let added = insert.build().execute(&mut *tx).await?.rows_affected();
@@ -94,13 +78,39 @@ impl Store {
         Ok(added)
     }
 
-    /// 404 naming the span ids that are not stored, as `sync=true` annotations do.
-    async fn check_spans_exist(&self, ids: &[String]) -> Result<()> {
+    /// ` FROM spans s JOIN traces t … WHERE <the selection>`: the spans a
+    /// [`Selection`] names, for an `INSERT … SELECT` that has pushed its
+    /// column values (collections and review queues add spans alike).
+    pub(super) async fn push_selection(&self, query: &mut QueryBuilder<Sqlite>, selection: &Selection) -> Result<()> {
+        query.push(" FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
+        match selection {
+            Selection::SpanIds(ids) => {
+                self.check_ids_exist("spans", "span_id", "Spans", ids).await?;
+                query.push("1");
+                push_in(query, "s.span_id", "IN", ids);
+            }
+            Selection::Filter { project, filter } => {
+                let project_rowid = self.project_rowid(project).await?;
+                query.push("s.project_id = ").push_bind(project_rowid);
+                self.push_span_conditions(query, filter, project_rowid).await?;
+            }
+            Selection::TraceList { project, query: list } => {
+                let project_rowid = self.project_rowid(project).await?;
+                query.push("s.project_id = ").push_bind(project_rowid);
+                self.push_trace_list_roots(query, list, project_rowid).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// 404 naming the ids (`column` of `table`) that are not stored, as
+    /// `sync=true` annotations do: "`noun` with IDs … do not exist."
+    pub(super) async fn check_ids_exist(&self, table: &str, column: &str, noun: &str, ids: &[String]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT s.span_id FROM spans s WHERE 1");
-        push_in(&mut query, "s.span_id", "IN", ids);
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT x.{column} FROM {table} x WHERE 1"));
+        push_in(&mut query, &format!("x.{column}"), "IN", ids);
         let found: HashSet<String> = query.build_query_scalar().fetch_all(&self.pool).await?.into_iter().collect();
         let mut missing: Vec<&str> = ids.iter().map(String::as_str).filter(|id| !found.contains(*id)).collect();
         if missing.is_empty() {
@@ -108,7 +118,7 @@ impl Store {
         }
         missing.sort_unstable();
         missing.dedup();
-        Err(Error::NotFound(format!("Spans with IDs {} do not exist.", missing.join(", "))))
+        Err(Error::NotFound(format!("{noun} with IDs {} do not exist.", missing.join(", "))))
     }
 
     /// Removes a span (hex id or `Span:` global id) from a collection; 404 when it is not in it.
