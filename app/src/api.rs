@@ -10,6 +10,8 @@ mod annotation_forms;
 mod collection_forms;
 mod collection_reads;
 mod page_reads;
+mod queue_forms;
+mod queue_reads;
 mod share_reads;
 pub mod shown_once;
 
@@ -18,6 +20,8 @@ pub use annotation_forms::*;
 pub use collection_forms::*;
 pub use collection_reads::*;
 pub use page_reads::*;
+pub use queue_forms::*;
+pub use queue_reads::*;
 pub use share_reads::*;
 
 /// Every project with its counts, for the projects page.

@@ -14,6 +14,8 @@
 pub mod api;
 pub mod components;
 pub mod ids;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -73,7 +75,7 @@ pub fn App() -> impl IntoView {
                 <a class="skip-link" href="#main">"Skip to main content"</a>
                 <header class="topbar">
                     <a class="brand" href="/">"Plume"</a>
-                    <nav class="topnav"><a href="/collections">"Collections"</a></nav>
+                    <nav class="topnav"><a href="/collections">"Collections"</a><a href="/queues">"Queues"</a></nav>
                     <theme::ThemeToggle />
                     <components::UserMenu />
                 </header>
@@ -86,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />
                     <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
+                    <Route path=path!("/queues") view=pages::Queues ssr=SsrMode::Async />
+                    <Route path=path!("/queues/:id") view=pages::QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/queues/:id/review") view=pages::QueueReview ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
                     <Route path=path!("/set-password") view=pages::SetPassword ssr=SsrMode::Async />

@@ -9,6 +9,9 @@
 //! position. Links marked `data-swap` (the trace page's span tree) are
 //! fetched and swapped the same way, with a history entry of their own.
 //!
+//! A server function that redirects (`leptos_axum::redirect`) has the page
+//! swapped to where it points (a new history entry) instead of reloaded.
+//!
 //! After a form's swap, keyboard focus goes back to the same control of the
 //! same form in the new page (else to `<main>`), and the page's live region
 //! announces the form's `data-done` text ("Annotation saved"; "Saved" by
@@ -95,6 +98,17 @@ mod browser {
         window().location().href().unwrap_or_default()
     }
 
+    /// `location` (a path or a URL) as an absolute URL on this origin, if it is on it.
+    fn absolute_here(location: &str) -> Option<String> {
+        let origin = window().location().origin().ok()?;
+        let url = if location.starts_with('/') && !location.starts_with("//") {
+            format!("{origin}{location}")
+        } else {
+            location.to_owned()
+        };
+        on_this_origin(&url, "/").then_some(url)
+    }
+
     /// Whether absolute `url` is on this origin, under path `prefix` (`/` for any).
     fn on_this_origin(url: &str, prefix: &str) -> bool {
         window().location().origin().is_ok_and(|origin| url.starts_with(&format!("{origin}{prefix}")))
@@ -174,7 +188,12 @@ mod browser {
             Ok(response) if response.ok() => {
                 clear_error(&form);
                 let focus = FocusKey::of_active(&form, &action);
-                swap(current_url(), History::Keep).await;
+                // A server function that redirects (`leptos_axum::redirect`,
+                // e.g. to the next item to review) takes the page there.
+                match response.headers().get("location").and_then(|to| absolute_here(&to)) {
+                    Some(to) if to != current_url() => swap(to, History::Push).await,
+                    _ => swap(current_url(), History::Keep).await,
+                }
                 focus.restore();
                 announce(&form.get_attribute("data-done").unwrap_or_else(|| "Saved".to_owned()));
             }

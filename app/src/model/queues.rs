@@ -210,6 +210,53 @@ pub struct QueueReservation {
     pub reserved_until: DateTime<Utc>,
 }
 
+/// The queue page: the queue, its instructions as safe HTML, the configs
+/// its reviewers fill, and a page of its items.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueView {
+    /// The queue with its progress.
+    pub queue: AnnotationQueue,
+    /// The instructions rendered (raw HTML in them escaped, unsafe links dropped).
+    pub instructions_html: String,
+    /// The configs, in order.
+    pub configs: Vec<super::AnnotationConfig>,
+    /// Items from the page's cursor.
+    pub items: Vec<QueueItem>,
+    /// Item rowid of the next page.
+    pub next_cursor: Option<i64>,
+}
+
+/// The review page: the queue, and the item the caller works on now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewView {
+    /// The queue, instructions and configs, as the queue page has them (no items).
+    pub queue: QueueView,
+    /// Why the caller may not work this queue, if they may not.
+    pub refusal: Option<String>,
+    /// The item, `None` when nothing is left for the caller.
+    pub item: Option<ReviewItem>,
+}
+
+/// One item on the review page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// Global id of the item.
+    pub item_id: String,
+    /// The project of its span or trace.
+    pub project: String,
+    /// A trace item's trace (its root span is shown).
+    pub trace_id: Option<String>,
+    /// The span shown.
+    pub span: super::Span,
+    /// Until when the caller holds it (`None` when revising a done review).
+    #[serde(default)]
+    pub reserved_until: Option<DateTime<Utc>>,
+    /// The caller's own annotations on it, by name (to show what they said).
+    pub own: Vec<super::Annotation>,
+    /// The item the caller reviewed before this one (`u` goes there).
+    pub previous: Option<String>,
+}
+
 /// Who works a queue: a user, else a service key, else the local user
 /// (auth off). Reservations and reviews are keyed by [`Reviewer::key`].
 #[derive(Clone, Debug, PartialEq, Eq)]

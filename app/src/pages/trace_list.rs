@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_trace_list;
 use crate::components::{
-    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, StatusBadge, TraceFilters,
-    format_latency, format_time,
+    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, QueueAdd, QueueAddTarget,
+    StatusBadge, TraceFilters, format_latency, format_time,
 };
 use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
 use crate::pages::NotFound;
@@ -72,6 +72,10 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         })}
         <CollectionNames />
         {(has_rows && crate::api::may(crate::model::accounts::Permission::Annotate)).then(|| view! { <FlagAll project=project.clone() filter=query.first_page().to_query_string() /> })}
+        {(has_rows && crate::api::may(crate::model::accounts::Permission::Manage)).then(|| view! {
+            <QueueAdd target=QueueAddTarget::Matching { project: project.clone(), filter: query.first_page().to_query_string() }
+                label="Add all matching to a review queue" />
+        })}
         {body}
         <nav class="pager" aria-label="Pages">
             {query.cursor.is_some().then(|| view! { <a class="button" href=first.clone()>"« First page"</a> })}

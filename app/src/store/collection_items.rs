@@ -27,6 +27,8 @@ pub enum Selection {
         /// The conditions, as `GET /v1/projects/{p}/spans` takes them.
         filter: Box<SpanFilter>,
     },
+    /// Every span of a collection (by rowid).
+    Collection(i64),
     /// The root spans of every trace of `project` that the UI's trace list
     /// shows with `query`'s filters (all pages: its cursor is ignored).
     TraceList {
@@ -93,6 +95,10 @@ impl Store {
                 let project_rowid = self.project_rowid(project).await?;
                 query.push("s.project_id = ").push_bind(project_rowid);
                 self.push_span_conditions(query, filter, project_rowid).await?;
+            }
+            Selection::Collection(rowid) => {
+                query.push("s.id IN (SELECT span_rowid FROM collection_items WHERE collection_id = ");
+                query.push_bind(*rowid).push(")");
             }
             Selection::TraceList { project, query: list } => {
                 let project_rowid = self.project_rowid(project).await?;

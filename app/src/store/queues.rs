@@ -599,6 +599,23 @@ impl Store {
         self.finish_review(target, reviewer).await
     }
 
+    /// The review form's way in: completes `reviewer`'s review of the item
+    /// as [`Store::complete_review`] does, or, when they completed it
+    /// already, replaces their annotations of it (changing their answer).
+    pub async fn review_item(
+        &self,
+        target: &ItemTarget,
+        reviewer: &Reviewer,
+        kind: TargetKind,
+        annotations: Vec<NewAnnotation>,
+    ) -> Result<()> {
+        if self.reviewed(target.item_rowid, reviewer).await? {
+            self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
+            return Ok(());
+        }
+        self.complete_review(target, reviewer, kind, annotations).await
+    }
+
     /// Marks `reviewer`'s review of the item done, releasing their
     /// reservation; 409 if they hold none (it expired and was taken back)
     /// or completed it already.

@@ -392,3 +392,105 @@ async fn who_may_make_and_work_a_queue() {
     assert_eq!(call(server, member, Method::DELETE, &path, None).await.0, 204);
     assert_eq!(call(server, member, Method::GET, &path, None).await.0, 404);
 }
+
+/// Posts a form to server function `function` as a browser without
+/// JavaScript would (`Accept: text/html`); the status and `Location`.
+async fn post_form(server: &Server, cookie: &str, function: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(server.at(&format!("/api/{function}")))
+        .header("cookie", cookie)
+        .header("origin", &server.url)
+        .header("referer", server.at("/queues"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status().as_u16(), location)
+}
+
+/// GETs a page with a session cookie: status and HTML.
+async fn page_as(server: &Server, cookie: &str, path: &str) -> (u16, String) {
+    let response = server.http.get(server.at(path)).header("cookie", cookie).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The value of the first `attribute="…"` in `html`.
+fn attribute<'a>(html: &'a str, attribute: &str) -> &'a str {
+    let start = html.find(&format!("{attribute}=\"")).unwrap_or_else(|| panic!("no {attribute} in the page"))
+        + attribute.len()
+        + 2;
+    &html[start..start + html[start..].find('"').unwrap()]
+}
+
+#[tokio::test]
+async fn a_queue_is_made_and_worked_with_plain_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = team_with_traces(dir.path(), 2).await;
+    let server = &team.server;
+    let (member, annotator) = (&team.cookies["MEMBER"], &team.cookies["ANNOTATOR"]);
+    let config = json!({"name": "correctness", "type": "CATEGORICAL", "optimization_direction": "MAXIMIZE",
+        "values": [{"label": "correct", "score": 1}, {"label": "incorrect", "score": 0}]});
+    let (status, config) = call(server, member, Method::POST, "/v1/annotation_configs", Some(&config)).await;
+    assert_eq!(status, 200, "{config}");
+    let config_field = format!("configs[{}]", config["data"]["id"].as_str().unwrap());
+
+    // The new-queue form, then "add all matching" from the trace list's filter.
+    let fields = [
+        ("name", "Refunds"),
+        ("instructions", "**Be strict.** <script>alert(1)</script> [x](javascript:alert(1))"),
+        ("reviewers_per_item", "1"),
+        (config_field.as_str(), "on"),
+    ];
+    let (status, location) = post_form(server, member, "create_queue", &fields).await;
+    assert_eq!((status, location.as_str()), (302, "/queues/1"));
+    let queue = app::ids::global_id("AnnotationQueue", 1);
+    let fields = [("queue", queue.as_str()), ("project", "p"), ("filter", "")];
+    assert_eq!(post_form(server, member, "add_to_queue", &fields).await, (302, "/queues/1".to_owned()));
+
+    let (status, html) = page_as(server, member, "/queues/1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>Be strict.</strong>"), "the Markdown is rendered");
+    assert!(!html.contains("<script>alert") && html.contains("&lt;script&gt;"), "raw HTML is text");
+    assert!(!html.contains("javascript:alert"), "unsafe links are dropped");
+    assert!(html.contains("0 / 2 done"), "progress");
+
+    // The annotator opens the review page: it reserves an item and numbers the labels.
+    let (status, html) = page_as(server, annotator, "/queues/1/review").await;
+    assert_eq!(status, 200);
+    let item = attribute(&html, "data-item").to_owned();
+    assert!(html.contains("data-review-key=\"1\"") && html.contains("data-review-key=\"2\""));
+    assert!(html.contains("question "), "the item's input is shown");
+    // Submitting without a label is refused (and redirected back to the page with the error).
+    let fields = [("queue", queue.as_str()), ("item", item.as_str())];
+    let (status, location) = post_form(server, annotator, "complete_review", &fields).await;
+    assert_eq!(status, 302);
+    assert!(location.contains("__err"), "{location}");
+    let fields = [("queue", queue.as_str()), ("item", item.as_str()), ("a[c0]", "correct"), ("explanation", "ok")];
+    assert_eq!(post_form(server, annotator, "complete_review", &fields).await, (302, "/queues/1/review".to_owned()));
+    // Skip the next one, which comes back as the only one left.
+    let (_, html) = page_as(server, annotator, "/queues/1/review").await;
+    let second = attribute(&html, "data-item").to_owned();
+    assert_ne!(second, item);
+    let fields = [("queue", queue.as_str()), ("item", second.as_str())];
+    assert_eq!(post_form(server, annotator, "skip_review", &fields).await, (302, "/queues/1/review".to_owned()));
+    let (_, html) = page_as(server, annotator, "/queues/1/review").await;
+    assert_eq!(attribute(&html, "data-item"), second);
+    // "Back" shows the item reviewed before, with the answer given.
+    let (_, back) = page_as(server, annotator, &format!("/queues/1/review?item={item}")).await;
+    assert!(back.contains("You reviewed this item already"), "revising");
+    assert!(back.contains("value=\"correct\" checked"), "the answer given is checked");
+
+    let (_, progress) = call(server, member, Method::GET, &format!("/v1/annotation_queues/{queue}"), None).await;
+    assert_eq!(progress["data"]["progress"]["done"], 1);
+    let (_, html) = page_as(server, member, "/queues").await;
+    assert!(html.contains("1 / 2 done (50 %)"), "the list shows progress");
+    // A viewer is told they cannot work it, and nothing is reserved for them.
+    let (status, html) = page_as(server, &team.cookies["VIEWER"], "/queues/1/review").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You cannot work this queue"));
+}

@@ -5,6 +5,8 @@
 //! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
 //! - `render`: server-side render time of UI pages (`--path /projects/p`).
 //! - `bundle`: the browser bundle's size as served (raw, gzip, brotli).
+//! - `review`: 20 reviewers working a review queue (`next` + `complete`)
+//!   on a server of its own with accounts on (reviewers are accounts).
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
 //!
@@ -18,6 +20,7 @@ mod ingest;
 mod render;
 mod report;
 mod rest;
+mod review;
 mod server;
 mod spans;
 mod suite;
@@ -47,6 +50,8 @@ enum Command {
     Ingest(ingest::Args),
     /// Annotation requests per second and their latency.
     Annotate(annotate::Args),
+    /// Reviewers working a review queue: `next` + `complete` per item.
+    Review(review::Args),
     /// Durability of acknowledged `sync=false` annotations across `kill -9`.
     Crash(crash::Args),
     /// Server-side render time of UI pages.
@@ -80,6 +85,7 @@ async fn main() {
         Command::Ingest(args) => ingest::run(&cli.url, args).await,
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
+        Command::Review(args) => review::run(args).await,
         Command::Render(args) => render::run(&cli.url, args).await,
         Command::Bundle => bundle::run(&cli.url).await,
         Command::Suite(args) => suite::run(args).await,
