@@ -25,6 +25,23 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
   const minted = await request.post("/v1/feedback_tokens", { data: { span_id: UI.refundRoot } });
   expect(minted.status()).toBe(200);
   const token = (await minted.json()).data.token as string;
+  const config = await request.post("/v1/annotation_configs", {
+    data: {
+      name: `a11y-${Date.now()}`,
+      type: "CATEGORICAL",
+      optimization_direction: "MAXIMIZE",
+      values: [{ label: "good" }, { label: "bad" }],
+    },
+  });
+  expect(config.status()).toBe(200);
+  const queueMade = await request.post("/v1/annotation_queues", {
+    data: { name: "a11y queue", instructions: "Judge the **answer**.", annotation_config_ids: [(await config.json()).data.id] },
+  });
+  expect(queueMade.status()).toBe(200);
+  const queue = (await queueMade.json()).data.id as string;
+  const queued = await request.post(`/v1/annotation_queues/${queue}/items`, { data: { span_ids: [UI.refundRoot] } });
+  expect(queued.status()).toBe(200);
+  const queueRowid = Buffer.from(queue, "base64").toString().split(":")[1];
   return [
     "/",
     `/projects/${UI.project}`,
@@ -33,6 +50,9 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
     "/collections",
     `/collections/${Buffer.from(collection, "base64").toString().split(":")[1]}`,
     share,
+    "/queues",
+    `/queues/${queueRowid}`,
+    `/queues/${queueRowid}/review`,
     "/login",
     "/settings/api-keys",
     "/settings/users",

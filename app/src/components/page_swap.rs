@@ -15,7 +15,9 @@
 //! After a form's swap, keyboard focus goes back to the same control of the
 //! same form in the new page (else to `<main>`), and the page's live region
 //! announces the form's `data-done` text ("Annotation saved"; "Saved" by
-//! default), so keyboard and screen-reader users are not lost.
+//! default), so keyboard and screen-reader users are not lost. A form marked
+//! `data-focus-main` sends focus to `<main>` instead (the review page's, whose
+//! keys act on the page, not on a focused button).
 //!
 //! A swap keeps every island whose component and props are unchanged (their
 //! client state, such as a one-time link shown after creating it, survives)
@@ -214,6 +216,11 @@ mod browser {
 
     impl FocusKey {
         fn of_active(form: &HtmlFormElement, action: &str) -> FocusKey {
+            // A form that brings new content to work on (the review page's)
+            // sends focus to `<main>`, where the page's keys apply.
+            if form.has_attribute("data-focus-main") {
+                return FocusKey { form: String::new(), control: None };
+            }
             let path = action.find("/api/").map_or(action, |at| &action[at..]);
             let mut selector = format!("form[action=\"{path}\"]");
             if let Some(class) = form.get_attribute("class").filter(|c| !c.contains(['"', '\\'])) {
@@ -239,7 +246,10 @@ mod browser {
         /// Focuses the same control in the new page, else its form's first
         /// button, else `<main>`.
         fn restore(self) {
-            let form = document().query_selector(&format!("main {}", self.form)).ok().flatten();
+            let form = match self.form.is_empty() {
+                true => None,
+                false => document().query_selector(&format!("main {}", self.form)).ok().flatten(),
+            };
             let target = form.as_ref().and_then(|form| {
                 let controls = form.query_selector_all("button, input:not([type=hidden]), select, textarea").ok()?;
                 let controls: Vec<Element> =

@@ -152,7 +152,7 @@ fn ReviewItemView(
             </section>
             <aside class="review-side">
                 <ActionForm action=complete attr:class="stack-form review-form" attr:aria-label="Your review"
-                    attr:data-review-form="" attr:data-done="Review saved; next item">
+                    attr:data-review-form="" attr:data-focus-main="" attr:data-done="Review saved; next item">
                     <input type="hidden" name="queue" value=queue_id />
                     <input type="hidden" name="item" value=item_id />
                     {fields}
@@ -167,7 +167,7 @@ fn ReviewItemView(
                 <FormError action=complete />
                 <div class="review-actions">
                     {(!revising).then(|| view! {
-                        <ActionForm action=skip attr:class="inline-form" attr:data-done="Skipped; next item">
+                        <ActionForm action=skip attr:class="inline-form" attr:data-focus-main="" attr:data-done="Skipped; next item">
                             <input type="hidden" name="queue" value=skip_queue />
                             <input type="hidden" name="item" value=skip_item />
                             <button type="submit" class="button" data-review-skip="">"Skip " <kbd>"s"</kbd></button>
