@@ -1,12 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { waitForListening } from "../global-setup";
-import { hydrated } from "./helpers";
+import { type AccountsServer, hydrated, startWithAccounts } from "./helpers";
 
 /**
  * Review queues (issue 14) in a real browser, on a server of its own with
@@ -15,27 +10,17 @@ import { hydrated } from "./helpers";
  * number, Enter, skip, back); progress reaches 100 %.
  */
 
-const ROOT = path.resolve(__dirname, "../..");
 const PROJECT = "e2e-queues";
-const ADMIN = { email: "admin@example.org", password: "correct horse battery staple" };
 const PASSWORD = "a long enough password";
 const ANN = "ann@example.org";
 const BOB = "bob@example.org";
 
-let plume: ChildProcess;
+let server: AccountsServer;
 let plumeUrl: string;
-let dataDir: string;
-let adminKey: string;
 let spans: ReturnType<typeof span>[] = [];
 
 /** A REST call with the admin's key. */
-async function api(method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${plumeUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const api = (method: string, path: string, body?: unknown) => server.api(method, path, body);
 
 /** A root span; `error` ones are what the queue's filter selects. */
 function span(i: number, error: boolean) {
@@ -56,28 +41,8 @@ function span(i: number, error: boolean) {
 }
 
 test.beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "plume-e2e-queues-"));
-  const bin = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
-  plume = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--auth", "on"], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", PLUME_ADMIN_EMAIL: ADMIN.email, PLUME_ADMIN_PASSWORD: ADMIN.password },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  plumeUrl = await waitForListening(plume, path.join(dataDir, "server.log"));
-  const login = await fetch(`${plumeUrl}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(ADMIN),
-  });
-  expect(login.status).toBe(200);
-  const cookie = login.headers.get("set-cookie")!.split(";")[0];
-  const made = await fetch(`${plumeUrl}/v1/system/api_keys`, {
-    method: "POST",
-    headers: { cookie, "content-type": "application/json" },
-    body: JSON.stringify({ data: { name: "e2e", scopes: ["admin"] } }),
-  });
-  expect(made.status).toBe(201);
-  adminKey = (await made.json()).data.key;
+  server = await startWithAccounts("queues");
+  plumeUrl = server.url;
   for (const [email, role] of [
     [ANN, "ANNOTATOR"],
     [BOB, "MEMBER"],
@@ -97,18 +62,18 @@ test.beforeAll(async () => {
   spans = [span(1, true), span(2, false), span(3, true), span(4, true)];
   const exported = await fetch(`${plumeUrl}/v1/traces`, {
     method: "POST",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json", "x-project-name": PROJECT },
+    headers: {
+      authorization: `Bearer ${server.key}`,
+      "content-type": "application/json",
+      "x-project-name": PROJECT,
+    },
     body: JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ spans }] }] }),
   });
   expect(exported.status).toBe(200);
 });
 
 test.afterAll(async () => {
-  if (plume && plume.exitCode === null) {
-    plume.kill("SIGTERM");
-    await new Promise((resolve) => plume.once("exit", resolve));
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (server) await server.stop();
 });
 
 /** A fresh browser (own cookies), logged in as `email` through the login page, on `path`. */

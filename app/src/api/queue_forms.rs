@@ -117,11 +117,7 @@ pub async fn complete_review(
     let target = store.queue_item_target(rowid, &item).await.map_err(super::server_error)?;
     let configs = store.queue_configs(rowid).await.map_err(super::server_error)?;
     let results = form_results(&configs, &a, &explanation).map_err(super::refused)?;
-    let (kind, target_id) = match (&target.span_id, &target.trace_id) {
-        (Some(span), _) => (crate::model::TargetKind::Span, span.clone()),
-        (None, Some(trace)) => (crate::model::TargetKind::Trace, trace.clone()),
-        (None, None) => return Err(super::server_error(crate::store::Error::NotFound("The item is gone".into()))),
-    };
+    let (kind, target_id) = target.annotated().map_err(super::server_error)?;
     let annotations = results
         .into_iter()
         .map(|(name, result)| {
@@ -139,7 +135,7 @@ pub async fn complete_review(
             new.reviewed_by(&caller)
         })
         .collect();
-    store.review_item(&target, &reviewer, kind, annotations).await.map_err(super::server_error)?;
+    store.complete_review(&target, &reviewer, (kind, annotations), true).await.map_err(super::server_error)?;
     leptos_axum::redirect(&format!("{}/review", queue_path(&queue)));
     Ok(())
 }

@@ -53,6 +53,18 @@ pub struct ItemTarget {
     pub shown_span_id: Option<String>,
 }
 
+impl ItemTarget {
+    /// What a review of the item annotates: its span, or its trace (a
+    /// trace annotation); 404 if neither is stored any more.
+    pub fn annotated(&self) -> Result<(TargetKind, String)> {
+        match (&self.span_id, &self.trace_id) {
+            (Some(span), _) => Ok((TargetKind::Span, span.clone())),
+            (None, Some(trace)) => Ok((TargetKind::Trace, trace.clone())),
+            (None, None) => Err(Error::NotFound("The item's span or trace is gone".into())),
+        }
+    }
+}
+
 /// The columns [`ItemTarget`] reads, from `annotation_queue_items i`
 /// joined by [`TARGET_JOINS`].
 const TARGET_COLUMNS: &str = "i.id AS item_rowid, s.span_id, t.trace_id, p.name AS project_name, \
@@ -587,33 +599,24 @@ impl Store {
     /// reservation on it and have not completed it; then writes their
     /// annotations of its target (through the batching writer, so the
     /// ownership rules of every annotation write apply) and marks it done.
+    /// With `may_revise` (the review form), an item they completed already
+    /// has its annotations replaced instead (changing their answer).
     pub async fn complete_review(
         &self,
         target: &ItemTarget,
         reviewer: &Reviewer,
-        kind: TargetKind,
-        annotations: Vec<NewAnnotation>,
+        (kind, annotations): (TargetKind, Vec<NewAnnotation>),
+        may_revise: bool,
     ) -> Result<()> {
-        self.check_reservation(target, reviewer).await?;
-        self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
-        self.finish_review(target, reviewer).await
-    }
-
-    /// The review form's way in: completes `reviewer`'s review of the item
-    /// as [`Store::complete_review`] does, or, when they completed it
-    /// already, replaces their annotations of it (changing their answer).
-    pub async fn review_item(
-        &self,
-        target: &ItemTarget,
-        reviewer: &Reviewer,
-        kind: TargetKind,
-        annotations: Vec<NewAnnotation>,
-    ) -> Result<()> {
-        if self.reviewed(target.item_rowid, reviewer).await? {
-            self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
-            return Ok(());
+        let revising = may_revise && self.reviewed(target.item_rowid, reviewer).await?;
+        if !revising {
+            self.check_reservation(target, reviewer).await?;
         }
-        self.complete_review(target, reviewer, kind, annotations).await
+        self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
+        match revising {
+            true => Ok(()),
+            false => self.finish_review(target, reviewer).await,
+        }
     }
 
     /// Marks `reviewer`'s review of the item done, releasing their

@@ -300,7 +300,7 @@ pub async fn complete(
         ));
     }
     let (kind, items) = review_annotations(&target, annotations, &caller)?;
-    state.store.complete_review(&target, &reviewer, kind, items).await?;
+    state.store.complete_review(&target, &reviewer, (kind, items), false).await?;
     Ok(no_content())
 }
 
@@ -310,11 +310,7 @@ fn review_annotations(
     annotations: Vec<Map<String, Value>>,
     caller: &Principal,
 ) -> Result<(TargetKind, Vec<NewAnnotation>), ApiError> {
-    let (kind, target_id) = match (&target.span_id, &target.trace_id) {
-        (Some(span), _) => (TargetKind::Span, span.clone()),
-        (None, Some(trace)) => (TargetKind::Trace, trace.clone()),
-        (None, None) => return Err(ApiError::NotFound("The item's span or trace is gone".into())),
-    };
+    let (kind, target_id) = target.annotated()?;
     let mut items = Vec::with_capacity(annotations.len());
     for (at, mut object) in annotations.into_iter().enumerate() {
         let position = at.to_string();
