@@ -123,6 +123,17 @@ fn check_settings(name: Option<&str>, instructions: Option<&str>, k: Option<i64>
     Ok(())
 }
 
+/// Most configs or reviewers one queue names (each is looked up).
+const MAX_LISTED_IDS: usize = 1000;
+
+/// 422 when a queue's list of ids is longer than [`MAX_LISTED_IDS`].
+fn check_list_length(ids: &[String], field: &str) -> Result<()> {
+    match ids.len() > MAX_LISTED_IDS {
+        true => Err(Error::Invalid(format!("{field} may list at most {MAX_LISTED_IDS} ids"))),
+        false => Ok(()),
+    }
+}
+
 impl Store {
     /// Creates a queue made by `author`.
     pub async fn create_queue(&self, new: &NewQueue, author: Author) -> Result<AnnotationQueue> {
@@ -162,6 +173,7 @@ impl Store {
 
     /// The rowids of annotation configs by global id; 422/404 naming a bad one.
     async fn config_rowids(&self, ids: &[String]) -> Result<Vec<i64>> {
+        check_list_length(ids, "annotation_config_ids")?;
         let mut rowids = Vec::with_capacity(ids.len());
         for id in ids {
             let rowid =
@@ -180,6 +192,7 @@ impl Store {
 
     /// The rowids of users by global id; 422/404 naming a bad one.
     async fn user_rowids(&self, ids: &[String]) -> Result<Vec<i64>> {
+        check_list_length(ids, "reviewer_ids")?;
         let mut rowids = Vec::with_capacity(ids.len());
         for id in ids {
             let rowid = parse_global_id("User", id).ok_or_else(|| Error::Invalid(format!("Invalid user id {id}")))?;
