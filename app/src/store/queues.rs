@@ -621,60 +621,14 @@ impl Store {
         (kind, annotations): (TargetKind, Vec<NewAnnotation>),
         may_revise: bool,
     ) -> Result<()> {
-        let revising = may_revise && self.reviewed(target.item_rowid, reviewer).await?;
-        if !revising {
-            self.check_reservation(target, reviewer).await?;
+        if may_revise && self.reviewed(target.item_rowid, reviewer).await? {
+            self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
+            return Ok(());
         }
-        self.writer.write_annotations(kind, annotations, WriteMode::Sync).await?;
-        match revising {
-            true => Ok(()),
-            false => self.finish_review(target, reviewer).await,
-        }
-    }
-
-    /// Marks `reviewer`'s review of the item done, releasing their
-    /// reservation; 409 if they hold none (it expired and was taken back)
-    /// or completed it already.
-    async fn finish_review(&self, target: &ItemTarget, reviewer: &Reviewer) -> Result<()> {
-        let item = target.item_rowid;
-        let mut tx = self.begin_write().await?;
-        let released = sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = ? AND reviewer = ?")
-            .bind(item)
-            .bind(&reviewer.key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let inserted = sqlx::query(
-            "INSERT INTO annotation_queue_reviews (item_id, reviewer, user_id, done_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(item)
-        .bind(&reviewer.key)
-        .bind(reviewer.user_id)
-        .bind(now_nanos())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        match (inserted, released) {
-            (0, _) => return Err(already_done(item)),
-            (_, 0) => return Err(not_reserved(item)),
-            _ => {}
-        }
-        sqlx::query(
-            "UPDATE annotation_queue_items SET done = done + 1, complete = (done + 1 >=
-                 (SELECT reviewers_per_item FROM annotation_queues q WHERE q.id = queue_id))
-             WHERE id = ?",
-        )
-        .bind(item)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM annotation_queue_skips WHERE item_id = ? AND reviewer = ?")
-            .bind(item)
-            .bind(&reviewer.key)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.check_reservation(target, reviewer).await?;
+        let completion =
+            Completion { item_rowid: target.item_rowid, reviewer: reviewer.key.clone(), user_id: reviewer.user_id };
+        self.writer.complete_review(kind, annotations, completion).await
     }
 
     /// The item `reviewer` completed last in a queue before item rowid
@@ -716,6 +670,70 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// A review the writer marks done in the transaction that writes its
+/// annotations (so many reviewers' completions share one commit).
+#[derive(Clone, Debug)]
+pub(super) struct Completion {
+    /// The item.
+    pub item_rowid: i64,
+    /// [`Reviewer::key`].
+    pub reviewer: String,
+    /// [`Reviewer::user_id`].
+    pub user_id: Option<i64>,
+}
+
+/// Whether the reviewer may complete the item now: they hold its
+/// reservation (not yet taken back after expiring) and have not completed
+/// it. The outer error is a database failure, the inner one the 409.
+pub(super) async fn completable(conn: &mut SqliteConnection, completion: &Completion) -> Result<Result<()>> {
+    let (held, done): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM annotation_queue_reservations WHERE item_id = ?1 AND reviewer = ?2),
+             EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = ?1 AND reviewer = ?2)",
+    )
+    .bind(completion.item_rowid)
+    .bind(&completion.reviewer)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(match (held, done) {
+        (_, true) => Err(already_done(completion.item_rowid)),
+        (false, false) => Err(not_reserved(completion.item_rowid)),
+        (true, false) => Ok(()),
+    })
+}
+
+/// Marks a [`completable`] review done: releases the reservation, records
+/// the review, counts it on the item (done once k reviewers did it) and
+/// forgets the reviewer's skip of it.
+pub(super) async fn finish(conn: &mut SqliteConnection, completion: &Completion, now: i64) -> Result<()> {
+    let (item, reviewer) = (completion.item_rowid, &completion.reviewer);
+    sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = ? AND reviewer = ?")
+        .bind(item)
+        .bind(reviewer)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO annotation_queue_reviews (item_id, reviewer, user_id, done_at) VALUES (?, ?, ?, ?)")
+        .bind(item)
+        .bind(reviewer)
+        .bind(completion.user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE annotation_queue_items SET done = done + 1, complete = (done + 1 >=
+             (SELECT reviewers_per_item FROM annotation_queues q WHERE q.id = queue_id))
+         WHERE id = ?",
+    )
+    .bind(item)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM annotation_queue_skips WHERE item_id = ? AND reviewer = ?")
+        .bind(item)
+        .bind(reviewer)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 fn already_done(item: i64) -> Error {

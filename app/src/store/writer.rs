@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::annotation_writes;
 use super::annotations::{NewAnnotation, WriteMode};
+use super::queues::{self, Completion};
 use super::search::{self, SearchProgress};
 use super::{Error, Result};
 use crate::model::TargetKind;
@@ -79,7 +80,18 @@ pub struct NewSpan {
 #[derive(Debug)]
 enum Work {
     Spans(Vec<NewSpan>),
-    Annotations { kind: TargetKind, items: Vec<NewAnnotation>, mode: WriteMode },
+    Annotations {
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        mode: WriteMode,
+    },
+    /// A review queue item's completion: the reviewer's annotations
+    /// (`sync=true`) and the review marked done, together or not at all.
+    Review {
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        completion: Completion,
+    },
 }
 
 impl Work {
@@ -87,7 +99,7 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Work::Spans(spans) => spans.len().max(1),
-            Work::Annotations { items, .. } => items.len().max(1),
+            Work::Annotations { items, .. } | Work::Review { items, .. } => items.len().max(1),
         }
     }
 
@@ -109,7 +121,7 @@ impl Work {
                         + s.session_id.as_ref().map_or(0, String::len)
                 })
                 .sum(),
-            Work::Annotations { items, .. } => items
+            Work::Annotations { items, .. } | Work::Review { items, .. } => items
                 .iter()
                 .map(|a| {
                     ROW_OVERHEAD
@@ -213,6 +225,18 @@ impl Writer {
             return Ok(Vec::new());
         }
         self.submit(Work::Annotations { kind, items, mode }).await
+    }
+
+    /// Writes a review's annotations and marks it done in one transaction
+    /// (shared with other jobs: group commit); answers once committed. 409
+    /// if the reviewer no longer holds the item or completed it already.
+    pub(super) async fn complete_review(
+        &self,
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        completion: Completion,
+    ) -> Result<()> {
+        self.submit(Work::Review { kind, items, completion }).await.map(|_| ())
     }
 
     async fn submit(&self, work: Work) -> Result<Vec<i64>> {
@@ -372,7 +396,7 @@ fn count_written(works: &[&Work], committed: impl Fn(usize) -> bool) {
     for (_, work) in works.iter().enumerate().filter(|(i, _)| committed(*i)) {
         match work {
             Work::Spans(new) => spans += new.len() as u64,
-            Work::Annotations { items, .. } => annotations += items.len() as u64,
+            Work::Annotations { items, .. } | Work::Review { items, .. } => annotations += items.len() as u64,
         }
     }
     metrics::counter!("plume_spans_written_total").increment(spans);
@@ -450,6 +474,10 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
                 outcomes.push(Ok(Vec::new()));
                 rest = &rest[1..];
             }
+            Work::Review { kind, items, completion } => {
+                outcomes.push(review(conn, *kind, items, completion, now).await?);
+                rest = &rest[1..];
+            }
             Work::Annotations { kind, .. } => {
                 let run = rest
                     .iter()
@@ -459,7 +487,7 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
                     .iter()
                     .filter_map(|work| match work {
                         Work::Annotations { items, mode, .. } => Some((items.as_slice(), *mode)),
-                        Work::Spans(_) => None,
+                        Work::Spans(_) | Work::Review { .. } => None,
                     })
                     .collect();
                 outcomes.extend(annotation_writes::write(conn, *kind, &jobs, now).await?);
@@ -468,6 +496,29 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
         }
     }
     Ok(outcomes)
+}
+
+/// A review's completion: refused (409) before anything is written unless
+/// the reviewer may complete it now; then their annotations (refused alone,
+/// before writing, like any `sync=true` job) and the review marked done.
+async fn review(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    items: &[NewAnnotation],
+    completion: &Completion,
+    now: i64,
+) -> Result<Result<Vec<i64>>> {
+    if let Err(refusal) = queues::completable(conn, completion).await? {
+        return Ok(Err(refusal));
+    }
+    if !items.is_empty() {
+        let written = annotation_writes::write(conn, kind, &[(items, WriteMode::Sync)], now).await?;
+        if let Some(Err(refusal)) = written.into_iter().next() {
+            return Ok(Err(refusal));
+        }
+    }
+    queues::finish(conn, completion, now).await?;
+    Ok(Ok(Vec::new()))
 }
 
 /// Projects and sessions are created on first use, traces widened, spans
