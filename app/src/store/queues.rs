@@ -1,9 +1,12 @@
 //! Review queues (issue 14): queues, their items, reservations and reviews.
 //!
 //! `next` picks an item and reserves it in one `BEGIN IMMEDIATE` write
-//! transaction (see the module's rule for writes): SQLite runs one such
-//! transaction at a time, so two reviewers asking at the same moment are
-//! served one after the other and, at k = 1, never get the same item.
+//! transaction, the batching writer's (see the module's rule for writes):
+//! SQLite runs one such transaction at a time and the writer applies its
+//! jobs one after the other, so two reviewers asking at the same moment are
+//! served in turn and, at k = 1, never get the same item; many of them share
+//! one commit. Completing a review is a writer job too: the reviewer's
+//! annotations and the review marked done commit together.
 
 use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
@@ -520,64 +523,12 @@ impl Store {
         reviewer: &Reviewer,
         skip: Option<i64>,
     ) -> Result<Option<QueueReservation>> {
-        let now = now_nanos();
-        let mut tx = self.begin_write().await?;
-        let settings: Option<(i64, i64)> =
-            sqlx::query_as("SELECT reviewers_per_item, reservation_seconds FROM annotation_queues WHERE id = ?")
-                .bind(queue_rowid)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((k, seconds)) = settings else {
-            return Err(Error::NotFound(format!("Annotation queue {queue_rowid} not found")));
-        };
-        if let Some(item) = skip {
-            skip_item(&mut tx, queue_rowid, item, &reviewer.key, now).await?;
-        }
-        sqlx::query(
-            "DELETE FROM annotation_queue_reservations WHERE reserved_until <= ?
-             AND (SELECT queue_id FROM annotation_queue_items WHERE id = item_id) = ?",
-        )
-        .bind(now)
-        .bind(queue_rowid)
-        .execute(&mut *tx)
-        .await?;
-        let held: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT v.item_id, v.reserved_until FROM annotation_queue_reservations v
-             JOIN annotation_queue_items i ON i.id = v.item_id
-             WHERE v.reviewer = ? AND v.reserved_until > ? AND i.queue_id = ? ORDER BY v.item_id LIMIT 1",
-        )
-        .bind(&reviewer.key)
-        .bind(now)
-        .bind(queue_rowid)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (item, until) = match held {
-            Some(held) => held,
-            None => {
-                let Some(item) = pick(&mut tx, queue_rowid, &reviewer.key, k, now).await? else {
-                    tx.commit().await?;
-                    return Ok(None);
-                };
-                let until = now.saturating_add(seconds.saturating_mul(1_000_000_000));
-                sqlx::query(
-                    "INSERT INTO annotation_queue_reservations (item_id, reviewer, user_id, reserved_until)
-                     VALUES (?, ?, ?, ?)
-                     ON CONFLICT (item_id, reviewer) DO UPDATE SET reserved_until = excluded.reserved_until",
-                )
-                .bind(item)
-                .bind(&reviewer.key)
-                .bind(reviewer.user_id)
-                .bind(until)
-                .execute(&mut *tx)
-                .await?;
-                (item, until)
-            }
-        };
+        let ask = NextItem { queue_rowid, reviewer: reviewer.key.clone(), user_id: reviewer.user_id, skip };
+        let Some((item, until)) = self.writer.reserve_next(ask).await? else { return Ok(None) };
         let target: ItemTarget = sqlx::query_as(AssertSqlSafe(format!("{} WHERE i.id = ?", target_select())))
             .bind(item)
-            .fetch_one(&mut *tx)
+            .fetch_one(&self.pool)
             .await?;
-        tx.commit().await?;
         Ok(Some(QueueReservation {
             item_id: global_id(ITEM_TYPE, item),
             span_id: target.span_id,
@@ -670,6 +621,79 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// A reviewer's request for their next item, served by the writer (see
+/// [`reserve_next`]).
+#[derive(Clone, Debug)]
+pub(super) struct NextItem {
+    /// The queue.
+    pub queue_rowid: i64,
+    /// [`Reviewer::key`].
+    pub reviewer: String,
+    /// [`Reviewer::user_id`].
+    pub user_id: Option<i64>,
+    /// An item to release and put behind the others first.
+    pub skip: Option<i64>,
+}
+
+/// Picks and reserves the next item for a reviewer (see
+/// [`Store::next_queue_item`]) inside the writer's transaction: one
+/// `BEGIN IMMEDIATE` transaction applies its jobs one after the other, so
+/// two reviewers asking at once never get the same item at k = 1, and many
+/// askers share one commit. The item's rowid and reservation end, `None`
+/// when nothing is left; the outer error is a database failure, the inner
+/// one the caller's (no such queue).
+pub(super) async fn reserve_next(
+    conn: &mut SqliteConnection,
+    ask: &NextItem,
+    now: i64,
+) -> Result<Result<Option<(i64, i64)>>> {
+    let settings: Option<(i64, i64)> =
+        sqlx::query_as("SELECT reviewers_per_item, reservation_seconds FROM annotation_queues WHERE id = ?")
+            .bind(ask.queue_rowid)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((k, seconds)) = settings else {
+        return Ok(Err(Error::NotFound(format!("Annotation queue {} not found", ask.queue_rowid))));
+    };
+    if let Some(item) = ask.skip {
+        skip_item(conn, ask.queue_rowid, item, &ask.reviewer, now).await?;
+    }
+    sqlx::query(
+        "DELETE FROM annotation_queue_reservations WHERE reserved_until <= ?
+         AND (SELECT queue_id FROM annotation_queue_items WHERE id = item_id) = ?",
+    )
+    .bind(now)
+    .bind(ask.queue_rowid)
+    .execute(&mut *conn)
+    .await?;
+    let held: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT v.item_id, v.reserved_until FROM annotation_queue_reservations v
+         JOIN annotation_queue_items i ON i.id = v.item_id
+         WHERE v.reviewer = ? AND v.reserved_until > ? AND i.queue_id = ? ORDER BY v.item_id LIMIT 1",
+    )
+    .bind(&ask.reviewer)
+    .bind(now)
+    .bind(ask.queue_rowid)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if held.is_some() {
+        return Ok(Ok(held));
+    }
+    let Some(item) = pick(conn, ask.queue_rowid, &ask.reviewer, k, now).await? else { return Ok(Ok(None)) };
+    let until = now.saturating_add(seconds.saturating_mul(1_000_000_000));
+    sqlx::query(
+        "INSERT INTO annotation_queue_reservations (item_id, reviewer, user_id, reserved_until) VALUES (?, ?, ?, ?)
+         ON CONFLICT (item_id, reviewer) DO UPDATE SET reserved_until = excluded.reserved_until",
+    )
+    .bind(item)
+    .bind(&ask.reviewer)
+    .bind(ask.user_id)
+    .bind(until)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Ok(Some((item, until))))
 }
 
 /// A review the writer marks done in the transaction that writes its

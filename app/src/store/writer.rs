@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::annotation_writes;
 use super::annotations::{NewAnnotation, WriteMode};
-use super::queues::{self, Completion};
+use super::queues::{self, Completion, NextItem};
 use super::search::{self, SearchProgress};
 use super::{Error, Result};
 use crate::model::TargetKind;
@@ -92,6 +92,9 @@ enum Work {
         items: Vec<NewAnnotation>,
         completion: Completion,
     },
+    /// A review queue's next item for a reviewer, picked and reserved;
+    /// answers `[item rowid, reserved until]`, or nothing.
+    Next(NextItem),
 }
 
 impl Work {
@@ -100,6 +103,7 @@ impl Work {
         match self {
             Work::Spans(spans) => spans.len().max(1),
             Work::Annotations { items, .. } | Work::Review { items, .. } => items.len().max(1),
+            Work::Next(_) => 1,
         }
     }
 
@@ -133,6 +137,7 @@ impl Work {
                         + a.result.explanation.as_ref().map_or(0, String::len)
                 })
                 .sum(),
+            Work::Next(ask) => ROW_OVERHEAD + ask.reviewer.len(),
         }
     }
 }
@@ -237,6 +242,15 @@ impl Writer {
         completion: Completion,
     ) -> Result<()> {
         self.submit(Work::Review { kind, items, completion }).await.map(|_| ())
+    }
+
+    /// Picks and reserves a review queue's next item for a reviewer (see
+    /// [`queues::reserve_next`]); answers once committed.
+    pub(super) async fn reserve_next(&self, ask: NextItem) -> Result<Option<(i64, i64)>> {
+        match self.submit(Work::Next(ask)).await?.as_slice() {
+            [item, until] => Ok(Some((*item, *until))),
+            _ => Ok(None),
+        }
     }
 
     async fn submit(&self, work: Work) -> Result<Vec<i64>> {
@@ -397,6 +411,7 @@ fn count_written(works: &[&Work], committed: impl Fn(usize) -> bool) {
         match work {
             Work::Spans(new) => spans += new.len() as u64,
             Work::Annotations { items, .. } | Work::Review { items, .. } => annotations += items.len() as u64,
+            Work::Next(_) => {}
         }
     }
     metrics::counter!("plume_spans_written_total").increment(spans);
@@ -478,6 +493,11 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
                 outcomes.push(review(conn, *kind, items, completion, now).await?);
                 rest = &rest[1..];
             }
+            Work::Next(ask) => {
+                let reserved = queues::reserve_next(conn, ask, now).await?;
+                outcomes.push(reserved.map(|held| held.map_or_else(Vec::new, |(item, until)| vec![item, until])));
+                rest = &rest[1..];
+            }
             Work::Annotations { kind, .. } => {
                 let run = rest
                     .iter()
@@ -487,7 +507,7 @@ async fn apply(conn: &mut SqliteConnection, works: &[&Work], now: i64, config: &
                     .iter()
                     .filter_map(|work| match work {
                         Work::Annotations { items, mode, .. } => Some((items.as_slice(), *mode)),
-                        Work::Spans(_) | Work::Review { .. } => None,
+                        Work::Spans(_) | Work::Review { .. } | Work::Next(_) => None,
                     })
                     .collect();
                 outcomes.extend(annotation_writes::write(conn, *kind, &jobs, now).await?);
