@@ -11,6 +11,8 @@ mod bulk_annotation_forms;
 mod collection_forms;
 mod collection_reads;
 mod page_reads;
+mod queue_forms;
+mod queue_reads;
 mod share_reads;
 pub mod shown_once;
 mod webhook_forms;
@@ -21,6 +23,8 @@ pub use bulk_annotation_forms::*;
 pub use collection_forms::*;
 pub use collection_reads::*;
 pub use page_reads::*;
+pub use queue_forms::*;
+pub use queue_reads::*;
 pub use share_reads::*;
 pub use webhook_forms::*;
 

@@ -14,6 +14,8 @@
 pub mod api;
 pub mod components;
 pub mod ids;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <a class="brand" href="/">"Plume"</a>
                     <nav class="topnav">
                         <a href="/collections">"Collections"</a>
+                        <a href="/queues">"Queues"</a>
                         {api::may(model::accounts::Permission::Manage)
                             .then(|| view! { <a href="/settings/webhooks">"Webhooks"</a> })}
                     </nav>

@@ -28,6 +28,23 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
   await seedAgreement(request);
   // Nothing listens on port 9: the log shows a failed attempt, pending a retry.
   const webhook = await webhookWithLog(request, "http://127.0.0.1:9/hook", "a11y-none");
+  const config = await request.post("/v1/annotation_configs", {
+    data: {
+      name: `a11y-${Date.now()}`,
+      type: "CATEGORICAL",
+      optimization_direction: "MAXIMIZE",
+      values: [{ label: "good" }, { label: "bad" }],
+    },
+  });
+  expect(config.status()).toBe(200);
+  const queueMade = await request.post("/v1/annotation_queues", {
+    data: { name: "a11y queue", instructions: "Judge the **answer**.", annotation_config_ids: [(await config.json()).data.id] },
+  });
+  expect(queueMade.status()).toBe(200);
+  const queue = (await queueMade.json()).data.id as string;
+  const queued = await request.post(`/v1/annotation_queues/${queue}/items`, { data: { span_ids: [UI.refundRoot] } });
+  expect(queued.status()).toBe(200);
+  const queueRowid = Buffer.from(queue, "base64").toString().split(":")[1];
   return [
     "/",
     `/projects/${UI.project}`,
@@ -39,6 +56,9 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
     `/projects/${AGREEMENT_PROJECT}/agreement?name=quality`,
     `/projects/${AGREEMENT_PROJECT}/annotate`,
     share,
+    "/queues",
+    `/queues/${queueRowid}`,
+    `/queues/${queueRowid}/review`,
     "/login",
     "/settings/api-keys",
     "/settings/users",

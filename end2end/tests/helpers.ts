@@ -1,6 +1,68 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { expect } from "./fixtures";
+import { waitForListening } from "../global-setup";
+
+/** The first admin of a server started by `startWithAccounts`. */
+export const ADMIN = { email: "admin@example.org", password: "correct horse battery staple" };
+
+/** A server of a spec's own with `--auth on`, and the admin's API key. */
+export type AccountsServer = {
+  url: string;
+  /** The admin's API key. */
+  key: string;
+  /** A REST call with the admin's key. */
+  api: (method: string, path: string, body?: unknown) => Promise<Response>;
+  /** Stops the server and removes its data. */
+  stop: () => Promise<void>;
+};
+
+/** Starts `plume serve --auth on` on a fresh data directory and makes an admin key over JSON. */
+export async function startWithAccounts(name: string): Promise<AccountsServer> {
+  const root = path.resolve(__dirname, "../..");
+  const dataDir = mkdtempSync(path.join(tmpdir(), `plume-e2e-${name}-`));
+  const bin = process.env.PLUME_BIN ?? path.join(root, "target/debug/plume");
+  const plume: ChildProcess = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--auth", "on"], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: "1", PLUME_ADMIN_EMAIL: ADMIN.email, PLUME_ADMIN_PASSWORD: ADMIN.password },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const url = await waitForListening(plume, path.join(dataDir, "server.log"));
+  const login = await fetch(`${url}/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(ADMIN),
+  });
+  expect(login.status).toBe(200);
+  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const made = await fetch(`${url}/v1/system/api_keys`, {
+    method: "POST",
+    headers: { cookie, "content-type": "application/json" },
+    body: JSON.stringify({ data: { name: "e2e", scopes: ["admin"] } }),
+  });
+  expect(made.status).toBe(201);
+  const key = (await made.json()).data.key as string;
+  return {
+    url,
+    key,
+    api: (method, path, body) =>
+      fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    stop: async () => {
+      if (plume.exitCode === null) {
+        plume.kill("SIGTERM");
+        await new Promise((resolve) => plume.once("exit", resolve));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** An annotation as `GET /v1/projects/{p}/span_annotations` lists it. */
 export type Annotation = {

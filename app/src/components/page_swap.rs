@@ -9,10 +9,15 @@
 //! position. Links marked `data-swap` (the trace page's span tree) are
 //! fetched and swapped the same way, with a history entry of their own.
 //!
+//! A server function that redirects (`leptos_axum::redirect`) has the page
+//! swapped to where it points (a new history entry) instead of reloaded.
+//!
 //! After a form's swap, keyboard focus goes back to the same control of the
 //! same form in the new page (else to `<main>`), and the page's live region
 //! announces the form's `data-done` text ("Annotation saved"; "Saved" by
-//! default), so keyboard and screen-reader users are not lost.
+//! default), so keyboard and screen-reader users are not lost. A form marked
+//! `data-focus-main` sends focus to `<main>` instead (the review page's, whose
+//! keys act on the page, not on a focused button).
 //!
 //! A swap keeps every island whose component and props are unchanged (their
 //! client state, such as a one-time link shown after creating it, survives)
@@ -95,6 +100,17 @@ mod browser {
         window().location().href().unwrap_or_default()
     }
 
+    /// `location` (a path or a URL) as an absolute URL on this origin, if it is on it.
+    fn absolute_here(location: &str) -> Option<String> {
+        let origin = window().location().origin().ok()?;
+        let url = if location.starts_with('/') && !location.starts_with("//") {
+            format!("{origin}{location}")
+        } else {
+            location.to_owned()
+        };
+        on_this_origin(&url, "/").then_some(url)
+    }
+
     /// Whether absolute `url` is on this origin, under path `prefix` (`/` for any).
     fn on_this_origin(url: &str, prefix: &str) -> bool {
         window().location().origin().is_ok_and(|origin| url.starts_with(&format!("{origin}{prefix}")))
@@ -174,7 +190,12 @@ mod browser {
             Ok(response) if response.ok() => {
                 clear_error(&form);
                 let focus = FocusKey::of_active(&form, &action);
-                swap(current_url(), History::Keep).await;
+                // A server function that redirects (`leptos_axum::redirect`,
+                // e.g. to the next item to review) takes the page there.
+                match response.headers().get("location").and_then(|to| absolute_here(&to)) {
+                    Some(to) if to != current_url() => swap(to, History::Push).await,
+                    _ => swap(current_url(), History::Keep).await,
+                }
                 focus.restore();
                 announce(&form.get_attribute("data-done").unwrap_or_else(|| "Saved".to_owned()));
             }
@@ -195,6 +216,11 @@ mod browser {
 
     impl FocusKey {
         fn of_active(form: &HtmlFormElement, action: &str) -> FocusKey {
+            // A form that brings new content to work on (the review page's)
+            // sends focus to `<main>`, where the page's keys apply.
+            if form.has_attribute("data-focus-main") {
+                return FocusKey { form: String::new(), control: None };
+            }
             let path = action.find("/api/").map_or(action, |at| &action[at..]);
             let mut selector = format!("form[action=\"{path}\"]");
             if let Some(class) = form.get_attribute("class").filter(|c| !c.contains(['"', '\\'])) {
@@ -220,7 +246,10 @@ mod browser {
         /// Focuses the same control in the new page, else its form's first
         /// button, else `<main>`.
         fn restore(self) {
-            let form = document().query_selector(&format!("main {}", self.form)).ok().flatten();
+            let form = match self.form.is_empty() {
+                true => None,
+                false => document().query_selector(&format!("main {}", self.form)).ok().flatten(),
+            };
             let target = form.as_ref().and_then(|form| {
                 let controls = form.query_selector_all("button, input:not([type=hidden]), select, textarea").ok()?;
                 let controls: Vec<Element> =

@@ -1,6 +1,8 @@
 //! Keyboard shortcuts: j/k move through rows (`[data-nav]`), Enter opens the
 //! row's link, 1/2 give 👍/👎, e focuses the explanation, f opens the flag
-//! form, ? shows the list.
+//! form, ? shows the list. On a review page (`[data-review]`): 1–9 pick the
+//! label marked `data-review-key`, Enter submits the review, s skips, u goes
+//! back to the previous item.
 //! An island: only the hydrated page listens (and marks `<body
 //! data-hydrated>`); the HTML works without it. The keys act on the page's
 //! HTML (rows, buttons, links), so a page swap changes nothing for them.
@@ -46,6 +48,13 @@ pub fn Shortcuts() -> impl IntoView {
                         <dt><kbd>"e"</kbd></dt><dd>"Write an explanation"</dd>
                         <dt><kbd>"f"</kbd></dt><dd>"Flag the row (or this span) into a collection"</dd>
                         <dt><kbd>"?"</kbd></dt><dd>"Show or hide this list"</dd>
+                    </dl>
+                    <h3>"Reviewing a queue"</h3>
+                    <dl>
+                        <dt><kbd>"1"</kbd> "–" <kbd>"9"</kbd></dt><dd>"Pick a label"</dd>
+                        <dt><kbd>"Enter"</kbd></dt><dd>"Submit and load the next item"</dd>
+                        <dt><kbd>"s"</kbd></dt><dd>"Skip this item"</dd>
+                        <dt><kbd>"u"</kbd></dt><dd>"Back to the previous item"</dd>
                     </dl>
                 </div>
             </div>
@@ -113,15 +122,35 @@ mod keys {
         true
     }
 
+    /// The review page's keys; `false` for any other key (the general ones apply).
+    fn review(key: &str, target: Option<&Element>) -> bool {
+        let first = |selector: &str| document().query_selector(selector).ok().flatten();
+        match key {
+            "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" => {
+                click(first(&format!("[data-review-key=\"{key}\"]")))
+            }
+            // A focused button or link answers Enter itself.
+            "Enter" if target.is_some_and(|t| matches!(t.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY")) => false,
+            "Enter" => click(first("[data-review-submit]")),
+            "s" => click(first("[data-review-skip]")),
+            "u" => click(first("[data-review-back]")),
+            _ => false,
+        }
+    }
+
     pub fn handle(event: &KeyboardEvent, selected: StoredValue<Option<usize>>, set_help: WriteSignal<bool>) {
         if event.ctrl_key() || event.meta_key() || event.alt_key() || event.default_prevented() {
             return;
         }
-        let typing = event
-            .target()
-            .and_then(|t| t.dyn_into::<Element>().ok())
+        let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+        // Radio buttons and checkboxes take no text: the keys still work on them.
+        let typing = target
+            .as_ref()
             .map(|t| {
-                matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || t.has_attribute("contenteditable")
+                let choice = matches!(t.get_attribute("type").as_deref(), Some("radio" | "checkbox"));
+                matches!(t.tag_name().as_str(), "TEXTAREA" | "SELECT")
+                    || (t.tag_name() == "INPUT" && !choice)
+                    || t.has_attribute("contenteditable")
             })
             .unwrap_or(false);
         if typing {
@@ -130,6 +159,11 @@ mod keys {
             {
                 let _ = element.blur();
             }
+            return;
+        }
+        if document().query_selector("[data-review]").ok().flatten().is_some() && review(&event.key(), target.as_ref())
+        {
+            event.prevent_default();
             return;
         }
         let handled = match event.key().as_str() {

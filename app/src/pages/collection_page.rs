@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
-use crate::components::{ExampleBody, KindBadge, StatusBadge, error_text, format_time};
+use crate::components::{ExampleBody, KindBadge, QueueAdd, QueueAddTarget, StatusBadge, error_text, format_time};
 use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
     PublicLink, SharedLinkUrl, format_score, percent_encode,
@@ -75,6 +75,9 @@ fn Collection(view: CollectionView) -> impl IntoView {
                     <a href=export("chat") download="">"Chat fine-tuning (👍 outputs)"</a>
                 </div>
             </details>
+            {(collection.item_count > 0 && crate::api::may(crate::model::accounts::Permission::Manage)).then(|| view! {
+                <QueueAdd target=QueueAddTarget::Collection(id.clone()) label="Add all to a review queue" />
+            })}
         </div>
         {collection.description.clone().map(|d| view! { <p class="collection-description">{d}</p> })}
         <div class="collection-side">

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{FlagControl, SpanPanel};
+use crate::components::{FlagControl, QueueAdd, QueueAddTarget, SpanPanel};
 use crate::model::percent_encode;
 
 /// The span page; an unknown project or span is a 404.
@@ -24,6 +24,12 @@ pub fn SpanPage() -> impl IntoView {
         </nav>
         <h1 class="page-title">"Span " <code class="trace-id">{span_id.clone()}</code></h1>
         <SpanPanel project span_id=span_id.clone() standalone=true />
+        {crate::api::may(crate::model::accounts::Permission::Manage).then(|| view! {
+            <section class="panel" data-section="queues">
+                <h3>"Review queues"</h3>
+                <QueueAdd target=QueueAddTarget::Span(span_id.clone()) label="Add to a review queue" />
+            </section>
+        })}
         {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! { <FlagControl span_id /> })}
     }
 }

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_trace_list;
 use crate::components::{
-    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, StatusBadge, TraceFilters,
-    format_latency, format_time,
+    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, QueueAdd, QueueAddTarget,
+    StatusBadge, TraceFilters, format_latency, format_time,
 };
 use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
 use crate::pages::NotFound;
@@ -77,6 +77,10 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
                 <a class="button" href=format!("{base}/annotate{}", query.first_page().to_query_string())>
                     "Annotate all matching…"
                 </a>
+            })}
+            {(has_rows && crate::api::may(crate::model::accounts::Permission::Manage)).then(|| view! {
+                <QueueAdd target=QueueAddTarget::Matching { project: project.clone(), filter: query.first_page().to_query_string() }
+                    label="Add all matching to a review queue" />
             })}
             <a class="button" href=format!("{base}/agreement")>"Agreement"</a>
         </div>

@@ -81,6 +81,21 @@ impl Store {
         Ok((rows.into_iter().map(ConfigRow::into_config).collect::<Result<_>>()?, next))
     }
 
+    /// The configs with these rowids, in the order given (missing ones left out).
+    pub(super) async fn annotation_configs_by_rowid(&self, rowids: &[i64]) -> Result<Vec<AnnotationConfig>> {
+        let mut configs = Vec::with_capacity(rowids.len());
+        for rowid in rowids {
+            let row: Option<ConfigRow> = sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = ?")
+                .bind(rowid)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = row {
+                configs.push(row.into_config()?);
+            }
+        }
+        Ok(configs)
+    }
+
     /// The config named by `identifier`: its global id, else its name.
     pub async fn annotation_config(&self, identifier: &str) -> Result<AnnotationConfig> {
         let row: Option<ConfigRow> = match parse_config_id(identifier) {

@@ -56,6 +56,21 @@ impl NewAnnotation {
     }
 }
 
+impl NewAnnotation {
+    /// This annotation as `principal`'s own work in the app (a queue's
+    /// review): their per-user identifier, their name on it, and, for a
+    /// caller who may only change their own work, no replacing anyone else's.
+    pub fn reviewed_by(self, principal: &crate::model::accounts::Principal) -> Self {
+        NewAnnotation {
+            identifier: principal.own_identifier(&self.identifier),
+            source: AnnotationSource::App,
+            author: principal.author(),
+            only_own: principal.own_work_only().is_some(),
+            ..self
+        }
+    }
+}
+
 /// How the writer treats annotations whose target is not stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteMode {

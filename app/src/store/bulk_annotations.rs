@@ -6,7 +6,7 @@ use sqlx::{QueryBuilder, Sqlite};
 
 use super::annotation_writes::UPSERT_CLAUSE;
 use super::{Error, NewAnnotation, Result, Selection, Store};
-use crate::model::MAX_BULK_ANNOTATED;
+use crate::model::{MAX_BULK_ANNOTATED, TargetKind};
 
 impl Store {
     /// How many spans `selection` holds, counting no further than one past
@@ -86,8 +86,17 @@ impl Store {
                 annotation.name, annotation.identifier
             )));
         }
-        let annotated = insert.build().execute(&mut *tx).await?.rows_affected();
+        // A row's `created_at` is this write's time only when the row is new
+        // (a replaced one keeps its own): what webhooks tell apart.
+        insert.push(" RETURNING id, created_at = updated_at");
+        let rows: Vec<(i64, bool)> = insert.build_query_as().fetch_all(&mut *tx).await?;
+        let annotated = rows.len() as u64;
+        if annotated > 0 && super::outbox::active(&mut tx).await? {
+            let written = rows.into_iter().map(|(id, created)| (TargetKind::Span, id, created)).collect();
+            super::outbox::record_written(&mut tx, &self.outbox, &written, now).await?;
+        }
         tx.commit().await?;
+        self.outbox.committed();
         Ok(annotated)
     }
 }

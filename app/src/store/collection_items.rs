@@ -86,13 +86,13 @@ impl Store {
     }
 
     /// `spans s JOIN traces t … WHERE` the spans of `selection`: one
-    /// definition of what a selection holds, for flagging and for bulk
-    /// annotation. Unknown span ids, projects and collections are 404s.
+    /// definition of what a selection holds, for flagging, bulk
+    /// annotation and review queues. Unknown span ids, projects and collections are 404s.
     pub(super) async fn push_selection(&self, query: &mut QueryBuilder<Sqlite>, selection: &Selection) -> Result<()> {
         query.push("spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
         match selection {
             Selection::SpanIds(ids) => {
-                self.check_spans_exist(ids).await?;
+                self.check_ids_exist("spans", "span_id", "Spans", ids).await?;
                 query.push(if ids.is_empty() { "0" } else { "1" });
                 push_in(query, "s.span_id", "IN", ids);
             }
@@ -120,13 +120,14 @@ impl Store {
         Ok(())
     }
 
-    /// 404 naming the span ids that are not stored, as `sync=true` annotations do.
-    async fn check_spans_exist(&self, ids: &[String]) -> Result<()> {
+    /// 404 naming the ids (`column` of `table`) that are not stored, as
+    /// `sync=true` annotations do: "`noun` with IDs … do not exist."
+    pub(super) async fn check_ids_exist(&self, table: &str, column: &str, noun: &str, ids: &[String]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT s.span_id FROM spans s WHERE 1");
-        push_in(&mut query, "s.span_id", "IN", ids);
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT x.{column} FROM {table} x WHERE 1"));
+        push_in(&mut query, &format!("x.{column}"), "IN", ids);
         let found: HashSet<String> = query.build_query_scalar().fetch_all(&self.pool).await?.into_iter().collect();
         let mut missing: Vec<&str> = ids.iter().map(String::as_str).filter(|id| !found.contains(*id)).collect();
         if missing.is_empty() {
@@ -134,7 +135,7 @@ impl Store {
         }
         missing.sort_unstable();
         missing.dedup();
-        Err(Error::NotFound(format!("Spans with IDs {} do not exist.", missing.join(", "))))
+        Err(Error::NotFound(format!("{noun} with IDs {} do not exist.", missing.join(", "))))
     }
 
     /// Removes a span (hex id or `Span:` global id) from a collection; 404 when it is not in it.

@@ -40,7 +40,7 @@ struct ChipRow {
 
 /// The rowid of trace `t`'s root span (the earliest without a parent), an
 /// index-only lookup in `spans_roots`.
-const ROOT: &str = "(SELECT id FROM spans INDEXED BY spans_roots \
+pub(super) const ROOT: &str = "(SELECT id FROM spans INDEXED BY spans_roots \
      WHERE trace_rowid = t.id AND parent_id IS NULL ORDER BY start_time LIMIT 1)";
 
 /// Matching rows from which a filter counts as dense (see [`Store::dense`]).

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::annotation_writes;
 use super::annotations::{NewAnnotation, WriteMode};
 use super::outbox::{self, Outbox};
+use super::queues::{self, Completion, NextItem};
 use super::search::{self, SearchProgress};
 use super::{Error, Result};
 use crate::model::TargetKind;
@@ -80,7 +81,21 @@ pub struct NewSpan {
 #[derive(Debug)]
 enum Work {
     Spans(Vec<NewSpan>),
-    Annotations { kind: TargetKind, items: Vec<NewAnnotation>, mode: WriteMode },
+    Annotations {
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        mode: WriteMode,
+    },
+    /// A review queue item's completion: the reviewer's annotations
+    /// (`sync=true`) and the review marked done, together or not at all.
+    Review {
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        completion: Completion,
+    },
+    /// A review queue's next item for a reviewer, picked and reserved;
+    /// answers `[item rowid, reserved until]`, or nothing.
+    Next(NextItem),
 }
 
 impl Work {
@@ -88,7 +103,8 @@ impl Work {
     fn weight(&self) -> usize {
         match self {
             Work::Spans(spans) => spans.len().max(1),
-            Work::Annotations { items, .. } => items.len().max(1),
+            Work::Annotations { items, .. } | Work::Review { items, .. } => items.len().max(1),
+            Work::Next(_) => 1,
         }
     }
 
@@ -110,7 +126,7 @@ impl Work {
                         + s.session_id.as_ref().map_or(0, String::len)
                 })
                 .sum(),
-            Work::Annotations { items, .. } => items
+            Work::Annotations { items, .. } | Work::Review { items, .. } => items
                 .iter()
                 .map(|a| {
                     ROW_OVERHEAD
@@ -122,6 +138,7 @@ impl Work {
                         + a.result.explanation.as_ref().map_or(0, String::len)
                 })
                 .sum(),
+            Work::Next(ask) => ROW_OVERHEAD + ask.reviewer.len(),
         }
     }
 }
@@ -216,6 +233,27 @@ impl Writer {
             return Ok(Vec::new());
         }
         self.submit(Work::Annotations { kind, items, mode }).await
+    }
+
+    /// Writes a review's annotations and marks it done in one transaction
+    /// (shared with other jobs: group commit); answers once committed. 409
+    /// if the reviewer no longer holds the item or completed it already.
+    pub(super) async fn complete_review(
+        &self,
+        kind: TargetKind,
+        items: Vec<NewAnnotation>,
+        completion: Completion,
+    ) -> Result<()> {
+        self.submit(Work::Review { kind, items, completion }).await.map(|_| ())
+    }
+
+    /// Picks and reserves a review queue's next item for a reviewer (see
+    /// [`queues::reserve_next`]); answers once committed.
+    pub(super) async fn reserve_next(&self, ask: NextItem) -> Result<Option<(i64, i64)>> {
+        match self.submit(Work::Next(ask)).await?.as_slice() {
+            [item, until] => Ok(Some((*item, *until))),
+            _ => Ok(None),
+        }
     }
 
     async fn submit(&self, work: Work) -> Result<Vec<i64>> {
@@ -383,7 +421,8 @@ fn count_written(works: &[&Work], committed: impl Fn(usize) -> bool) {
     for (_, work) in works.iter().enumerate().filter(|(i, _)| committed(*i)) {
         match work {
             Work::Spans(new) => spans += new.len() as u64,
-            Work::Annotations { items, .. } => annotations += items.len() as u64,
+            Work::Annotations { items, .. } | Work::Review { items, .. } => annotations += items.len() as u64,
+            Work::Next(_) => {}
         }
     }
     metrics::counter!("plume_spans_written_total").increment(spans);
@@ -410,7 +449,7 @@ async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> 
         .iter()
         .filter_map(|work| match work {
             Work::Annotations { items, .. } => Some((items.as_slice(), WriteMode::Deferred)),
-            Work::Spans(_) => None,
+            Work::Spans(_) | Work::Review { .. } | Work::Next(_) => None,
         })
         .collect();
     annotation_writes::write_known_targets(conn, *kind, &jobs, now).await.unwrap_or(false)
@@ -479,6 +518,15 @@ async fn apply(
                 outcomes.push(Ok(Vec::new()));
                 rest = &rest[1..];
             }
+            Work::Review { kind, items, completion } => {
+                outcomes.push(review(conn, *kind, items, completion, now, &mut written).await?);
+                rest = &rest[1..];
+            }
+            Work::Next(ask) => {
+                let reserved = queues::reserve_next(conn, ask, now).await?;
+                outcomes.push(reserved.map(|held| held.map_or_else(Vec::new, |(item, until)| vec![item, until])));
+                rest = &rest[1..];
+            }
             Work::Annotations { kind, .. } => {
                 let run = rest
                     .iter()
@@ -488,7 +536,7 @@ async fn apply(
                     .iter()
                     .filter_map(|work| match work {
                         Work::Annotations { items, mode, .. } => Some((items.as_slice(), *mode)),
-                        Work::Spans(_) => None,
+                        Work::Spans(_) | Work::Review { .. } | Work::Next(_) => None,
                     })
                     .collect();
                 outcomes.extend(annotation_writes::write(conn, *kind, &jobs, now, &mut written).await?);
@@ -506,6 +554,30 @@ async fn apply(
         }
     }
     Ok(outcomes)
+}
+
+/// A review's completion: refused (409) before anything is written unless
+/// the reviewer may complete it now; then their annotations (refused alone,
+/// before writing, like any `sync=true` job) and the review marked done.
+async fn review(
+    conn: &mut SqliteConnection,
+    kind: TargetKind,
+    items: &[NewAnnotation],
+    completion: &Completion,
+    now: i64,
+    written: &mut outbox::Written,
+) -> Result<Result<Vec<i64>>> {
+    if let Err(refusal) = queues::completable(conn, completion).await? {
+        return Ok(Err(refusal));
+    }
+    if !items.is_empty() {
+        let outcome = annotation_writes::write(conn, kind, &[(items, WriteMode::Sync)], now, written).await?;
+        if let Some(Err(refusal)) = outcome.into_iter().next() {
+            return Ok(Err(refusal));
+        }
+    }
+    queues::finish(conn, completion, now).await?;
+    Ok(Ok(Vec::new()))
 }
 
 /// Projects and sessions are created on first use, traces widened, spans

@@ -13,6 +13,7 @@ mod openapi;
 mod params;
 mod projects;
 mod public_links;
+mod queues;
 mod spans;
 mod traces;
 mod users;
@@ -85,6 +86,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::get_one, collections::update, collections::remove))
         .routes(routes!(collections::list_items, collections::add_items))
         .routes(routes!(collections::remove_item))
+        .routes(routes!(queues::list, queues::create))
+        .routes(routes!(queues::get_one, queues::update, queues::remove))
+        .routes(routes!(queues::list_items, queues::add_items))
+        .routes(routes!(queues::remove_item))
+        .routes(routes!(queues::next))
+        .routes(routes!(queues::complete))
         .routes(routes!(exports::export))
         .routes(routes!(public_links::create_for_collection))
         .routes(routes!(public_links::list, public_links::create_for_trace))

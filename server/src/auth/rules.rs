@@ -71,6 +71,16 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("annotate_selection", Access::Needs(Permission::Annotate)),
     ("unflag_span", Access::Needs(Permission::Annotate)),
     ("create_collection", Access::Needs(Permission::Manage)),
+    // Review queues: reading them is reading; working one needs annotating
+    // (`load_review` refuses a caller the queue does not let in).
+    ("load_queues", Access::Needs(Permission::Read)),
+    ("load_queue", Access::Needs(Permission::Read)),
+    ("load_review", Access::Needs(Permission::Read)),
+    ("load_annotation_configs", Access::Needs(Permission::Read)),
+    ("create_queue", Access::Needs(Permission::Manage)),
+    ("add_to_queue", Access::Needs(Permission::Manage)),
+    ("complete_review", Access::Needs(Permission::Annotate)),
+    ("skip_review", Access::Needs(Permission::Annotate)),
     ("create_collection_link", Access::Needs(Permission::Manage)),
     ("revoke_link", Access::Needs(Permission::Manage)),
     // Settings: users and service keys are admins'; one's own keys anyone's

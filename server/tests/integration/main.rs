@@ -17,6 +17,7 @@ mod ingest;
 mod notes_and_configs;
 mod operations;
 mod public_links;
+mod queues;
 mod read_api;
 mod search;
 mod settings_pages;

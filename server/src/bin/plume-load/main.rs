@@ -6,6 +6,8 @@
 //! - `render`: server-side render time of UI pages (`--path /projects/p`).
 //! - `agreement`: seeds many ratings of one name and times the agreement API and page.
 //! - `bundle`: the browser bundle's size as served (raw, gzip, brotli).
+//! - `review`: 20 reviewers working a review queue (`next` + `complete`)
+//!   on a server of its own with accounts on (reviewers are accounts).
 //! - `crash`: posts `sync=false` annotations, SIGKILLs the server the moment
 //!   the last 200 arrives, restarts it and counts what survived.
 //!
@@ -20,6 +22,7 @@ mod ingest;
 mod render;
 mod report;
 mod rest;
+mod review;
 mod server;
 mod spans;
 mod suite;
@@ -49,6 +52,8 @@ enum Command {
     Ingest(ingest::Args),
     /// Annotation requests per second and their latency.
     Annotate(annotate::Args),
+    /// Reviewers working a review queue: `next` + `complete` per item.
+    Review(review::Args),
     /// Durability of acknowledged `sync=false` annotations across `kill -9`.
     Crash(crash::Args),
     /// Server-side render time of UI pages.
@@ -84,6 +89,7 @@ async fn main() {
         Command::Ingest(args) => ingest::run(&cli.url, args).await,
         Command::Annotate(args) => annotate::run(&cli.url, args).await,
         Command::Crash(args) => crash::run(args).await,
+        Command::Review(args) => review::run(args).await,
         Command::Render(args) => render::run(&cli.url, args).await,
         Command::Agreement(args) => agreement::run(&cli.url, args).await,
         Command::Bundle => bundle::run(&cli.url).await,

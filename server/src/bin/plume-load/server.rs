@@ -11,9 +11,15 @@ pub fn binary(given: Option<PathBuf>) -> PathBuf {
 
 /// Starts `plume serve` on free ports with `data_dir` and returns it with its URL.
 pub fn start(plume: &Path, data_dir: &Path) -> (Child, String) {
+    start_with(plume, data_dir, &[])
+}
+
+/// [`start`] with extra flags (`--auth on …`).
+pub fn start_with(plume: &Path, data_dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(plume)
         .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting plume");
