@@ -96,6 +96,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />
                     <Route path=path!("/collections/:id") view=pages::CollectionPage ssr=SsrMode::Async />
                     <Route path=path!("/collections/:id/annotate") view=pages::CollectionBulkAnnotate ssr=SsrMode::Async />
+                    <Route path=path!("/queues") view=pages::Queues ssr=SsrMode::Async />
+                    <Route path=path!("/queues/:id") view=pages::QueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/queues/:id/review") view=pages::QueueReview ssr=SsrMode::Async />
                     <Route path=path!("/embed/feedback") view=pages::EmbedFeedback ssr=SsrMode::Async />
                     <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
                     <Route path=path!("/set-password") view=pages::SetPassword ssr=SsrMode::Async />
