@@ -546,3 +546,56 @@ async fn an_annotation_waiting_for_its_span_is_sent_when_the_span_arrives() {
     assert_eq!(event["data"]["project"], "late");
     assert_eq!(event["data"]["span"]["name"], "chat");
 }
+
+/// Annotations written by the other paths (bulk annotation, a review queue's
+/// completion) record their events in their own transaction too.
+#[tokio::test]
+async fn bulk_annotations_and_completed_reviews_are_sent_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "bulk", &[1, 2, 3]).await;
+    let receiver = Receiver::start(Behaviour::default()).await;
+    let (_, secret) =
+        create_hook(&server, json!({"url": receiver.url, "events": ["annotation.created", "annotation.updated"]}))
+            .await;
+    let bulk = json!({"filter": {}, "annotation": {"name": "triage", "label": "look"}});
+    for (round, kind) in [(1, "annotation.created"), (2, "annotation.updated")] {
+        let (status, text) = server.send_json(Method::POST, "/v1/projects/bulk/span_annotations/bulk", &bulk).await;
+        assert_eq!(status, 200, "{text}");
+        let got = receiver.wait_for(3 * round, Duration::from_secs(10)).await;
+        let mut spans: Vec<String> = got[3 * (round - 1)..]
+            .iter()
+            .map(|request| {
+                assert!(verify(&secret, request), "signed");
+                let event = request.json();
+                assert_eq!(
+                    (event["type"].as_str(), event["data"]["annotation"]["name"].as_str()),
+                    (Some(kind), Some("triage"))
+                );
+                event["data"]["annotation"]["span_id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        spans.sort();
+        assert_eq!(spans, [1, 2, 3].map(span_hex).to_vec());
+    }
+
+    let (status, text) = server.send_json(Method::POST, "/v1/annotation_queues", &json!({"name": "q"})).await;
+    assert_eq!(status, 200, "{text}");
+    let queue = serde_json::from_str::<Value>(&text).unwrap()["data"]["id"].as_str().unwrap().to_owned();
+    let items = json!({"span_ids": [span_hex(2)]});
+    let (status, text) = server.send_json(Method::POST, &format!("/v1/annotation_queues/{queue}/items"), &items).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, text) =
+        server.send_json(Method::POST, &format!("/v1/annotation_queues/{queue}/next"), &json!({})).await;
+    assert_eq!(status, 200, "{text}");
+    let item = serde_json::from_str::<Value>(&text).unwrap()["data"]["item_id"].as_str().unwrap().to_owned();
+    let review = json!({"annotations": [{"name": "correctness", "result": {"label": "correct"}}]});
+    let path = format!("/v1/annotation_queues/{queue}/items/{item}/complete");
+    let (status, text) = server.send_json(Method::POST, &path, &review).await;
+    assert!(status == 200 || status == 204, "{status} {text}");
+    let got = receiver.wait_for(7, Duration::from_secs(10)).await;
+    let event = got[6].json();
+    assert_eq!(event["type"], "annotation.created");
+    assert_eq!(event["data"]["annotation"]["name"], "correctness");
+    assert_eq!(event["data"]["annotation"]["span_id"], span_hex(2));
+}
