@@ -206,3 +206,58 @@ test("at 360 px the queue pages fit the screen", async ({ browser }) => {
   await ann.keyboard.press("Enter");
   await expect(ann.getByText("Nothing left for you in this queue")).toBeVisible();
 });
+
+/**
+ * Works the whole review page with the keyboard: for each item, the label
+ * `labels` gives its question number (key 1 = correct, 2 = incorrect), then
+ * Enter, until nothing is left.
+ */
+async function reviewAll(page: Page, labels: Record<number, "1" | "2">) {
+  await hydrated(page);
+  while ((await page.locator("[data-review]").count()) > 0) {
+    const item = await currentItem(page);
+    const question = (await page.locator("[data-review]").innerText()).match(/Question number (\d+)/);
+    expect(question, "the item shows its input").not.toBeNull();
+    const key = labels[Number(question![1])];
+    await page.keyboard.press(key);
+    await expect(page.locator(`[data-review-key="${key}"]`)).toBeChecked();
+    await pressAndMoveOn(page, "Enter", item);
+  }
+  await expect(page.getByText("Nothing left for you in this queue")).toBeVisible();
+}
+
+test("two reviewers rate every item (k = 2) and the agreement page shows their kappa and disagreement", async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const configs = (await (await api("GET", "/v1/annotation_configs")).json()).data as { id: string; name: string }[];
+  const correctness = configs.find((c) => c.name === "correctness")!.id;
+  const made = await api("POST", "/v1/annotation_queues", {
+    name: "Both of you",
+    reviewers_per_item: 2,
+    annotation_config_ids: [correctness],
+    project: PROJECT,
+  });
+  expect(made.status).toBe(200);
+  const queue = (await made.json()).data.id as string;
+  const added = await api("POST", `/v1/annotation_queues/${queue}/items`, { filter: { status: "ERROR" } });
+  expect((await added.json()).data.added).toBe(3);
+  const rowid = Buffer.from(queue, "base64").toString().split(":")[1];
+
+  // The ERROR spans are questions 1, 3 and 4: the reviewers differ on 3 only.
+  const ann = await loggedIn(browser, ANN, `/queues/${rowid}/review`);
+  await reviewAll(ann, { 1: "1", 3: "1", 4: "2" });
+  const bob = await loggedIn(browser, BOB, `/queues/${rowid}/review`);
+  await reviewAll(bob, { 1: "1", 3: "2", 4: "2" });
+  await bob.goto(`${plumeUrl}/queues/${rowid}`);
+  await expect(bob.locator(".page-head .queue-progress")).toContainText("3 / 3 done (100 %)");
+
+  // p_o = 2/3, p_e = 2/3·1/3 + 1/3·2/3 = 4/9, so κ = (2/3 − 4/9) / (1 − 4/9) = 0.4.
+  await bob.goto(`${plumeUrl}/projects/${PROJECT}/agreement?name=correctness`);
+  await expect(bob.locator('[data-figure="annotators"]')).toHaveText("2");
+  await expect(bob.locator('[data-figure="targets"]')).toHaveText("3");
+  await expect(bob.locator('[data-figure="kappa"]')).toHaveText("0.400");
+  await expect(bob.getByRole("heading", { name: "Disagreements (1)" })).toBeVisible();
+  await bob.getByRole("link", { name: `Span ${spans[2].spanId}` }).click();
+  await expect(bob).toHaveURL(new RegExp(`/spans/${spans[2].spanId}$`));
+});
