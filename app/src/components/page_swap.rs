@@ -75,6 +75,8 @@ mod browser {
     thread_local! {
         /// Bumped by every swap; a response that is no longer the newest is dropped.
         static GENERATION: Cell<u64> = const { Cell::new(0) };
+        /// The URL (without its fragment) of the page `<main>` shows.
+        static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
 
     /// What a swap does to the browser's history.
@@ -87,10 +89,17 @@ mod browser {
     }
 
     pub fn install() {
+        SHOWN.with(|shown| *shown.borrow_mut() = without_fragment(&current_url()));
         let handles = [
             window_event_listener(ev::click, on_click),
             window_event_listener(ev::submit, on_submit),
-            window_event_listener(ev::popstate, |_| spawn_local(swap(current_url(), History::Keep))),
+            window_event_listener(ev::popstate, |_| {
+                // A move within the page (the skip link's `#main`, say) fires
+                // popstate too: only another page is fetched.
+                if SHOWN.with(|shown| *shown.borrow() != without_fragment(&current_url())) {
+                    spawn_local(swap(current_url(), History::Keep));
+                }
+            }),
             window_event_listener_untyped(REFRESH_EVENT, |_| spawn_local(swap(current_url(), History::Keep))),
         ];
         on_cleanup(move || handles.into_iter().for_each(|handle| handle.remove()));
@@ -98,6 +107,11 @@ mod browser {
 
     fn current_url() -> String {
         window().location().href().unwrap_or_default()
+    }
+
+    /// `url` without its `#fragment`.
+    fn without_fragment(url: &str) -> String {
+        url.split('#').next().unwrap_or_default().to_owned()
     }
 
     /// `location` (a path or a URL) as an absolute URL on this origin, if it is on it.
@@ -331,6 +345,7 @@ mod browser {
             let _ = window().location().assign(&url);
             return;
         }
+        SHOWN.with(|shown| *shown.borrow_mut() = without_fragment(&url));
         if history == History::Push
             && let Ok(history) = window().history()
         {
