@@ -6,7 +6,6 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
 use crate::components::{ExampleBody, KindBadge, QueueAdd, QueueAddTarget, StatusBadge, error_text, format_time};
@@ -14,33 +13,11 @@ use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
     PublicLink, SharedLinkUrl, format_score, percent_encode,
 };
-use crate::pages::NotFound;
 
 /// The collection page; an unknown collection is a 404.
 #[component]
 pub fn CollectionPage() -> impl IntoView {
-    let rowid = use_params_map().read_untracked().get("id").and_then(|id| id.parse::<i64>().ok());
-    let cursor = use_query_map().read_untracked().get("cursor").and_then(|c| c.parse::<i64>().ok());
-    let view = Resource::new(
-        move || (rowid, cursor),
-        |(rowid, cursor)| async move {
-            match rowid {
-                Some(rowid) => load_collection(rowid, cursor).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading collection…"</p> }>
-            {move || Suspend::new(async move {
-                match view.await {
-                    Ok(Some(view)) => view! { <Collection view /> }.into_any(),
-                    Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::by_rowid::by_rowid("collection", load_collection, |view| view! { <Collection view /> })
 }
 
 /// Everything about one collection.

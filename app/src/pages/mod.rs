@@ -2,6 +2,7 @@
 
 mod agreement;
 mod bulk_annotate;
+mod by_rowid;
 mod collection_page;
 mod collections;
 mod embed;

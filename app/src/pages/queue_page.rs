@@ -3,38 +3,15 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::queues::ProgressBar;
 use crate::api::{load_queue, queue_path};
 use crate::model::{ItemStatus, QueueItem, QueueView, percent_encode};
-use crate::pages::NotFound;
 
 /// The queue page; an unknown queue is a 404.
 #[component]
 pub fn QueuePage() -> impl IntoView {
-    let rowid = use_params_map().read_untracked().get("id").and_then(|id| id.parse::<i64>().ok());
-    let cursor = use_query_map().read_untracked().get("cursor").and_then(|c| c.parse::<i64>().ok());
-    let view = Resource::new(
-        move || (rowid, cursor),
-        |(rowid, cursor)| async move {
-            match rowid {
-                Some(rowid) => load_queue(rowid, cursor).await,
-                None => Ok(None),
-            }
-        },
-    );
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading queue…"</p> }>
-            {move || Suspend::new(async move {
-                match view.await {
-                    Ok(Some(view)) => view! { <Queue view /> }.into_any(),
-                    Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(error) => view! { <p class="error">{error.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    super::by_rowid::by_rowid("queue", load_queue, |view| view! { <Queue view /> })
 }
 
 /// The instructions, rendered on the server from Markdown with raw HTML escaped.
