@@ -93,11 +93,16 @@ async function currentItem(page: Page): Promise<string> {
   return (await page.locator("[data-review]").getAttribute("data-item"))!;
 }
 
-/** Presses `key` and waits until the review page shows another item (or none is left). */
+/**
+ * Presses `key` and waits until the review page shows another item (or none
+ * is left). The item is read in one step in the page: a count followed by a
+ * read could see the swap land in between, and the read would then wait for
+ * an element that is gone.
+ */
 async function pressAndMoveOn(page: Page, key: string, from: string) {
   await page.keyboard.press(key);
   await expect
-    .poll(async () => ((await page.locator("[data-review]").count()) ? await currentItem(page) : "none"))
+    .poll(() => page.evaluate(() => document.querySelector("[data-review]")?.getAttribute("data-item") ?? "none"))
     .not.toBe(from);
 }
 
