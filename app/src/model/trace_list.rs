@@ -121,14 +121,7 @@ impl TraceListQuery {
     /// Reads `a=b&…` (with or without the leading `?`), the inverse of
     /// [`TraceListQuery::to_query_string`].
     pub fn from_query_string(text: &str) -> TraceListQuery {
-        let pairs: Vec<(String, String)> = text
-            .trim_start_matches('?')
-            .split('&')
-            .filter_map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                Some((percent_decode(key)?, percent_decode(value)?))
-            })
-            .collect();
+        let pairs = query_pairs(text);
         TraceListQuery::from_params(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
     }
 
@@ -294,6 +287,18 @@ pub struct TraceListPage {
     /// stored before it (so many spans that searches read them directly
     /// and are slower): how many spans it has left.
     pub search_backlog: Option<i64>,
+}
+
+/// The decoded `key=value` pairs of a query string (with or without the
+/// leading `?`); pairs that do not decode are left out.
+pub fn query_pairs(text: &str) -> Vec<(String, String)> {
+    text.trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((percent_decode(key)?, percent_decode(value)?))
+        })
+        .collect()
 }
 
 #[cfg(test)]

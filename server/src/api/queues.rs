@@ -145,18 +145,7 @@ fn at_most(ids: Vec<String>, field: &str) -> Result<Vec<String>, ApiError> {
 /// trace list's query, read exactly as the trace list reads its URL.
 fn trace_list_filter(filter: Value, queue_project: Option<&str>) -> Result<(String, TraceListQuery), ApiError> {
     let pairs: Vec<(String, String)> = match filter {
-        Value::String(text) => {
-            let query = TraceListQuery::from_query_string(&text);
-            let project = text
-                .trim_start_matches('?')
-                .split('&')
-                .find_map(|pair| pair.strip_prefix("project="))
-                .map(|p| p.to_owned());
-            let mut pairs: Vec<(String, String)> =
-                query.to_params().into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
-            pairs.extend(project.map(|p| ("project".to_owned(), p)));
-            pairs
-        }
+        Value::String(text) => app::model::query_pairs(&text),
         Value::Object(map) => object_pairs(map)?,
         other => {
             return Err(ApiError::body_field(
