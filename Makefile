@@ -1,7 +1,7 @@
 # Plume: build, run and test. POSIX sh recipes; every target installs what it
 # needs only when it is missing, so running any of them twice is cheap.
 #
-#   make setup     wasm32 target + wasm-bindgen CLI (matching Cargo.lock)
+#   make setup     wasm32 target + wasm-bindgen CLI (matching Cargo.lock) + wasm-opt (npm's binaryen)
 #   make site      browser bundle into target/site/pkg (plume.js, plume_bg.wasm, plume.css)
 #   make build     site, then the release server (target/release/plume, assets embedded)
 #   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
@@ -15,6 +15,15 @@
 .NOTPARALLEL:
 
 WASM_BINDGEN_VERSION = 0.2.130
+# binaryen's wasm-opt from npm: Debian 12's (108) breaks wasm-bindgen's externref
+# table (the islands fail to start), and npm's build runs wherever node does.
+BINARYEN_VERSION = 132.0.0
+BINARYEN_DIR = target/binaryen
+# Prints the first wasm-opt that is binaryen 116 or newer: the one on PATH, else
+# the one `make setup` put under $(BINARYEN_DIR); nothing when neither is.
+FIND_WASM_OPT = for opt in wasm-opt $(BINARYEN_DIR)/node_modules/.bin/wasm-opt; do \
+	v=$$("$$opt" --version 2>/dev/null | sed 's/[^0-9]*\([0-9][0-9]*\).*/\1/'); \
+	if [ -n "$$v" ] && [ "$$v" -ge 116 ] 2>/dev/null; then echo "$$opt"; break; fi; done
 WASM_PROFILE = wasm-release
 WASM_TARGET = wasm32-unknown-unknown
 WASM_FILE = target/$(WASM_TARGET)/$(WASM_PROFILE)/frontend.wasm
@@ -32,20 +41,22 @@ setup:
 		echo "==> cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION) (takes several minutes)"; \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
+	@if [ -n "$$($(FIND_WASM_OPT))" ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+		echo "==> npm install binaryen@$(BINARYEN_VERSION) (wasm-opt, into $(BINARYEN_DIR))"; \
+		npm install --prefix $(BINARYEN_DIR) --no-audit --no-fund --no-save binaryen@$(BINARYEN_VERSION) >/dev/null; \
+	else echo "==> no npm: the browser bundle will not be shrunk by wasm-opt"; fi
 
 site:
 	cargo build -p frontend --lib --target $(WASM_TARGET) --profile $(WASM_PROFILE)
 	mkdir -p $(SITE_PKG)
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE_PKG) --out-name plume $(WASM_FILE)
-	@# Debian 12's wasm-opt 108 breaks wasm-bindgen's externref table (the islands
-	@# fail to start), so only a newer one is used.
-	@if command -v wasm-opt >/dev/null 2>&1 && \
-		[ "$$(wasm-opt --version | sed 's/[^0-9]*\([0-9][0-9]*\).*/\1/')" -ge 116 ] 2>/dev/null; then \
-		echo "==> wasm-opt -Oz"; \
-		wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	@opt="$$($(FIND_WASM_OPT))"; if [ -n "$$opt" ]; then \
+		echo "==> $$opt -Oz"; \
+		"$$opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
 			-o $(SITE_PKG)/plume_bg.wasm.opt $(SITE_PKG)/plume_bg.wasm && \
 		mv $(SITE_PKG)/plume_bg.wasm.opt $(SITE_PKG)/plume_bg.wasm; \
-	fi
+	else echo "==> no wasm-opt 116 or newer (make setup installs one): the bundle is not shrunk"; fi
 	cp style/main.css $(SITE_PKG)/plume.css
 
 # The release binary embeds target/site at compile time: build the site first.
