@@ -1,11 +1,11 @@
 """Starts a real `plume serve` (debug build, or `$PLUME_BINARY`) on free ports with a temporary data dir:
 `plume` with accounts off (the default) and `plume_auth` with `--auth on` and a first admin."""
 
+import json
 import os
-import re
 import subprocess
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -23,26 +23,22 @@ class Plume:
     """A running server: `url`, `grpc_endpoint`, and an httpx client (no credentials)."""
 
     def __init__(self, data_dir: str, *args: str, env: dict[str, str] | None = None):
+        ready_file = Path(data_dir) / "ready.json"
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir, *args],
-            stderr=subprocess.PIPE,
-            text=True,
+            [str(BINARY), "serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir,
+             "--ready-file", str(ready_file), *args],
+            stderr=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": "info", **(env or {})},
         )
-        ready = threading.Event()
-
-        def read_log() -> None:
-            assert self.process.stderr is not None
-            for line in self.process.stderr:
-                match = re.search(r"plume listening on (http://\S+) \(OTLP/gRPC on (\S+)\)", line)
-                if match:
-                    self.url, self.grpc_endpoint = match.group(1), match.group(2)
-                    ready.set()
-
-        threading.Thread(target=read_log, daemon=True).start()
-        if not ready.wait(30):
-            self.process.kill()
-            raise RuntimeError(f"plume did not start ({BINARY} {' '.join(args)})")
+        deadline = time.monotonic() + 60
+        while not ready_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f"plume did not start ({BINARY} {' '.join(args)})")
+            time.sleep(0.02)
+        ready = json.loads(ready_file.read_text())
+        self.url = ready["http"]
+        self.grpc_endpoint = ready["grpc"].removeprefix("http://")
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
     def stop(self) -> None:

@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// OTLP/gRPC port (`0` picks a free one).
     #[arg(long, env = "PLUME_GRPC_PORT", default_value_t = 4317)]
     pub grpc_port: u16,
+    /// Once listening, writes the bound addresses to this file as JSON
+    /// (`{"http": "http://…", "grpc": "http://…"}`), replacing it in one step:
+    /// how tests and scripts learn the ports `--port 0` picked, without
+    /// reading the log.
+    #[arg(long, env = "PLUME_READY_FILE")]
+    pub ready_file: Option<PathBuf>,
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,

@@ -201,8 +201,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
 
-    // Tests and scripts read this line to learn the ports (`--port 0`).
     tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
+    if let Some(path) = &args.ready_file {
+        write_ready_file(path, http_addr, grpc_addr)?;
+    }
     if insecure {
         tracing::warn!(
             "--insecure-no-auth: Plume listens on {} without accounts; anyone who reaches it may read, change and \
@@ -361,6 +363,16 @@ async fn fallback(State(state): State<AppState>, request: Request<Body>) -> Resp
     let render =
         leptos_axum::render_app_to_stream_with_context(ui_context(&state), move || app::shell(options.clone()));
     render(request).await.into_response()
+}
+
+/// Writes the bound addresses to `path` ([`ServeArgs::ready_file`]) through a
+/// temporary file and a rename, so a reader never sees half of it.
+fn write_ready_file(path: &std::path::Path, http: SocketAddr, grpc: SocketAddr) -> std::io::Result<()> {
+    let ready = serde_json::json!({ "http": format!("http://{http}"), "grpc": format!("http://{grpc}") });
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    std::fs::write(&partial, ready.to_string())?;
+    std::fs::rename(&partial, path)
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,27 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 pub mod accounts;
 pub mod pages;
 
+/// Waits for `plume serve --ready-file` to write its addresses (generous: the
+/// machine may be busy compiling or running other tests); panics if the
+/// process exits or 60 s pass first.
+pub fn wait_for_ready_file(path: &Path, child: &mut Child) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return serde_json::from_str(&text).expect("the ready file is JSON");
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("plume exited before it was ready: {status}");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("plume did not write {} in time", path.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A running server; killed when dropped.
 pub struct Server {
     child: Child,
@@ -36,9 +57,13 @@ impl Server {
     /// Starts `plume serve` on `data_dir` with extra flags and environment
     /// variables (such as `PLUME_ADMIN_EMAIL`) and waits until it listens.
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let ready_file = data_dir.join("ready.json");
+        let _ = std::fs::remove_file(&ready_file);
         let mut child = Command::new(env!("CARGO_BIN_EXE_plume"))
             .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
             .arg(data_dir)
+            .arg("--ready-file")
+            .arg(&ready_file)
             .args(extra)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
@@ -55,21 +80,10 @@ impl Server {
                 }
             }
         });
-        // Generous: the machine may be busy compiling or running other tests.
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
-            let Ok(line) = log.recv_timeout(remaining) else {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("plume did not report its address in time");
-            };
-            if let Some(rest) = line.split("plume listening on ").nth(1) {
-                let url = rest.split_whitespace().next().unwrap().to_owned();
-                let grpc = rest.split("OTLP/gRPC on ").nth(1).unwrap().split(')').next().unwrap();
-                return Server { child, url, grpc_url: format!("http://{grpc}"), http: reqwest::Client::new(), log };
-            }
-        }
+        let ready = wait_for_ready_file(&ready_file, &mut child);
+        let url = ready["http"].as_str().expect("http address").to_owned();
+        let grpc_url = ready["grpc"].as_str().expect("grpc address").to_owned();
+        Server { child, url, grpc_url, http: reqwest::Client::new(), log }
     }
 
     /// Starts `plume serve` on `data_dir`.
