@@ -209,6 +209,10 @@ pub struct ServeArgs {
     /// further one doubles it (with jitter). For tests.
     #[arg(long, env = "PLUME_WEBHOOK_RETRY_BASE", default_value = "2s", value_parser = parse_duration, hide = true)]
     pub webhook_retry_base: Duration,
+    /// How often the retention sweep applies the projects' retention rules
+    /// (`PATCH /v1/projects/{p}/retention`). Hidden: for tests.
+    #[arg(long, env = "PLUME_RETENTION_SWEEP_INTERVAL", default_value = "10m", value_parser = parse_duration, hide = true)]
+    pub retention_sweep_interval: Duration,
     /// Also serve the feedback demo (a chat page with the widget) on `--demo-port`.
     #[arg(long, env = "PLUME_DEMO")]
     pub demo: bool,

@@ -18,6 +18,7 @@ mod json;
 mod metrics;
 mod otlp;
 mod rate_limit;
+mod retention;
 mod server_fns;
 mod theme;
 mod users_cli;
@@ -174,6 +175,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let app = edge.protect(router(state), auth.clone(), metrics);
     let grpc_service = otlp::grpc::service(store.clone(), args.max_body_bytes, otlp_budget, auth);
     let deliverer_store = store.clone();
+    let sweep_store = store.clone();
     drop(store);
 
     let (stop, stopped) = watch::channel(false);
@@ -194,6 +196,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         webhooks::deliverer::Settings { retry_base: args.webhook_retry_base },
         until_stopped(),
     ));
+    let sweep = tokio::spawn(retention::run(sweep_store, args.retention_sweep_interval, until_stopped()));
     let demo_task = match demo {
         Some((listener, state)) => {
             Some(demo::spawn(listener, state, &edge, http_addr, args.public_url.clone(), until_stopped())?)
@@ -225,6 +228,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // Every Store clone is gone with the servers and the deliverer: the
     // writer drains and stops.
     let _ = deliverer.await;
+    let _ = sweep.await;
     writer.await?;
     tracing::info!("stopped");
     Ok(())

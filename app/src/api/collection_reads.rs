@@ -37,7 +37,15 @@ pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<C
         .collect();
     let summary = store.collection_annotation_summary(rowid).await.map_err(super::server_error)?;
     let links = store.collection_public_links(rowid, COLLECTION_PAGE_LINKS).await.map_err(super::server_error)?;
-    Ok(Some(CollectionView { collection, examples, next_cursor, summary, links }))
+    let removed = match cursor {
+        None => {
+            let (removed, more) =
+                store.removed_items(rowid, None, COLLECTION_PAGE_SIZE).await.map_err(super::server_error)?;
+            (removed, more.is_some())
+        }
+        Some(_) => (Vec::new(), false),
+    };
+    Ok(Some(CollectionView { collection, examples, next_cursor, summary, links, removed }))
 }
 
 /// The collections span `span_id` is in, by name.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AnnotationSummary, Collection, CollectionItem, PublicLink};
+use super::{AnnotationSummary, Collection, CollectionItem, PublicLink, RemovedItem};
 
 /// Examples per page of a collection's page.
 pub const COLLECTION_PAGE_SIZE: u32 = 50;
@@ -34,6 +34,9 @@ pub struct CollectionView {
     pub summary: Vec<AnnotationSummary>,
     /// The collection's public links, newest first (without tokens).
     pub links: Vec<PublicLink>,
+    /// On the first page: the first items whose spans were deleted since
+    /// they were flagged (tombstones), and whether there are more.
+    pub removed: (Vec<RemovedItem>, bool),
 }
 
 /// A public link just made from the UI: its URL is shown once.

@@ -11,7 +11,7 @@ use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
 use crate::components::{ExampleBody, KindBadge, QueueAdd, QueueAddTarget, StatusBadge, error_text, format_time};
 use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
-    PublicLink, SharedLinkUrl, format_score, percent_encode,
+    PublicLink, RemovedItem, SharedLinkUrl, format_score, percent_encode,
 };
 
 /// The collection page; an unknown collection is a 404.
@@ -23,7 +23,7 @@ pub fn CollectionPage() -> impl IntoView {
 /// Everything about one collection.
 #[component]
 fn Collection(view: CollectionView) -> impl IntoView {
-    let CollectionView { collection, examples, next_cursor, summary, links } = view;
+    let CollectionView { collection, examples, next_cursor, summary, links, removed } = view;
     let id = collection.id.clone();
     let export = |format: &str| format!("/v1/collections/{}/export?format={format}", percent_encode(&id));
     let here = crate::model::collection_path(&id);
@@ -73,8 +73,38 @@ fn Collection(view: CollectionView) -> impl IntoView {
             {next.is_some().then(|| view! { <a class="button" href=here.clone()>"« First page"</a> })}
             {next.map(|href| view! { <a class="button" rel="next" href=href>"Next page »"</a> })}
         </nav>
+        <Removed removed />
     }
     .into_any()
+}
+
+/// The items whose spans were deleted (a trace delete or retention) after
+/// they were flagged: what the collection still knows of them. Nothing when none.
+#[component]
+fn Removed(removed: (Vec<RemovedItem>, bool)) -> impl IntoView {
+    let (removed, more) = removed;
+    (!removed.is_empty()).then(|| {
+        view! {
+            <section class="panel" data-section="removed" aria-labelledby="removed-heading">
+                <h2 id="removed-heading">"Removed"</h2>
+                <p class="muted">"Deleted since they were flagged (by a trace delete or the project's retention); exports list them as removed."</p>
+                <ul class="collection-removed">
+                    {removed
+                        .into_iter()
+                        .map(|item| view! {
+                            <li data-span=item.span_id.clone()>
+                                <span class="name">{item.name}</span>
+                                " " <code>{item.span_id.clone()}</code>
+                                <span class="muted">" · removed " {format_time(item.removed_at)}</span>
+                                {item.note.map(|note| view! { <p class="note">{note}</p> })}
+                            </li>
+                        })
+                        .collect_view()}
+                </ul>
+                {more.then(|| view! { <p class="muted">"More removed items are listed in the export."</p> })}
+            </section>
+        }
+    })
 }
 
 /// Per annotation name: count, mean score and the most used labels.

@@ -2,7 +2,7 @@
 //! record, a flat CSV row, or an OpenAI fine-tuning chat line.
 
 use app::components::{ChatMessage, chat_messages, value_text};
-use app::model::CollectionItem;
+use app::model::{CollectionItem, RemovedItem};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -85,7 +85,8 @@ pub fn jsonl_line(item: &CollectionItem) -> String {
 }
 
 /// The fixed CSV columns, before one `annotation.<name>.{label,score,explanation}`
-/// triple per annotation name and a final `attributes` (JSON) column.
+/// triple per annotation name, an `attributes` (JSON) column and a final
+/// `removed_at` (set on the rows of items whose spans were deleted).
 const CSV_COLUMNS: [&str; 12] = [
     "id",
     "span_id",
@@ -110,6 +111,7 @@ pub fn csv_header(annotation_names: &[String]) -> Vec<String> {
         }
     }
     header.push("attributes".into());
+    header.push("removed_at".into());
     header
 }
 
@@ -146,6 +148,44 @@ pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String
         row.push(csv_text_cell(join(&|a| a.result.explanation.clone())));
     }
     row.push(csv_text_cell(Value::Object(item.span.attributes.clone()).to_string()));
+    row.push(String::new());
+    row
+}
+
+/// The JSONL line of an item whose span was deleted: what is known of it,
+/// and `"removed": true`.
+pub fn removed_line(item: &RemovedItem) -> String {
+    let record = json!({
+        "span_id": item.span_id,
+        "trace_id": item.trace_id,
+        "name": item.name,
+        "note": item.note,
+        "added_at": app::time::iso(item.added_at),
+        "removed": true,
+        "removed_at": app::time::iso(item.removed_at),
+    });
+    format!("{record}\n")
+}
+
+/// The CSV row (matching [`csv_header`]) of an item whose span was deleted:
+/// its ids, name, note and times; the span's own columns empty.
+pub fn removed_csv_row(item: &RemovedItem, annotation_names: &[String]) -> Vec<String> {
+    let mut row = vec![String::new(); CSV_COLUMNS.len() + 3 * annotation_names.len() + 2];
+    let cells = [
+        ("span_id", item.span_id.clone()),
+        ("trace_id", item.trace_id.clone().unwrap_or_default()),
+        ("name", item.name.clone()),
+        ("note", item.note.clone().unwrap_or_default()),
+        ("added_at", app::time::iso(item.added_at)),
+    ];
+    for (column, value) in cells {
+        if let Some(at) = CSV_COLUMNS.iter().position(|c| *c == column) {
+            row[at] = csv_text_cell(value);
+        }
+    }
+    if let Some(last) = row.last_mut() {
+        *last = app::time::iso(item.removed_at);
+    }
     row
 }
 

@@ -1,9 +1,11 @@
 //! `GET /v1/collections/{id}/export?format=jsonl|csv|chat`: the collection
 //! as a file, streamed. Items are read a page at a time (keyset paging) and
 //! each page is written out before the next is read, so memory stays flat
-//! however large the collection is.
+//! however large the collection is. After the items come the items whose
+//! spans were deleted since (tombstones), marked `"removed": true` (JSONL) or
+//! with a `removed_at` (CSV); the `chat` file, training data, leaves them out.
 
-use app::model::CollectionItem;
+use app::model::{CollectionItem, RemovedItem};
 use app::store::Store;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -11,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::Params;
-use super::export_formats::{Format, chat_line, csv_header, csv_row, jsonl_line};
+use super::export_formats::{Format, chat_line, csv_header, csv_row, jsonl_line, removed_csv_row, removed_line};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -37,7 +39,7 @@ pub async fn export(
         _ => Vec::new(),
     };
     let writer = PageWriter { format, annotation_names, header_written: false };
-    let pages = Pages { store: state.store.clone(), collection: rowid, cursor: None, done: false, writer };
+    let pages = Pages { store: state.store.clone(), collection: rowid, cursor: None, phase: Phase::Items, writer };
     let stream = futures_util::stream::try_unfold(pages, Pages::next);
     let (extension, media_type) = format.file_type();
     let disposition = format!("attachment; filename=\"{}.{extension}\"", file_stem(&collection.name));
@@ -48,25 +50,41 @@ pub async fn export(
         .into_response())
 }
 
-/// The reading side of the stream: where the next page starts.
+/// The reading side of the stream: what is read and where the next page starts.
 struct Pages {
     store: Store,
     collection: i64,
     cursor: Option<i64>,
-    done: bool,
+    phase: Phase,
     writer: PageWriter,
+}
+
+/// What the stream reads: the items, then the removed items, then nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Items,
+    Removed,
+    Done,
 }
 
 impl Pages {
     /// The next page as bytes, `None` after the last one.
     async fn next(mut self) -> Result<Option<(Bytes, Pages)>, app::store::Error> {
-        if self.done {
-            return Ok(None);
-        }
-        let (items, next) = self.store.collection_items(self.collection, self.cursor, EXPORT_PAGE).await?;
+        let (bytes, next) = match self.phase {
+            Phase::Done => return Ok(None),
+            Phase::Items => {
+                let (items, next) = self.store.collection_items(self.collection, self.cursor, EXPORT_PAGE).await?;
+                (self.writer.write(&items), next)
+            }
+            Phase::Removed => {
+                let (removed, next) = self.store.removed_items(self.collection, self.cursor, EXPORT_PAGE).await?;
+                (self.writer.write_removed(&removed), next)
+            }
+        };
         self.cursor = next;
-        self.done = next.is_none();
-        let bytes = self.writer.write(&items);
+        if next.is_none() {
+            self.phase = if self.phase == Phase::Items { Phase::Removed } else { Phase::Done };
+        }
         Ok(Some((bytes, self)))
     }
 }
@@ -89,14 +107,30 @@ impl PageWriter {
     }
 
     fn csv(&mut self, items: &[CollectionItem]) -> Bytes {
+        self.csv_rows(items.iter().map(|item| csv_row(item, &self.annotation_names)).collect())
+    }
+
+    /// Removed items: a JSONL line or CSV row each; none in `chat`.
+    fn write_removed(&mut self, removed: &[RemovedItem]) -> Bytes {
+        match self.format {
+            Format::Jsonl => Bytes::from(removed.iter().map(removed_line).collect::<String>()),
+            Format::Chat => Bytes::new(),
+            Format::Csv => {
+                self.csv_rows(removed.iter().map(|item| removed_csv_row(item, &self.annotation_names)).collect())
+            }
+        }
+    }
+
+    /// CSV text of `rows`, after the header if it is not out yet.
+    fn csv_rows(&mut self, rows: Vec<Vec<String>>) -> Bytes {
         let mut out = csv::Writer::from_writer(Vec::new());
         // Writing to a Vec cannot fail.
         if !self.header_written {
             let _ = out.write_record(csv_header(&self.annotation_names));
             self.header_written = true;
         }
-        for item in items {
-            let _ = out.write_record(csv_row(item, &self.annotation_names));
+        for row in rows {
+            let _ = out.write_record(row);
         }
         Bytes::from(out.into_inner().unwrap_or_default())
     }

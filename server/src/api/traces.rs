@@ -1,11 +1,14 @@
-//! `GET /v1/projects/{p}/traces`.
+//! `GET /v1/projects/{p}/traces`, and deleting traces: one by id
+//! (`DELETE /v1/traces/{id}`) or a project's by time range
+//! (`DELETE /v1/projects/{p}/traces`).
 
+use app::model::TracesDeleted;
 use app::store::{TraceFilter, TraceOrder};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 
-use super::{Paginated, Params, cursor};
+use super::{Data, Paginated, Params, cursor, no_content};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -45,4 +48,44 @@ pub async fn list(
     let filter = TraceFilter { cursor: cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?, ..filter };
     let (data, next_cursor) = state.store.list_traces(&project, &filter).await?;
     Ok(Json(Paginated { data, next_cursor }))
+}
+
+/// Deletes a trace (Phoenix's `deleteTrace`): by `Trace:` global id or
+/// OpenTelemetry trace id, with all its spans, their annotations and notes;
+/// collections keep a tombstone of the items they lose. 204; 404 when unknown.
+#[utoipa::path(delete, path = "/v1/traces/{trace_identifier}", security(("bearer" = ["manage"])), tag = "traces",
+    params(("trace_identifier" = String, Path, description = "a Trace global id or an OpenTelemetry trace_id")),
+    responses((status = 204), (status = 404)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(trace_identifier): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.store.delete_trace(&trace_identifier).await?;
+    Ok(no_content())
+}
+
+/// Deletes a project's traces that started in `[start_time, end_time)`, in
+/// batches of 500 per transaction. At least one bound is required (deleting
+/// everything is `DELETE /v1/projects/{p}`); `start_time` must precede `end_time`.
+#[utoipa::path(delete, path = "/v1/projects/{project}/traces", security(("bearer" = ["manage"])), tag = "traces",
+    params(("project" = String, Path), ("start_time" = Option<String>, Query, description = "inclusive, ISO 8601"),
+        ("end_time" = Option<String>, Query, description = "exclusive, ISO 8601")),
+    responses((status = 200, body = Data<TracesDeleted>), (status = 404), (status = 422)))]
+pub async fn remove_between(
+    State(state): State<AppState>,
+    Path(project): Path<String>,
+    params: Params,
+) -> Result<impl IntoResponse, ApiError> {
+    let (start, end) = (params.time("start_time")?, params.time("end_time")?);
+    match (start, end) {
+        (None, None) => {
+            return Err(ApiError::Unprocessable("start_time or end_time is required to delete traces by time".into()));
+        }
+        (Some(start), Some(end)) if start >= end => {
+            return Err(ApiError::query("end_time", "end_time must be later than start_time", params.get("end_time")));
+        }
+        _ => {}
+    }
+    let deleted_trace_count = state.store.delete_traces_between(&project, start, end).await?;
+    Ok(Json(Data { data: TracesDeleted { deleted_trace_count } }))
 }

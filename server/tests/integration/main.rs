@@ -9,6 +9,7 @@ mod accounts;
 mod agreement;
 mod auth_matrix;
 mod collections;
+mod deletes;
 mod feedback;
 mod hardening;
 mod hostile_spans;

@@ -320,7 +320,7 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
 }
 
 /// The trace and span counts the projects page shows for `project`.
-fn shown_counts(html: &str, project: &str) -> (i64, i64) {
+pub(crate) fn shown_counts(html: &str, project: &str) -> (i64, i64) {
     let row = &html[html.find(&format!("data-project=\"{project}\"")).expect(project)..];
     let cell = |class: &str| -> i64 {
         let at = row.find(&format!("class=\"num {class}\">")).unwrap() + class.len() + 13;
@@ -330,7 +330,7 @@ fn shown_counts(html: &str, project: &str) -> (i64, i64) {
 }
 
 /// The server's SQLite file, read-only, for `COUNT(*)` checks.
-async fn database(data_dir: &std::path::Path) -> sqlx::SqlitePool {
+pub(crate) async fn database(data_dir: &std::path::Path) -> sqlx::SqlitePool {
     let url = format!("sqlite://{}?mode=ro", data_dir.join("plume.db").display());
     sqlx::SqlitePool::connect(&url).await.unwrap()
 }
