@@ -9,6 +9,7 @@ mod accounts;
 mod agreement;
 mod auth_matrix;
 mod collections;
+mod document_annotations;
 mod feedback;
 mod hardening;
 mod hostile_spans;
