@@ -192,17 +192,7 @@ async fn writing_needs_annotate_and_reading_needs_read() {
         attributes.push(attr(&format!("retrieval.documents.{n}.document.content"), "text"));
     }
     let spans = vec![span(1, 1, 0, "retrieve", 1, 1, attributes)];
-    let exported = team
-        .server
-        .http
-        .post(team.server.at("/v1/traces"))
-        .bearer_auth(ingest_key)
-        .header("content-type", "application/x-protobuf")
-        .header("x-project-name", "p")
-        .body(prost::Message::encode_to_vec(&request(vec![], spans)))
-        .send()
-        .await
-        .unwrap();
+    let exported = team.server.export_as(ingest_key, &request(vec![], spans), "p").await;
     assert_eq!(exported.status(), 200);
     let body = json!({"data": [item(1, 0, "relevance", "yes")]});
     let path = "/v1/document_annotations?sync=true";
