@@ -55,10 +55,10 @@ test("the span page lists retrieved documents, and 👍 by keyboard marks one re
   await hydrated(page);
 
   // 👍 on the third document, by keyboard only.
-  const up = section.getByRole("button", { name: "Relevant: Document 2" });
+  const up = section.getByRole("button", { name: "Relevant: Document 2", exact: true });
   await up.focus();
   await page.keyboard.press("Enter");
-  await expect(section.getByRole("button", { name: "Relevant: Document 2" })).toHaveAttribute("aria-pressed", "true");
+  await expect(section.getByRole("button", { name: "Relevant: Document 2", exact: true })).toHaveAttribute("aria-pressed", "true");
   await expect(documents.nth(2)).toContainText("relevance");
   const listed = await request.get(`/v1/projects/${PROJECT}/document_annotations?span_ids=${SPAN}`);
   expect(listed.status()).toBe(200);
