@@ -37,12 +37,14 @@ pub(super) fn app_annotation(
 /// Writes one span annotation and waits for the commit.
 #[cfg(feature = "ssr")]
 async fn write(item: NewAnnotation) -> Result<(), ServerFnError> {
+    write_to(TargetKind::Span, item).await
+}
+
+/// Writes one annotation of `kind` and waits for the commit.
+#[cfg(feature = "ssr")]
+async fn write_to(kind: TargetKind, item: NewAnnotation) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    store
-        .writer()
-        .write_annotations(TargetKind::Span, vec![item], WriteMode::Sync)
-        .await
-        .map_err(super::server_error)?;
+    store.writer().write_annotations(kind, vec![item], WriteMode::Sync).await.map_err(super::server_error)?;
     Ok(())
 }
 
@@ -120,6 +122,29 @@ pub async fn give_feedback(span_id: String, label: String) -> Result<(), ServerF
     write(app_annotation(span_id, crate::model::FEEDBACK_NAME.to_owned(), result, identifier)).await
 }
 
+/// The score a document's relevance label stands for.
+pub fn relevance_score(label: &str) -> Option<f64> {
+    match label {
+        crate::model::RELEVANT => Some(1.0),
+        crate::model::IRRELEVANT => Some(0.0),
+        _ => None,
+    }
+}
+
+/// A retrieved document's 👍 (`relevant`, score 1) or 👎 (`irrelevant`,
+/// score 0): the caller's `relevance` annotation of document `position` of
+/// span `span_id`. A position the span does not have is refused.
+#[server(endpoint = "rate_document")]
+pub async fn rate_document(span_id: String, position: String, label: String) -> Result<(), ServerFnError> {
+    let score = relevance_score(&label).ok_or_else(|| super::refused("Relevance is relevant or irrelevant"))?;
+    let position: i64 = position.trim().parse().map_err(|_| super::refused("The document position is a number"))?;
+    let result = AnnotationResult { label: Some(label), score: Some(score), explanation: None };
+    let identifier = super::caller().own_identifier("");
+    let key = crate::model::document_key(&span_id, position);
+    write_to(TargetKind::Document, app_annotation(key, crate::model::RELEVANCE_NAME.to_owned(), result, identifier))
+        .await
+}
+
 /// Adds a note (notes accumulate: each gets a fresh identifier).
 #[server(endpoint = "add_note")]
 pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError> {
@@ -155,6 +180,9 @@ mod tests {
         assert_eq!(thumbs_score(THUMBS_UP), Some(1.0));
         assert_eq!(thumbs_score(THUMBS_DOWN), Some(0.0));
         assert_eq!(thumbs_score("meh"), None);
+        assert_eq!(relevance_score(crate::model::RELEVANT), Some(1.0));
+        assert_eq!(relevance_score(crate::model::IRRELEVANT), Some(0.0));
+        assert_eq!(relevance_score(THUMBS_UP), None);
         assert_eq!(non_blank("  ".into()), None);
     }
 }

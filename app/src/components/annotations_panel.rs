@@ -123,7 +123,7 @@ fn AnnotationItem(
 
 /// Who made an annotation: the user's email or the key's name; else (work
 /// from before accounts) where it came from.
-fn author_of(annotation: &Annotation) -> String {
+pub(super) fn author_of(annotation: &Annotation) -> String {
     annotation.author.clone().unwrap_or_else(|| match annotation.source.as_str() {
         "APP" => "the UI".to_owned(),
         _ => "the API".to_owned(),

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use super::formatting::{format_latency, format_time, millis_between};
 use super::span_io::chat_messages;
-use super::{AnnotationForm, AnnotationsPanel, AttributeTree, KindBadge, SpanEvents, SpanIo, StatusBadge};
+use super::{
+    AnnotationForm, AnnotationsPanel, AttributeTree, KindBadge, RetrievedDocuments, SpanEvents, SpanIo, StatusBadge,
+};
 use crate::api::load_span_detail;
 use crate::model::{FEEDBACK_NAME, SpanDetail, percent_encode};
 use crate::pages::NotFound;
@@ -37,7 +39,7 @@ pub fn SpanPanel(project: String, span_id: String, #[prop(optional)] standalone:
 /// Everything about one span.
 #[component]
 fn SpanView(project: String, detail: SpanDetail) -> impl IntoView {
-    let SpanDetail { span, resource, annotations, configs } = detail;
+    let SpanDetail { span, resource, annotations, document_annotations, configs } = detail;
     let attributes = &span.attributes;
     let text = |key: &str| attributes.get(key).map(super::span_io::value_text);
     let input_messages = chat_messages(attributes, "llm.input_messages");
@@ -77,6 +79,11 @@ fn SpanView(project: String, detail: SpanDetail) -> impl IntoView {
                     <AnnotationForm span_id=span.context.span_id.clone() configs current_feedback />
                 })}
             </section>
+            <RetrievedDocuments
+                span_id=span.context.span_id.clone()
+                attributes=span.attributes.clone()
+                annotations=document_annotations
+            />
             <section class="panel" data-section="attributes">
                 <h3>"Attributes"</h3>
                 <AttributeTree attributes=span.attributes.clone() />

@@ -107,10 +107,25 @@ pub enum TargetKind {
     Trace,
     /// A session, by its `session.id` attribute value.
     Session,
+    /// One of a span's retrieved documents, by `span_id` and
+    /// `document_position` (its external id is [`document_key`]).
+    Document,
+}
+
+/// The external id of a span's retrieved document: `span_id:position`. The
+/// position is last, so a span id holding `:` still splits back.
+pub fn document_key(span_id: &str, position: i64) -> String {
+    format!("{span_id}:{position}")
+}
+
+/// The span id and position of a [`document_key`].
+pub fn split_document_key(key: &str) -> Option<(&str, i64)> {
+    let (span_id, position) = key.rsplit_once(':')?;
+    Some((span_id, position.parse().ok()?))
 }
 
 impl TargetKind {
-    /// All of them.
+    /// The three with a table of their own (documents belong to spans).
     pub const ALL: [TargetKind; 3] = [TargetKind::Span, TargetKind::Trace, TargetKind::Session];
 
     /// The JSON key naming the target: `span_id`, `trace_id` or `session_id`.
@@ -119,6 +134,7 @@ impl TargetKind {
             TargetKind::Span => "span_id",
             TargetKind::Trace => "trace_id",
             TargetKind::Session => "session_id",
+            TargetKind::Document => "span_id",
         }
     }
 
@@ -128,6 +144,7 @@ impl TargetKind {
             TargetKind::Span => "SpanAnnotation",
             TargetKind::Trace => "TraceAnnotation",
             TargetKind::Session => "ProjectSessionAnnotation",
+            TargetKind::Document => "DocumentAnnotation",
         }
     }
 
@@ -137,6 +154,7 @@ impl TargetKind {
             TargetKind::Span => "Spans",
             TargetKind::Trace => "Traces",
             TargetKind::Session => "Sessions",
+            TargetKind::Document => "Documents",
         }
     }
 
@@ -146,6 +164,7 @@ impl TargetKind {
             TargetKind::Span => "span",
             TargetKind::Trace => "trace",
             TargetKind::Session => "session",
+            TargetKind::Document => "document",
         }
     }
 }
@@ -169,7 +188,7 @@ impl AnnotationTarget {
     /// The target of `kind` with id `id`.
     pub fn new(kind: TargetKind, id: String) -> AnnotationTarget {
         match kind {
-            TargetKind::Span => AnnotationTarget::Span(id),
+            TargetKind::Span | TargetKind::Document => AnnotationTarget::Span(id),
             TargetKind::Trace => AnnotationTarget::Trace(id),
             TargetKind::Session => AnnotationTarget::Session(id),
         }
@@ -207,6 +226,10 @@ pub struct Annotation {
     /// The annotated span, trace or session, as its id key.
     #[serde(flatten)]
     pub target: AnnotationTarget,
+    /// For a document annotation, the document's 0-based position in the
+    /// span's `retrieval.documents` (absent for the other kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_position: Option<i64>,
     /// Who made it, to show: the user's email or the key's name (absent for
     /// work from before accounts, or with auth off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,6 +265,12 @@ impl Target for TraceTarget {
 impl Target for SessionTarget {
     const KIND: TargetKind = TargetKind::Session;
 }
+/// [`Target`] marker for a span's retrieved documents.
+#[derive(Clone, Copy, Debug)]
+pub struct DocumentTarget;
+impl Target for DocumentTarget {
+    const KIND: TargetKind = TargetKind::Document;
+}
 
 /// One posted annotation, as `POST /v1/span_annotations` (and the trace and
 /// session variants) take it. `T` picks the id key; unknown keys are ignored.
@@ -259,6 +288,9 @@ pub struct AnnotationInput<T> {
     pub metadata: Option<Map<String, Value>>,
     /// Optional, default `""`; `null` is refused.
     pub identifier: String,
+    /// Required for documents (0-based, in the span's
+    /// `retrieval.documents`), ignored for the other kinds.
+    pub document_position: Option<i64>,
     target: PhantomData<T>,
 }
 
@@ -272,6 +304,7 @@ impl<T> AnnotationInput<T> {
             result: None,
             metadata: None,
             identifier: String::new(),
+            document_position: None,
             target: PhantomData,
         }
     }
@@ -295,10 +328,12 @@ impl<'de, T: Target> Visitor<'de> for InputVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let id_field = T::KIND.id_field();
         let (mut target_id, mut name, mut annotator_kind) = (None, None, None);
-        let (mut result, mut metadata, mut identifier) = (None, None, None);
+        let (mut result, mut metadata, mut identifier, mut document_position) = (None, None, None, None);
+        let is_document = T::KIND == TargetKind::Document;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 k if k == id_field => target_id = Some(map.next_value::<String>()?),
+                "document_position" if is_document => document_position = Some(map.next_value::<i64>()?),
                 "name" => name = Some(map.next_value::<String>()?),
                 "annotator_kind" => annotator_kind = Some(map.next_value::<AnnotatorKind>()?),
                 "result" => result = map.next_value::<Option<AnnotationResult>>()?,
@@ -316,6 +351,10 @@ impl<'de, T: Target> Visitor<'de> for InputVisitor<T> {
             result,
             metadata,
             identifier: identifier.unwrap_or_default(),
+            document_position: match is_document {
+                true => Some(document_position.ok_or_else(|| de::Error::missing_field("document_position"))?),
+                false => None,
+            },
             target: PhantomData,
         })
     }
@@ -466,6 +505,7 @@ mod tests {
             metadata: Map::new(),
             identifier: String::new(),
             target: AnnotationTarget::Trace("t".into()),
+            document_position: None,
             author: None,
             made_by: Default::default(),
         };

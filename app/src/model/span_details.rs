@@ -13,6 +13,13 @@ pub const THUMBS_UP: &str = "thumbs-up";
 /// The label of 👎 (score 0).
 pub const THUMBS_DOWN: &str = "thumbs-down";
 
+/// The annotation name of a retrieved document's 👍/👎 on the span page.
+pub const RELEVANCE_NAME: &str = "relevance";
+/// The label of a document's 👍 (score 1).
+pub const RELEVANT: &str = "relevant";
+/// The label of a document's 👎 (score 0).
+pub const IRRELEVANT: &str = "irrelevant";
+
 /// A trace with the short form of its spans, by start time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceTree {
@@ -31,6 +38,8 @@ pub struct SpanDetail {
     pub resource: Map<String, Value>,
     /// Its annotations, notes included, newest first.
     pub annotations: Vec<Annotation>,
+    /// The annotations of its retrieved documents, newest first.
+    pub document_annotations: Vec<Annotation>,
     /// The annotation configs assigned to the project (the form offers them).
     pub configs: Vec<AnnotationConfig>,
 }

@@ -104,7 +104,7 @@ pub(super) async fn write_known_targets(
     if items.len() > ROWS_PER_UPSERT {
         return Ok(false);
     }
-    let Tables { annotations, targets, id_column } = tables(kind);
+    let Tables { annotations, targets, id_column, .. } = tables(kind);
     let mut query = QueryBuilder::<Sqlite>::new(format!(
         "INSERT INTO {annotations} (project_id, target_rowid, name, label, score, explanation, metadata, \
          annotator_kind, identifier, source, user_id, api_key_id, created_at, updated_at) \
@@ -259,8 +259,13 @@ async fn foreign_annotations(
     Ok(found)
 }
 
-/// Rowids of the stored targets among `ids`.
+/// Rowids of the stored targets among `ids`. A document is stored once its
+/// span is and its position is among the span's `retrieval.documents`; its
+/// row is made here, when first annotated.
 async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&str]) -> Result<HashMap<String, i64>> {
+    if kind == TargetKind::Document {
+        add_documents(conn, ids).await?;
+    }
     let Tables { targets, id_column, .. } = tables(kind);
     let mut found = HashMap::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
@@ -274,6 +279,57 @@ async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&st
         found.extend(query.build_query_as::<(String, i64)>().fetch_all(&mut *conn).await?);
     }
     Ok(found)
+}
+
+/// The SQL count of a span `s`'s retrieved documents: the length of a
+/// `retrieval.documents` array, or (as OpenInference sends them) one more
+/// than the largest `N` of flat `retrieval.documents.N.…` keys.
+pub(super) const DOCUMENT_COUNT: &str = "max(coalesce(json_array_length(s.attributes, '$.\"retrieval.documents\"'), 0), \
+     coalesce((SELECT max(CAST(substr(j.key, 21, instr(substr(j.key, 21), '.') - 1) AS INTEGER)) + 1 \
+     FROM json_each(s.attributes) j WHERE j.key LIKE 'retrieval.documents.%.%'), 0))";
+
+/// Makes the `span_documents` rows of the document keys among `keys` whose
+/// span is stored and has a document at that position.
+async fn add_documents(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()> {
+    let documents: Vec<(&str, &str, i64)> = keys
+        .iter()
+        .filter_map(|key| crate::model::split_document_key(key).map(|(span_id, position)| (*key, span_id, position)))
+        .collect();
+    for chunk in documents.chunks(IDS_PER_STATEMENT / 3) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO span_documents (span_rowid, project_id, span_id, position, document_key) \
+             SELECT s.id, s.project_id, s.span_id, v.column2, v.column3 FROM (",
+        );
+        query.push_values(chunk, |mut values, (key, span_id, position)| {
+            values.push_bind(*span_id).push_bind(*position).push_bind(*key);
+        });
+        query.push(format!(
+            ") AS v JOIN spans s ON s.span_id = v.column1 WHERE v.column2 >= 0 AND v.column2 < {DOCUMENT_COUNT} \
+             ON CONFLICT (document_key) DO NOTHING"
+        ));
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The keys of the pending document annotations of the spans `span_ids`
+/// (just stored), for [`attach_pending`]: keys between `span_id:` and
+/// `span_id;` (`;` follows `:`), a range the pending index answers.
+pub(super) async fn pending_document_keys(conn: &mut SqliteConnection, span_ids: &[&str]) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for chunk in span_ids.chunks(IDS_PER_STATEMENT) {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT DISTINCT p.target_id FROM pending_annotations p JOIN (");
+        query.push_values(chunk, |mut values, id| {
+            values.push_bind(*id);
+        });
+        query.push(
+            ") AS v ON p.target_kind = 'document' AND p.target_id > v.column1 || ':' \
+             AND p.target_id < v.column1 || ';'",
+        );
+        keys.extend(query.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+    }
+    keys.retain(|key| crate::model::split_document_key(key).is_some_and(|(span_id, _)| span_ids.contains(&span_id)));
+    Ok(keys)
 }
 
 /// An annotation to store on a known target, received at `at` (ns).

@@ -40,10 +40,14 @@ pub struct NewAnnotation {
 }
 
 impl NewAnnotation {
-    /// From a posted annotation: missing result and metadata become empty.
+    /// From a posted annotation: missing result and metadata become empty;
+    /// a document's target is its [`crate::model::document_key`].
     pub fn from_input<T>(input: AnnotationInput<T>, source: AnnotationSource, author: Author) -> Self {
         NewAnnotation {
-            target_id: input.target_id,
+            target_id: match input.document_position {
+                Some(position) => crate::model::document_key(&input.target_id, position),
+                None => input.target_id,
+            },
             name: input.name,
             annotator_kind: input.annotator_kind,
             result: input.result.unwrap_or_default(),
@@ -142,16 +146,30 @@ pub(super) struct Tables {
     pub targets: &'static str,
     /// The target table's external id column.
     pub id_column: &'static str,
+    /// The column of the target table that listings filter by (`span_id`
+    /// for documents, which are listed by their span).
+    pub listed_by: &'static str,
+    /// The table that holds the ids listings filter by, with `project_id`
+    /// (`spans` for documents: a span with no annotated document exists).
+    pub listed_in: &'static str,
 }
 
 /// The tables of `kind`.
 pub(super) fn tables(kind: TargetKind) -> Tables {
+    fn own(annotations: &'static str, targets: &'static str, id_column: &'static str) -> Tables {
+        Tables { annotations, targets, id_column, listed_by: id_column, listed_in: targets }
+    }
     match kind {
-        TargetKind::Span => Tables { annotations: "span_annotations", targets: "spans", id_column: "span_id" },
-        TargetKind::Trace => Tables { annotations: "trace_annotations", targets: "traces", id_column: "trace_id" },
-        TargetKind::Session => {
-            Tables { annotations: "session_annotations", targets: "sessions", id_column: "session_id" }
-        }
+        TargetKind::Span => own("span_annotations", "spans", "span_id"),
+        TargetKind::Trace => own("trace_annotations", "traces", "trace_id"),
+        TargetKind::Session => own("session_annotations", "sessions", "session_id"),
+        TargetKind::Document => Tables {
+            annotations: "document_annotations",
+            targets: "span_documents",
+            id_column: "document_key",
+            listed_by: "span_id",
+            listed_in: "spans",
+        },
     }
 }
 
@@ -191,6 +209,14 @@ impl AnnotationRow {
 
     /// The wire form of the row.
     pub(super) fn into_annotation(self, kind: TargetKind) -> Annotation {
+        // A document's external id is its key; the wire has span id and position.
+        let (target_id, document_position) = match kind {
+            TargetKind::Document => match crate::model::split_document_key(&self.target_id) {
+                Some((span_id, position)) => (span_id.to_owned(), Some(position)),
+                None => (self.target_id, None),
+            },
+            _ => (self.target_id, None),
+        };
         let metadata = match serde_json::from_str(&self.metadata) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
@@ -206,7 +232,8 @@ impl AnnotationRow {
             result: AnnotationResult { label: self.label, score: self.score, explanation: self.explanation },
             metadata,
             identifier: self.identifier,
-            target: AnnotationTarget::new(kind, self.target_id),
+            target: AnnotationTarget::new(kind, target_id),
+            document_position,
             author: self.author,
             made_by: Author { user_id: self.user_id, api_key_id: self.api_key_id },
         }
@@ -223,13 +250,13 @@ impl Store {
         filter: &AnnotationFilter,
     ) -> Result<AnnotationPage> {
         let project_rowid = self.project_rowid(project).await?;
-        let Tables { annotations, targets, id_column } = tables(kind);
+        let Tables { annotations, targets, id_column, listed_by, listed_in } = tables(kind);
         let mut query = QueryBuilder::<Sqlite>::new(format!(
             "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id \
              FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid WHERE t.project_id = "
         ));
         query.push_bind(project_rowid);
-        push_in(&mut query, &format!("t.{id_column}"), "IN", &filter.target_ids);
+        push_in(&mut query, &format!("t.{listed_by}"), "IN", &filter.target_ids);
         if let Some(identifier) = &filter.identifier {
             query.push(" AND a.identifier = ").push_bind(identifier.clone());
         }
@@ -242,9 +269,9 @@ impl Store {
         let rows: Vec<AnnotationRow> = query.build_query_as().fetch_all(&self.pool).await?;
         if rows.is_empty() && filter.identifier.is_none() && !filter.target_ids.is_empty() {
             let mut exists =
-                QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM {targets} t WHERE t.project_id = "));
+                QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM {listed_in} t WHERE t.project_id = "));
             exists.push_bind(project_rowid);
-            push_in(&mut exists, &format!("t.{id_column}"), "IN", &filter.target_ids);
+            push_in(&mut exists, &format!("t.{listed_by}"), "IN", &filter.target_ids);
             let found: i64 = exists.build_query_scalar().fetch_one(&self.pool).await?;
             if found == 0 {
                 return Err(Error::NotFound(format!(

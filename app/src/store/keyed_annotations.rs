@@ -33,7 +33,7 @@ impl Store {
     /// The result of the annotation with `key`: the stored one, else the
     /// newest pending one, else `None`.
     pub async fn annotation_result(&self, key: AnnotationKey<'_>) -> Result<Option<AnnotationResult>> {
-        let Tables { annotations, targets, id_column } = tables(key.kind);
+        let Tables { annotations, targets, id_column, .. } = tables(key.kind);
         let stored: Option<ResultRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT a.label, a.score, a.explanation FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid \
              WHERE t.{id_column} = ? AND a.name = ? AND a.identifier = ?"
@@ -64,7 +64,7 @@ impl Store {
     /// Deletes the annotation with `key`, stored or pending, in one
     /// transaction; returns how many rows went (0 when there was none).
     pub async fn delete_annotation(&self, key: AnnotationKey<'_>) -> Result<u64> {
-        let Tables { annotations, targets, id_column } = tables(key.kind);
+        let Tables { annotations, targets, id_column, .. } = tables(key.kind);
         let mut tx = self.begin_write().await?;
         let mut delete = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("DELETE FROM {annotations} WHERE name = "));
         delete.push_bind(key.name).push(" AND identifier = ").push_bind(key.identifier);

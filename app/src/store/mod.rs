@@ -46,6 +46,7 @@ mod queues;
 mod search;
 mod secrets;
 mod span_details;
+mod span_documents;
 mod spans;
 mod trace_list;
 mod traces;

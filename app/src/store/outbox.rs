@@ -72,7 +72,7 @@ pub(super) struct ChangedRow {
 /// The `RETURNING` clause that makes a `DELETE FROM` the annotation table of
 /// `kind` answer [`ChangedRow`]s.
 fn deleted_columns(kind: TargetKind) -> String {
-    let Tables { annotations, targets, id_column } = tables(kind);
+    let Tables { annotations, targets, id_column, .. } = tables(kind);
     // ANNOTATION_COLUMNS names the table `a`; a DELETE's RETURNING names it by itself.
     let columns = ANNOTATION_COLUMNS.replace("a.", &format!("{annotations}."));
     format!(
@@ -90,10 +90,10 @@ pub(super) async fn record_written(
     now: i64,
 ) -> Result<()> {
     let mut changes = Vec::new();
-    for kind in [TargetKind::Span, TargetKind::Trace, TargetKind::Session] {
+    for kind in [TargetKind::Span, TargetKind::Trace, TargetKind::Session, TargetKind::Document] {
         let ids: Vec<(i64, bool)> =
             written.iter().filter(|(k, _, _)| *k == kind).map(|(_, id, created)| (*id, *created)).collect();
-        let Tables { annotations, targets, id_column } = tables(kind);
+        let Tables { annotations, targets, id_column, .. } = tables(kind);
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(format!(
                 "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id, a.target_rowid, p.name AS project \
@@ -319,6 +319,7 @@ async fn summary(conn: &mut SqliteConnection, kind: TargetKind, target_rowid: i6
         TargetKind::Span => "s.id = ?",
         TargetKind::Trace => "s.trace_rowid = ? AND s.parent_id IS NULL",
         TargetKind::Session => return Ok(None),
+        TargetKind::Document => "s.id = (SELECT span_rowid FROM span_documents WHERE id = ?)",
     };
     // One character more than shown tells a cut text from a whole one.
     let limit = SUMMARY_CHARS + 1;
@@ -351,7 +352,7 @@ fn cut(text: &str) -> String {
 fn link(base: &str, project: &str, kind: TargetKind, annotation: &Annotation, summary: Option<&Summary>) -> String {
     let project_url = format!("{base}/projects/{}", percent_encode(project));
     match (kind, summary) {
-        (TargetKind::Span, Some(span)) => format!("{project_url}/spans/{}", span.span_id),
+        (TargetKind::Span | TargetKind::Document, Some(span)) => format!("{project_url}/spans/{}", span.span_id),
         (TargetKind::Trace, _) => format!("{project_url}/traces/{}", target_id(annotation)),
         _ => project_url,
     }

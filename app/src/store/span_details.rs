@@ -65,8 +65,11 @@ impl Store {
         let annotations =
             AnnotationFilter { target_ids: vec![span_id.to_owned()], limit: MAX_LISTED, ..Default::default() };
         let (annotations, _) = self.list_annotations(TargetKind::Span, project, &annotations).await?;
+        let documents =
+            AnnotationFilter { target_ids: vec![span_id.to_owned()], limit: MAX_LISTED, ..Default::default() };
+        let (document_annotations, _) = self.list_annotations(TargetKind::Document, project, &documents).await?;
         let (configs, _) = self.list_annotation_configs(Some(project), None, MAX_LISTED).await?;
-        Ok(Some(SpanDetail { span, resource, annotations, configs }))
+        Ok(Some(SpanDetail { span, resource, annotations, document_annotations, configs }))
     }
 
     /// Deletes one span annotation of `project` by its global id, if made by

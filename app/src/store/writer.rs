@@ -684,6 +684,9 @@ async fn insert_spans(
         annotation_writes::attach_pending(conn, TargetKind::Span, &span_ids, cutoff, written).await?;
         annotation_writes::attach_pending(conn, TargetKind::Trace, &trace_ids, cutoff, written).await?;
         annotation_writes::attach_pending(conn, TargetKind::Session, &session_ids, cutoff, written).await?;
+        let document_keys = annotation_writes::pending_document_keys(conn, &span_ids).await?;
+        let document_keys: Vec<&str> = document_keys.iter().map(String::as_str).collect();
+        annotation_writes::attach_pending(conn, TargetKind::Document, &document_keys, cutoff, written).await?;
     }
     Ok(())
 }

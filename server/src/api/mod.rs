@@ -6,6 +6,7 @@ mod annotations;
 mod api_keys;
 mod collections;
 mod datasets;
+mod documents;
 mod export_formats;
 mod exports;
 mod notes;
@@ -77,6 +78,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(annotations::list_span_annotations, annotations::delete_span_annotations))
         .routes(routes!(annotations::list_trace_annotations, annotations::delete_trace_annotations))
         .routes(routes!(annotations::list_session_annotations, annotations::delete_session_annotations))
+        .routes(routes!(documents::create_document_annotations))
+        .routes(routes!(documents::list_document_annotations, documents::delete_document_annotations))
         .routes(routes!(agreement::agreement))
         .routes(routes!(agreement::bulk_annotate))
         .routes(routes!(notes::create_span_note))

@@ -63,6 +63,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("load_span_collections", Access::Needs(Permission::Read)),
     ("save_annotation", Access::Needs(Permission::Annotate)),
     ("give_feedback", Access::Needs(Permission::Annotate)),
+    ("rate_document", Access::Needs(Permission::Annotate)),
     ("add_note", Access::Needs(Permission::Annotate)),
     ("delete_annotation", Access::Needs(Permission::Annotate)),
     ("flag_span", Access::Needs(Permission::Annotate)),

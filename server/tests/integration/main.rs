@@ -10,6 +10,7 @@ mod agreement;
 mod auth_matrix;
 mod collections;
 mod deletes;
+mod document_annotations;
 mod feedback;
 mod hardening;
 mod hostile_spans;

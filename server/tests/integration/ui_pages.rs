@@ -123,7 +123,7 @@ async fn unknown_ids_are_404_and_span_data_is_escaped() {
 }
 
 /// The `action` of the page's first `<form>` that posts to `/api/{name}…`.
-fn form_action(html: &str, name: &str) -> String {
+pub(crate) fn form_action(html: &str, name: &str) -> String {
     let start = html.find(&format!("action=\"/api/{name}")).expect("the page has the form") + 8;
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }

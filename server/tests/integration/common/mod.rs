@@ -137,6 +137,14 @@ impl Server {
         call.send().await.unwrap()
     }
 
+    /// [`Server::export`] with an API key (`Bearer`), for servers with accounts on.
+    pub async fn export_as(&self, key: &str, request: &ExportTraceServiceRequest, project: &str) -> reqwest::Response {
+        use prost::Message;
+        let call = self.http.post(self.at("/v1/traces")).bearer_auth(key);
+        let call = call.header("content-type", "application/x-protobuf").header("x-project-name", project);
+        call.body(request.encode_to_vec()).send().await.unwrap()
+    }
+
     /// Sends SIGTERM and waits for the process to exit, returning its log.
     pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         // SAFETY-free: `kill` the command-line tool avoids a libc dependency.

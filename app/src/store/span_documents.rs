@@ -1,0 +1,32 @@
+//! A span's retrieved documents as document annotations address them: how
+//! many each span has, for the position check of `sync=true`.
+
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Sqlite};
+
+use super::annotation_writes::DOCUMENT_COUNT;
+use super::{Result, Store};
+
+/// Span ids per statement.
+const IDS_PER_STATEMENT: usize = 500;
+
+impl Store {
+    /// The number of retrieved documents (`retrieval.documents`) of each
+    /// stored span among `span_ids`; unknown spans are absent.
+    pub async fn span_document_counts(&self, span_ids: &[&str]) -> Result<HashMap<String, i64>> {
+        let mut counts = HashMap::new();
+        for chunk in span_ids.chunks(IDS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT s.span_id, {DOCUMENT_COUNT} FROM spans s WHERE s.span_id IN ("
+            ));
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            counts.extend(query.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
+        }
+        Ok(counts)
+    }
+}
