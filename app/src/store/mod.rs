@@ -33,6 +33,7 @@ mod collection_items;
 mod collection_summary;
 mod collections;
 mod credentials;
+mod dataset_uploads;
 mod error;
 mod feedback_summary;
 mod keyed_annotations;
@@ -66,6 +67,7 @@ pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewA
 pub use collection_items::{ItemPage, Selection};
 pub use collections::CollectionPage;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
+pub use dataset_uploads::VersionPage;
 pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;

@@ -9,6 +9,7 @@ mod accounts;
 mod agreement;
 mod auth_matrix;
 mod collections;
+mod datasets;
 mod feedback;
 mod hardening;
 mod hostile_spans;
