@@ -19,19 +19,25 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from phoenix.client import Client
 
 
-def test_a_collection_is_a_dataset(plume):
-    project = f"datasets-{uuid.uuid4().hex[:8]}"
+def _send_spans(plume, project: str, count: int) -> list[str]:
+    """`count` LLM spans sent with the OpenTelemetry SDK; their span ids (hex)."""
     provider = TracerProvider(resource=Resource.create({"openinference.project.name": project}))
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{plume.url}/v1/traces")))
     tracer = provider.get_tracer("test")
     span_ids = []
-    for i in range(3):
+    for i in range(count):
         with tracer.start_as_current_span(f"ask-{i}") as span:
             span.set_attribute("openinference.span.kind", "LLM")
             span.set_attribute("input.value", f"question {i}")
             span.set_attribute("output.value", f"answer {i}")
             span_ids.append(span.get_span_context().span_id.to_bytes(8, "big").hex())
     provider.shutdown()
+    return span_ids
+
+
+def test_a_collection_is_a_dataset(plume):
+    project = f"datasets-{uuid.uuid4().hex[:8]}"
+    span_ids = _send_spans(plume, project, 3)
 
     client = Client(base_url=plume.url)
     client.spans.add_span_annotation(
@@ -71,22 +77,6 @@ def test_a_collection_is_a_dataset(plume):
     frame = same.to_dataframe()
     assert list(frame.columns) == ["input", "output", "metadata"]
     assert len(frame) == 3
-
-
-def _send_spans(plume, project: str, count: int) -> list[str]:
-    """`count` LLM spans sent with the OpenTelemetry SDK; their span ids (hex)."""
-    provider = TracerProvider(resource=Resource.create({"openinference.project.name": project}))
-    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{plume.url}/v1/traces")))
-    tracer = provider.get_tracer("test")
-    span_ids = []
-    for i in range(count):
-        with tracer.start_as_current_span(f"ask-{i}") as span:
-            span.set_attribute("openinference.span.kind", "LLM")
-            span.set_attribute("input.value", f"question {i}")
-            span.set_attribute("output.value", f"answer {i}")
-            span_ids.append(span.get_span_context().span_id.to_bytes(8, "big").hex())
-    provider.shutdown()
-    return span_ids
 
 
 def test_create_dataset_from_a_dataframe_with_splits_and_versions(plume):

@@ -53,25 +53,8 @@ pub async fn csv(State(state): State<AppState>, Path(id): Path<String>, params: 
 #[utoipa::path(get, path = "/v1/datasets/{id}/jsonl/openai_ft", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("version_id" = Option<String>, Query)),
     responses((status = 200, description = "JSONL attachment"), (status = 404), (status = 422)))]
-pub async fn openai_ft(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    let (name, items) = read(&state, &id, &params).await?;
-    let mut body = String::new();
-    for item in &items {
-        let (mut messages, answer) = item_messages(item);
-        messages.extend(answer);
-        let mut record = json!({ "messages": messages });
-        if let Some(tools) =
-            item.input.get("tools").filter(|t| item.uploaded && t.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            record["tools"] = tools.clone();
-        }
-        body.push_str(&format!("{record}\n"));
-    }
-    Ok(attachment(&name, "jsonl", "application/jsonl", body.into_bytes()))
+pub async fn openai_ft(state: State<AppState>, id: Path<String>, params: Params) -> Result<Response, ApiError> {
+    jsonl(state, id, params, openai_ft_line).await
 }
 
 /// `GET /v1/datasets/{id}/jsonl/openai_evals`: `{"messages": [input…],
@@ -79,19 +62,39 @@ pub async fn openai_ft(
 #[utoipa::path(get, path = "/v1/datasets/{id}/jsonl/openai_evals", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("version_id" = Option<String>, Query)),
     responses((status = 200, description = "JSONL attachment"), (status = 404), (status = 422)))]
-pub async fn openai_evals(
+pub async fn openai_evals(state: State<AppState>, id: Path<String>, params: Params) -> Result<Response, ApiError> {
+    jsonl(state, id, params, openai_evals_line).await
+}
+
+/// A JSONL download: one `line` per example.
+async fn jsonl(
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Params,
+    line: fn(&CollectionItem) -> Value,
 ) -> Result<Response, ApiError> {
     let (name, items) = read(&state, &id, &params).await?;
-    let mut body = String::new();
-    for item in &items {
-        let (messages, answer) = item_messages(item);
-        let ideal = answer.last().and_then(|m| m.get("content")).and_then(Value::as_str).unwrap_or_default();
-        body.push_str(&format!("{}\n", json!({ "messages": messages, "ideal": ideal })));
-    }
+    let body: String = items.iter().map(|item| format!("{}\n", line(item))).collect();
     Ok(attachment(&name, "jsonl", "application/jsonl", body.into_bytes()))
+}
+
+/// An `openai_ft` record: the whole conversation, and an uploaded input's `tools`.
+fn openai_ft_line(item: &CollectionItem) -> Value {
+    let (mut messages, answer) = item_messages(item);
+    messages.extend(answer);
+    let mut record = json!({ "messages": messages });
+    let tools = item.input.get("tools").filter(|t| item.uploaded && t.as_array().is_some_and(|a| !a.is_empty()));
+    if let Some(tools) = tools {
+        record["tools"] = tools.clone();
+    }
+    record
+}
+
+/// An `openai_evals` record: the input messages and the answer's last text as `ideal`.
+fn openai_evals_line(item: &CollectionItem) -> Value {
+    let (messages, answer) = item_messages(item);
+    let ideal = answer.last().and_then(|m| m.get("content")).and_then(Value::as_str).unwrap_or_default();
+    json!({ "messages": messages, "ideal": ideal })
 }
 
 /// The dataset's name and the items of its (checked) version.

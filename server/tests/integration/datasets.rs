@@ -247,6 +247,13 @@ async fn gzipped_csv_uploads_like_the_client_sends_them() {
     assert_eq!(small.get_json("/v1/datasets").await["data"], json!([]));
 }
 
+/// The chat export's lines, parsed.
+async fn chat(server: &Server, collection: &str) -> Vec<Value> {
+    let (status, text, _) = server.get_text(&format!("/v1/collections/{collection}/export?format=chat")).await;
+    assert_eq!(status, 200);
+    text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect()
+}
+
 #[tokio::test]
 async fn an_edited_expected_output_replaces_the_answer_in_the_chat_export() {
     let (_dir, server) = seeded().await;
@@ -259,19 +266,11 @@ async fn an_edited_expected_output_replaces_the_answer_in_the_chat_export() {
         server.get_json(&format!("/v1/datasets/{id}/versions")).await["data"].as_array().unwrap().len();
 
     // 👎 span 31 is left out of the chat export until a corrected answer is set.
-    let chat = |server: &Server| {
-        let path = format!("/v1/collections/{id}/export?format=chat");
-        async move {
-            let (status, text, _) = server.get_text(&path).await;
-            assert_eq!(status, 200);
-            text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(chat(&server).await.len(), 1);
+    assert_eq!(chat(&server, &id).await.len(), 1);
     let path = format!("/v1/collections/{id}/items/{bad}");
     let (status, text) = server.send_json(Method::PATCH, &path, &json!({"expected_output": "corrected 3"})).await;
     assert_eq!(status, 204, "{text}");
-    let lines = chat(&server).await;
+    let lines = chat(&server, &id).await;
     assert_eq!(lines.len(), 2);
     let answer = lines[1]["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(answer, json!({"role": "assistant", "content": "corrected 3"}));
@@ -290,7 +289,7 @@ async fn an_edited_expected_output_replaces_the_answer_in_the_chat_export() {
     // Clearing goes back to the original; bad requests are 4xx.
     let (status, _) = server.send_json(Method::PATCH, &path, &json!({"expected_output": null})).await;
     assert_eq!(status, 204);
-    assert_eq!(chat(&server).await.len(), 1);
+    assert_eq!(chat(&server, &id).await.len(), 1);
     let huge = "x".repeat(300 * 1024);
     assert_eq!(server.send_json(Method::PATCH, &path, &json!({"expected_output": huge})).await.0, 413);
     assert_eq!(server.send_json(Method::PATCH, &path, &json!({})).await.0, 422);
