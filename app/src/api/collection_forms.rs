@@ -76,11 +76,30 @@ pub async fn flag_matching(
     flag(&collection, crate::store::Selection::TraceList { project, query: Box::new(query) }, &note).await
 }
 
-/// Removes span `span_id` from collection `collection` (global id).
+/// Removes an item from collection `collection` (global id): `span_id` is
+/// the item's span, or the item's own id for an uploaded example without one.
 #[server(endpoint = "unflag_span")]
 pub async fn unflag_span(collection: String, span_id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     store.remove_collection_item(&collection, &span_id).await.map_err(super::server_error)
+}
+
+/// Sets the edited expected output (a corrected answer for fine-tuning) of
+/// item `item` of collection `collection` to the text `expected_output`;
+/// blank clears it, going back to the original output.
+#[server(endpoint = "edit_expected_output")]
+pub async fn edit_expected_output(
+    collection: String,
+    item: String,
+    #[server(default)] expected_output: String,
+) -> Result<(), ServerFnError> {
+    use crate::model::MAX_EXPECTED_OUTPUT_BYTES;
+    let store = expect_context::<crate::store::Store>();
+    if expected_output.len() > MAX_EXPECTED_OUTPUT_BYTES {
+        return Err(super::refused(format!("The expected output is longer than {MAX_EXPECTED_OUTPUT_BYTES} bytes")));
+    }
+    let value = non_blank(&expected_output).map(serde_json::Value::from);
+    store.set_expected_output(&collection, &item, value.as_ref()).await.map_err(super::server_error)
 }
 
 /// Creates an empty collection.

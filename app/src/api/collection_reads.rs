@@ -29,11 +29,14 @@ pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<C
     };
     let (items, next_cursor) =
         store.collection_items(rowid, cursor, COLLECTION_PAGE_SIZE).await.map_err(super::server_error)?;
-    let span_ids: Vec<String> = items.iter().map(|item| item.span_id.clone()).collect();
+    let span_ids: Vec<String> = items.iter().filter_map(|item| item.span_id.clone()).collect();
     let projects = store.span_project_names(&span_ids).await.map_err(super::server_error)?;
     let examples = items
         .into_iter()
-        .map(|item| CollectionExample { project: projects.get(&item.span_id).cloned().unwrap_or_default(), item })
+        .map(|item| {
+            let project = item.span_id.as_ref().and_then(|id| projects.get(id)).cloned().unwrap_or_default();
+            CollectionExample { project, item }
+        })
         .collect();
     let summary = store.collection_annotation_summary(rowid).await.map_err(super::server_error)?;
     let links = store.collection_public_links(rowid, COLLECTION_PAGE_LINKS).await.map_err(super::server_error)?;

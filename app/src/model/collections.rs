@@ -59,26 +59,53 @@ pub struct CollectionUpdate {
 pub struct CollectionItem {
     /// Global id, `CollectionItem:<rowid>`.
     pub id: String,
-    /// 16 hex digits.
-    pub span_id: String,
-    /// 32 hex digits.
-    pub trace_id: String,
+    /// 16 hex digits; `null` for an uploaded example that names no span.
+    pub span_id: Option<String>,
+    /// 32 hex digits; `null` when there is no span.
+    pub trace_id: Option<String>,
     /// The note given when the span was flagged.
     pub note: Option<String>,
-    /// When it was flagged.
+    /// When it was flagged or uploaded.
     #[serde(with = "serde_iso")]
     pub added_at: DateTime<Utc>,
-    /// The span's `input.value`, `null` when it has none.
+    /// The span's `input.value` (`null` when it has none), or an uploaded
+    /// example's input object.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub input: Value,
-    /// The span's `output.value`, `null` when it has none.
+    /// The span's `output.value` (`null` when it has none), or an uploaded
+    /// example's output object.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub output: Value,
-    /// The span itself, as `/v1/projects/{p}/spans` lists it.
-    pub span: Span,
+    /// Whether `input`/`output` are the item's own (an uploaded example)
+    /// rather than read from its span.
+    pub uploaded: bool,
+    /// An uploaded example's metadata (`{}` for a flagged span).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub metadata: Map<String, Value>,
+    /// The dataset splits it is in.
+    pub splits: Vec<String>,
+    /// A corrected answer, set by a reviewer: the `chat` export writes it
+    /// instead of the output (`null` when not edited).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub expected_output: Option<Value>,
+    /// The span itself, as `/v1/projects/{p}/spans` lists it (`null` when none).
+    pub span: Option<Span>,
     /// The span's annotations (notes included), newest first.
     pub annotations: Vec<Annotation>,
 }
+
+/// Body of `PATCH /v1/collections/{id}/items/{item_id}`: the item's edited
+/// expected output (`null` clears it, going back to the original output).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ItemUpdate {
+    /// Any JSON value: a string answer, or an object for an uploaded example.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub expected_output: Value,
+}
+
+/// The largest edited expected output, in bytes of JSON.
+pub const MAX_EXPECTED_OUTPUT_BYTES: usize = 256 * 1024;
 
 /// `{"added": n}`: how many spans a `POST …/items` added (duplicates are not counted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

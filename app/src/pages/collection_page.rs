@@ -7,7 +7,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{CreateCollectionLink, RevokeLink, UnflagSpan, load_collection};
+use crate::api::{CreateCollectionLink, EditExpectedOutput, RevokeLink, UnflagSpan, load_collection};
 use crate::components::{ExampleBody, KindBadge, QueueAdd, QueueAddTarget, StatusBadge, error_text, format_time};
 use crate::model::{
     AnnotationChip, AnnotationSummary, CollectionExample, CollectionView, DEFAULT_LINK_TTL_SECONDS, NOTE_NAME,
@@ -248,12 +248,12 @@ fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView 
     .into_any()
 }
 
-/// One example: span, note, input, output, annotations, remove.
+/// One example: span (or "uploaded example"), note, input, output,
+/// annotations, the edited expected output form, remove.
 #[component]
 fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
     let unflag = ServerAction::<UnflagSpan>::new();
     let CollectionExample { item, project } = example;
-    let span_href = format!("/projects/{}/spans/{}", percent_encode(&project), item.span_id);
     let chips: Vec<AnnotationChip> = item
         .annotations
         .iter()
@@ -265,25 +265,80 @@ fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
         .iter()
         .filter_map(|a| a.result.explanation.clone().filter(|e| !e.is_empty()).map(|e| (a.name.clone(), e)))
         .collect();
-    let span = item.span;
-    let span_id = item.span_id.clone();
-    view! {
-        <li class="panel collection-example" data-span=item.span_id.clone()>
-            <header class="share-example-head">
+    // What is removed: the span, or the item itself when it has none.
+    let remove_key = item.span_id.clone().unwrap_or_else(|| item.id.clone());
+    let head = match (&item.span, &item.span_id) {
+        (Some(span), Some(span_id)) => {
+            let span_href = format!("/projects/{}/spans/{}", percent_encode(&project), span_id);
+            view! {
                 <a class="name" href=span_href>{span.name.clone()}</a>
                 <KindBadge kind=span.span_kind.clone() />
                 <StatusBadge status=span.status_code.clone() />
                 <span class="muted">{project.clone()} " · flagged " {format_time(item.added_at)}</span>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <span class="name">"Uploaded example"</span>
+            <span class="muted">"added " {format_time(item.added_at)}</span>
+        }
+        .into_any(),
+    };
+    // An uploaded example shows its own input and output.
+    let attributes = match (&item.span, item.uploaded) {
+        (Some(span), false) => span.attributes.clone(),
+        _ => serde_json::Map::from_iter([
+            ("input.value".to_owned(), item.input.clone()),
+            ("output.value".to_owned(), item.output.clone()),
+        ]),
+    };
+    let splits = (!item.splits.is_empty()).then(|| view! { <p class="muted">"Splits: " {item.splits.join(", ")}</p> });
+    let (item_id, unflag_collection) = (item.id.clone(), collection_id.clone());
+    view! {
+        <li class="panel collection-example" data-span=item.span_id.clone() data-item=item.id.clone()>
+            <header class="share-example-head">
+                {head}
                 {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! {
                     <ActionForm action=unflag attr:class="inline-form push-right">
-                        <input type="hidden" name="collection" value=collection_id />
-                        <input type="hidden" name="span_id" value=span_id.clone() />
+                        <input type="hidden" name="collection" value=unflag_collection />
+                        <input type="hidden" name="span_id" value=remove_key />
                         <button type="submit" class="button small">"Remove"</button>
                     </ActionForm>
                 })}
             </header>
-            <ExampleBody note=item.note attributes=span.attributes chips explanations />
+            {splits}
+            <ExampleBody note=item.note attributes chips explanations />
+            <ExpectedOutput collection_id item_id expected=item.expected_output />
         </li>
+    }
+    .into_any()
+}
+
+/// The item's edited expected output (a corrected answer that the chat
+/// export writes instead of the output), and a form to set or clear it.
+#[component]
+fn ExpectedOutput(collection_id: String, item_id: String, expected: Option<serde_json::Value>) -> impl IntoView {
+    let edit = ServerAction::<EditExpectedOutput>::new();
+    let text = expected.as_ref().map(crate::components::value_text).unwrap_or_default();
+    let field_id = format!("expected-{}", item_id.replace(':', "-"));
+    let may_edit = crate::api::may(crate::model::accounts::Permission::Annotate);
+    view! {
+        <section class="expected-output" data-section="expected-output">
+            {match (may_edit, expected.is_some()) {
+                (true, _) => view! {
+                    <ActionForm action=edit attr:class="stack-form">
+                        <input type="hidden" name="collection" value=collection_id />
+                        <input type="hidden" name="item" value=item_id />
+                        <label for=field_id.clone()>"Expected output (corrected answer; blank keeps the original)"</label>
+                        <textarea id=field_id name="expected_output" rows="3">{text}</textarea>
+                        <button type="submit" class="button small">"Save expected output"</button>
+                    </ActionForm>
+                }
+                .into_any(),
+                (false, true) => view! { <p>"Expected output: " {text}</p> }.into_any(),
+                (false, false) => ().into_any(),
+            }}
+        </section>
     }
     .into_any()
 }

@@ -4,7 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+use serde_json::{Map, Value};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
@@ -52,8 +53,21 @@ struct ItemRow {
     item_id: i64,
     note: Option<String>,
     added_at: i64,
-    #[sqlx(flatten)]
-    span: SpanRow,
+    span_rowid: Option<i64>,
+    input: Option<String>,
+    output: Option<String>,
+    metadata: Option<String>,
+    splits: String,
+    expected_output: Option<String>,
+}
+
+/// The columns [`ItemRow`] reads, from `collection_items ci`.
+const ITEM_COLUMNS: &str = "ci.id AS item_id, ci.note, ci.added_at, ci.span_rowid, ci.input, ci.output, \
+     ci.metadata, ci.splits, ci.expected_output";
+
+/// A stored JSON text as a value (`null` when absent or unreadable).
+fn json_value(text: Option<&str>) -> Value {
+    text.and_then(|text| serde_json::from_str(text).ok()).unwrap_or(Value::Null)
 }
 
 impl Store {
@@ -79,7 +93,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let added = insert.build().execute(&mut *tx).await?.rows_affected();
         if added > 0 {
-            touch(&mut tx, collection_rowid, now).await?;
+            touch(&mut tx, collection_rowid, now, None).await?;
         }
         tx.commit().await?;
         Ok(added)
@@ -138,28 +152,36 @@ impl Store {
         Err(Error::NotFound(format!("{noun} with IDs {} do not exist.", missing.join(", "))))
     }
 
-    /// Removes a span (hex id or `Span:` global id) from a collection; 404 when it is not in it.
-    pub async fn remove_collection_item(&self, collection: &str, span: &str) -> Result<()> {
+    /// Removes an item from a collection: by its span (hex id or `Span:`
+    /// global id) or its own id (`CollectionItem:`/`DatasetExample:`); 404
+    /// when it is not in it. A new dataset version.
+    pub async fn remove_collection_item(&self, collection: &str, item: &str) -> Result<()> {
         let collection_rowid = self.collection_rowid(collection).await?;
+        let item_rowid = parse_global_id("CollectionItem", item).or_else(|| parse_global_id("DatasetExample", item));
         let mut tx = self.begin_write().await?;
-        let removed = match parse_global_id("Span", span) {
-            Some(rowid) => sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND span_rowid = ?")
+        let removed = match (item_rowid, parse_global_id("Span", item)) {
+            (Some(rowid), _) => sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND id = ?")
                 .bind(collection_rowid)
                 .bind(rowid),
-            None => sqlx::query(
+            (None, Some(rowid)) => {
+                sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND span_rowid = ?")
+                    .bind(collection_rowid)
+                    .bind(rowid)
+            }
+            (None, None) => sqlx::query(
                 "DELETE FROM collection_items WHERE collection_id = ?
                  AND span_rowid = (SELECT id FROM spans WHERE span_id = ?)",
             )
             .bind(collection_rowid)
-            .bind(span),
+            .bind(item),
         }
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if removed == 0 {
-            return Err(Error::NotFound(format!("Span {span} is not in collection {collection}")));
+            return Err(Error::NotFound(format!("{item} is not in collection {collection}")));
         }
-        touch(&mut tx, collection_rowid, now_nanos()).await?;
+        touch(&mut tx, collection_rowid, now_nanos(), None).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -168,37 +190,82 @@ impl Store {
     /// `cursor` (inclusive): keyset paging, so reading a whole collection page
     /// by page costs the same per page however large it is.
     pub async fn collection_items(&self, collection_rowid: i64, cursor: Option<i64>, limit: u32) -> Result<ItemPage> {
-        let rows: Vec<ItemRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT ci.id AS item_id, ci.note, ci.added_at, {SPAN_COLUMNS}
-             FROM collection_items ci JOIN spans s ON s.id = ci.span_rowid JOIN traces t ON t.id = s.trace_rowid
-             WHERE ci.collection_id = ? AND ci.id >= ? ORDER BY ci.id LIMIT ?"
-        )))
-        .bind(collection_rowid)
-        .bind(cursor.unwrap_or(i64::MIN))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        self.collection_items_in_splits(collection_rowid, &[], cursor, limit).await
+    }
+
+    /// [`Store::collection_items`] of only the items in one of `splits`
+    /// (every item when `splits` is empty).
+    pub async fn collection_items_in_splits(
+        &self,
+        collection_rowid: i64,
+        splits: &[String],
+        cursor: Option<i64>,
+        limit: u32,
+    ) -> Result<ItemPage> {
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ITEM_COLUMNS} FROM collection_items ci WHERE ci.collection_id = "
+        ));
+        query.push_bind(collection_rowid).push(" AND ci.id >= ").push_bind(cursor.unwrap_or(i64::MIN));
+        if !splits.is_empty() {
+            query.push(" AND EXISTS (SELECT 1 FROM json_each(ci.splits) j WHERE 1");
+            push_in(&mut query, "j.value", "IN", splits);
+            query.push(")");
+        }
+        query.push(" ORDER BY ci.id LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows: Vec<ItemRow> = query.build_query_as().fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.item_id);
-        let mut annotations = self.span_annotations_by_rowid(rows.iter().map(|row| row.span.id)).await?;
+        let span_rowids: Vec<i64> = rows.iter().filter_map(|row| row.span_rowid).collect();
+        let mut spans = self.spans_by_rowid(&span_rowids).await?;
+        let mut annotations = self.span_annotations_by_rowid(span_rowids.iter().copied()).await?;
         let items = rows
             .into_iter()
             .map(|row| {
-                let annotations = annotations.remove(&row.span.id).unwrap_or_default();
-                let span = Span::from(row.span);
+                let span = row.span_rowid.and_then(|rowid| spans.remove(&rowid));
+                let annotations = row.span_rowid.and_then(|rowid| annotations.remove(&rowid)).unwrap_or_default();
+                let uploaded = row.input.is_some();
+                let (input, output) = match (&span, uploaded) {
+                    (Some(span), false) => (io_value(&span.attributes, "input"), io_value(&span.attributes, "output")),
+                    _ => (json_value(row.input.as_deref()), json_value(row.output.as_deref())),
+                };
+                let metadata = match json_value(row.metadata.as_deref()) {
+                    Value::Object(map) => map,
+                    _ => Map::new(),
+                };
                 CollectionItem {
                     id: global_id("CollectionItem", row.item_id),
-                    span_id: span.context.span_id.clone(),
-                    trace_id: span.context.trace_id.clone(),
+                    span_id: span.as_ref().map(|s| s.context.span_id.clone()),
+                    trace_id: span.as_ref().map(|s| s.context.trace_id.clone()),
                     note: row.note,
                     added_at: from_nanos(row.added_at),
-                    input: io_value(&span.attributes, "input"),
-                    output: io_value(&span.attributes, "output"),
+                    input,
+                    output,
+                    uploaded,
+                    metadata,
+                    splits: serde_json::from_str(&row.splits).unwrap_or_default(),
+                    expected_output: row.expected_output.as_deref().map(|text| json_value(Some(text))),
                     span,
                     annotations,
                 }
             })
             .collect();
         Ok((items, next))
+    }
+
+    /// These spans (by rowid), by rowid.
+    async fn spans_by_rowid(&self, rowids: &[i64]) -> Result<HashMap<i64, Span>> {
+        if rowids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.id IN ("
+        ));
+        let mut list = query.separated(", ");
+        for rowid in rowids {
+            list.push_bind(*rowid);
+        }
+        query.push(")");
+        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|row| (row.id, Span::from(row))).collect())
     }
 
     /// The annotations of these spans (by rowid), newest first.
@@ -236,14 +303,28 @@ struct SpanAnnotationRow {
     annotation: AnnotationRow,
 }
 
-/// Marks a collection as changed now.
-async fn touch(conn: &mut sqlx::SqliteConnection, collection_rowid: i64, now: i64) -> Result<()> {
+/// Marks a collection as changed now: a new dataset version (with
+/// `description`, an upload's), so that each change has its `version_id`.
+/// Returns the version's rowid.
+pub(super) async fn touch(
+    conn: &mut sqlx::SqliteConnection,
+    collection_rowid: i64,
+    now: i64,
+    description: Option<&str>,
+) -> Result<i64> {
     sqlx::query("UPDATE collections SET updated_at = ? WHERE id = ?")
         .bind(now)
         .bind(collection_rowid)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(())
+    Ok(sqlx::query_scalar(
+        "INSERT INTO collection_versions (collection_id, description, created_at) VALUES (?, ?, ?) RETURNING id",
+    )
+    .bind(collection_rowid)
+    .bind(description)
+    .bind(now)
+    .fetch_one(conn)
+    .await?)
 }
 
 impl Store {

@@ -56,23 +56,37 @@ fn name_conflict(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
     }
 }
 
+/// Inserts a collection with its first dataset version; a taken name is a conflict.
+pub(super) async fn insert_collection(
+    conn: &mut sqlx::SqliteConnection,
+    name: &str,
+    description: Option<&str>,
+    author: Author,
+) -> Result<i64> {
+    let now = now_nanos();
+    let rowid: i64 = sqlx::query_scalar(
+        "INSERT INTO collections (name, description, created_at, updated_at, user_id, api_key_id)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(name)
+    .bind(description)
+    .bind(now)
+    .bind(now)
+    .bind(author.user_id)
+    .bind(author.api_key_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(name_conflict(name))?;
+    super::collection_items::touch(conn, rowid, now, description).await?;
+    Ok(rowid)
+}
+
 impl Store {
     /// Creates a collection made by `author`; a taken name is a conflict.
     pub async fn create_collection(&self, new: &NewCollection, author: Author) -> Result<Collection> {
-        let now = now_nanos();
-        let rowid: i64 = sqlx::query_scalar(
-            "INSERT INTO collections (name, description, created_at, updated_at, user_id, api_key_id)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(&new.description)
-        .bind(now)
-        .bind(now)
-        .bind(author.user_id)
-        .bind(author.api_key_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(name_conflict(&new.name))?;
+        let mut tx = self.begin_write().await?;
+        let rowid = insert_collection(&mut tx, &new.name, new.description.as_deref(), author).await?;
+        tx.commit().await?;
         self.collection_by_rowid(rowid).await
     }
 

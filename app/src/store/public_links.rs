@@ -189,8 +189,11 @@ impl Store {
             (Some(collection_rowid), _) => {
                 let collection = self.collection_by_rowid(collection_rowid).await?;
                 let (items, _) = self.collection_items(collection_rowid, None, MAX_SHARED_EXAMPLES).await?;
-                let examples =
-                    items.into_iter().map(|item| shared_example(item.span, item.annotations, item.note, &redaction));
+                // Shared pages show spans: uploaded examples without one are left out.
+                let examples = items.into_iter().filter_map(|item| {
+                    let span = item.span?;
+                    Some(shared_example(span, item.annotations, item.note, &redaction))
+                });
                 SharedView {
                     title: collection.name,
                     description: collection.description,

@@ -1,6 +1,9 @@
 //! `/v1/collections`: collections of flagged spans and their items.
 
-use app::model::{Collection, CollectionItem, CollectionUpdate, ItemsAdded, MAX_SPAN_IDS_PER_REQUEST, NewCollection};
+use app::model::{
+    Collection, CollectionItem, CollectionUpdate, ItemUpdate, ItemsAdded, MAX_EXPECTED_OUTPUT_BYTES,
+    MAX_SPAN_IDS_PER_REQUEST, NewCollection,
+};
 use app::store::Selection;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -146,15 +149,48 @@ pub async fn add_items(
     Ok(Json(Data { data: ItemsAdded { added } }))
 }
 
-/// `DELETE /v1/collections/{collection}/items/{span}` (hex or `Span:` global id): 204, or 404.
-#[utoipa::path(delete, path = "/v1/collections/{collection}/items/{span}", security(("bearer" = ["annotate"])), tag = "collections",
-    params(("collection" = String, Path), ("span" = String, Path)), responses((status = 204), (status = 404)))]
+/// `DELETE /v1/collections/{collection}/items/{item}`: the item by its span
+/// (hex or `Span:` global id) or by its own id (`CollectionItem:`/`DatasetExample:`,
+/// the only way to an uploaded example without a span): 204, or 404.
+#[utoipa::path(delete, path = "/v1/collections/{collection}/items/{item}", security(("bearer" = ["annotate"])), tag = "collections",
+    params(("collection" = String, Path), ("item" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn remove_item(
     State(state): State<AppState>,
-    Path((collection, span)): Path<(String, String)>,
+    Path((collection, item)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.store.remove_collection_item(&collection, &span).await?;
+    state.store.remove_collection_item(&collection, &item).await?;
     Ok(no_content())
+}
+
+/// `PATCH /v1/collections/{collection}/items/{item}` with `{"expected_output": …}`:
+/// sets the item's edited expected output (a corrected answer; `null` clears
+/// it), which the `chat` export and the dataset routes give instead of the
+/// original output. `item` is a `CollectionItem:`/`DatasetExample:` id. Each
+/// edit is a new dataset version. 404 when the item is not in the collection,
+/// 413 over [`MAX_EXPECTED_OUTPUT_BYTES`].
+#[utoipa::path(patch, path = "/v1/collections/{collection}/items/{item}", security(("bearer" = ["annotate"])), tag = "collections",
+    params(("collection" = String, Path), ("item" = String, Path)), request_body = ItemUpdate,
+    responses((status = 204), (status = 404), (status = 413), (status = 422)))]
+pub async fn update_item(
+    State(state): State<AppState>,
+    Path((collection, item)): Path<(String, String)>,
+    JsonBody(update): JsonBody<ItemUpdate>,
+) -> Result<impl IntoResponse, ApiError> {
+    check_expected_output(&update.expected_output)?;
+    let expected = (!update.expected_output.is_null()).then_some(&update.expected_output);
+    state.store.set_expected_output(&collection, &item, expected).await?;
+    Ok(no_content())
+}
+
+/// An edited expected output must fit in [`MAX_EXPECTED_OUTPUT_BYTES`].
+pub(crate) fn check_expected_output(value: &Value) -> Result<(), ApiError> {
+    let size = value.to_string().len();
+    if size > MAX_EXPECTED_OUTPUT_BYTES {
+        return Err(ApiError::TooLarge(format!(
+            "expected_output is {size} bytes of JSON; at most {MAX_EXPECTED_OUTPUT_BYTES} are kept"
+        )));
+    }
+    Ok(())
 }
 
 /// `GET /v1/collections/{collection}/items?cursor=&limit=`: in the order flagged.

@@ -1,7 +1,9 @@
 //! Phoenix's dataset read routes over collections: a collection is a dataset
-//! (`Dataset:<collection rowid>`) with one version, and each item is an
-//! example, so `arize-phoenix-client`'s `client.datasets.get_dataset(…)`
-//! reads a collection for experiments.
+//! (`Dataset:<collection rowid>`) and each item an example, so
+//! `arize-phoenix-client`'s `client.datasets.get_dataset(…)` reads a
+//! collection for experiments. Each change to a collection is a version
+//! (`DatasetVersion:<n>`); only the latest version's examples are kept, so
+//! asking for an older version is a 422 that says so.
 
 use app::ids::global_id;
 use app::model::{Collection, CollectionItem, Dataset, DatasetExample, DatasetExamples, DatasetVersion};
@@ -37,63 +39,85 @@ pub async fn get_one(State(state): State<AppState>, Path(id): Path<String>) -> R
     Ok(Json(Data { data: dataset(state.store.collection_by_rowid(rowid).await?) }))
 }
 
-/// `GET /v1/datasets/{id}/examples?version_id=&split=`: every example.
-/// Collections have no splits, so asking for any gives none.
+/// `GET /v1/datasets/{id}/examples?version_id=&split=`: every example of
+/// the latest version, or only those in one of the `split`s. A `version_id`
+/// must be the latest version (older ones: 422, their examples are not kept;
+/// unknown: 404).
 #[utoipa::path(get, path = "/v1/datasets/{id}/examples", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("version_id" = Option<String>, Query), ("split" = Option<Vec<String>>, Query)),
-    responses((status = 200, body = Data<DatasetExamples>), (status = 404)))]
+    responses((status = 200, body = Data<DatasetExamples>), (status = 404), (status = 422)))]
 pub async fn examples(
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Params,
 ) -> Result<impl IntoResponse, ApiError> {
     let rowid = dataset_rowid(&state, &id).await?;
-    let version_id = global_id("DatasetVersion", rowid);
-    if let Some(asked) = params.non_empty("version_id")
-        && asked != version_id
-    {
-        return Err(ApiError::NotFound(format!("No dataset version with id {asked}")));
-    }
+    let version = checked_version(&state, rowid, &params).await?;
     let splits = params.all("split");
-    let mut examples = Vec::new();
-    if splits.is_empty() {
-        let mut cursor = None;
-        loop {
-            let (items, next) = state.store.collection_items(rowid, cursor, EXAMPLES_PAGE).await?;
-            examples.extend(items.into_iter().map(example));
-            match next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-    }
+    let examples = all_items(&state, rowid, &splits).await?.into_iter().map(example).collect();
     let dataset_id = global_id("Dataset", rowid);
+    let version_id = global_id("DatasetVersion", version);
     Ok(Json(Data { data: DatasetExamples { dataset_id, version_id, filtered_splits: splits, examples } }))
 }
 
-/// `GET /v1/datasets/{id}/versions`: the one version, the collection as it is now.
+/// `GET /v1/datasets/{id}/versions?cursor=&limit=`: one version per change
+/// to the collection, newest first.
 #[utoipa::path(get, path = "/v1/datasets/{id}/versions", security(("bearer" = ["read"])), tag = "datasets",
     params(("id" = String, Path), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query)),
-    responses((status = 200, body = Paginated<DatasetVersion>), (status = 404)))]
+    responses((status = 200, body = Paginated<DatasetVersion>), (status = 404), (status = 422)))]
 pub async fn versions(
     State(state): State<AppState>,
     Path(id): Path<String>,
     params: Params,
 ) -> Result<impl IntoResponse, ApiError> {
-    params.limit("limit", 10, 1, 1000)?;
+    let limit = params.limit("limit", 10, 1, 1000)?;
+    let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let rowid = dataset_rowid(&state, &id).await?;
-    let collection = state.store.collection_by_rowid(rowid).await?;
-    let version = DatasetVersion {
-        version_id: global_id("DatasetVersion", rowid),
-        description: collection.description,
-        metadata: Map::new(),
-        created_at: collection.created_at,
+    let (data, next) = state.store.dataset_versions(rowid, cursor, limit).await?;
+    Ok(Json(Paginated { data, next_cursor: next.map(|rowid| global_id("DatasetVersion", rowid)) }))
+}
+
+/// The version a read is of: the latest, which `version_id` (if given) must
+/// name. A malformed id or an older version is a 422, another dataset's or
+/// an unknown one a 404.
+pub(super) async fn checked_version(state: &AppState, rowid: i64, params: &Params) -> Result<i64, ApiError> {
+    let latest = state.store.latest_version(rowid).await?;
+    let Some(asked) = params.non_empty("version_id") else { return Ok(latest) };
+    let Some(version) = app::ids::parse_global_id("DatasetVersion", asked) else {
+        return Err(ApiError::Unprocessable(format!("Invalid dataset version ID format: {asked}")));
     };
-    Ok(Json(Paginated { data: vec![version], next_cursor: None }))
+    if version == latest {
+        return Ok(latest);
+    }
+    if !state.store.has_version(rowid, version).await? {
+        return Err(ApiError::NotFound(format!("No dataset version with id {asked}")));
+    }
+    Err(ApiError::Unprocessable(format!(
+        "Dataset version {asked} is not the latest ({}): only the latest version's examples are kept",
+        global_id("DatasetVersion", latest)
+    )))
+}
+
+/// Every item of a collection (only those in one of `splits`, when given), in the order added.
+pub(super) async fn all_items(
+    state: &AppState,
+    rowid: i64,
+    splits: &[String],
+) -> Result<Vec<CollectionItem>, ApiError> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = state.store.collection_items_in_splits(rowid, splits, cursor, EXAMPLES_PAGE).await?;
+        items.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
 }
 
 /// The collection rowid of a `Dataset:` (or `Collection:`) global id; a name is not an id here.
-async fn dataset_rowid(state: &AppState, id: &str) -> Result<i64, ApiError> {
+pub(super) async fn dataset_rowid(state: &AppState, id: &str) -> Result<i64, ApiError> {
     let is_id = app::ids::parse_global_id("Dataset", id).or_else(|| app::ids::parse_global_id("Collection", id));
     if is_id.is_none() {
         return Err(ApiError::NotFound(format!("Dataset with ID {id} not found")));
@@ -115,30 +139,35 @@ fn dataset(collection: Collection) -> Dataset {
     }
 }
 
-/// An item as an example: `{"input": …}`, `{"output": …}` and where it came from.
-fn example(item: CollectionItem) -> DatasetExample {
+/// An item as an example. A flagged span's is `{"input": <input.value>}`,
+/// `{"output": …}` and where it came from (span, trace, annotations, note);
+/// an uploaded one's is its own input, output and metadata. The output is
+/// the edited expected output when a reviewer set one.
+pub(super) fn example(item: CollectionItem) -> DatasetExample {
     let rowid = app::ids::parse_global_id("CollectionItem", &item.id).unwrap_or_default();
     let id = global_id("DatasetExample", rowid);
-    let annotations: Vec<Value> = item
-        .annotations
-        .iter()
-        .map(|a| {
-            json!({"name": a.name, "label": a.result.label, "score": a.result.score, "explanation": a.result.explanation})
-        })
-        .collect();
-    let object = |key: &str, value: Value| Map::from_iter([(key.to_owned(), value)]);
-    let metadata = Map::from_iter([
-        ("span_id".to_owned(), Value::from(item.span_id)),
-        ("trace_id".to_owned(), Value::from(item.trace_id)),
-        ("annotations".to_owned(), Value::from(annotations)),
-        ("note".to_owned(), item.note.map(Value::from).unwrap_or(Value::Null)),
-    ]);
-    DatasetExample {
-        node_id: id.clone(),
-        id,
-        input: object("input", item.input),
-        output: object("output", item.output),
-        metadata,
-        updated_at: item.added_at,
-    }
+    let object = |key: &str, value: Value| match value {
+        Value::Object(map) if item.uploaded => map,
+        other => Map::from_iter([(key.to_owned(), other)]),
+    };
+    let input = object("input", item.input.clone());
+    let output = object("output", item.expected_output.clone().unwrap_or_else(|| item.output.clone()));
+    let metadata = if item.uploaded {
+        item.metadata
+    } else {
+        let annotations: Vec<Value> = item
+            .annotations
+            .iter()
+            .map(|a| {
+                json!({"name": a.name, "label": a.result.label, "score": a.result.score, "explanation": a.result.explanation})
+            })
+            .collect();
+        Map::from_iter([
+            ("span_id".to_owned(), Value::from(item.span_id)),
+            ("trace_id".to_owned(), Value::from(item.trace_id)),
+            ("annotations".to_owned(), Value::from(annotations)),
+            ("note".to_owned(), item.note.map(Value::from).unwrap_or(Value::Null)),
+        ])
+    };
+    DatasetExample { node_id: id.clone(), id, input, output, metadata, updated_at: item.added_at }
 }

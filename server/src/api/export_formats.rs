@@ -65,18 +65,22 @@ pub fn jsonl_line(item: &CollectionItem) -> String {
             identifier: &a.identifier,
         })
         .collect();
+    let span = item.span.as_ref();
     let record = json!({
         "id": item.id,
         "span_id": item.span_id,
         "trace_id": item.trace_id,
-        "name": item.span.name,
-        "span_kind": item.span.span_kind,
-        "status_code": item.span.status_code,
-        "start_time": app::time::iso(item.span.start_time),
-        "end_time": app::time::iso(item.span.end_time),
+        "name": span.map(|s| &s.name),
+        "span_kind": span.map(|s| &s.span_kind),
+        "status_code": span.map(|s| &s.status_code),
+        "start_time": span.map(|s| app::time::iso(s.start_time)),
+        "end_time": span.map(|s| app::time::iso(s.end_time)),
         "input": item.input,
         "output": item.output,
-        "attributes": item.span.attributes,
+        "expected_output": item.expected_output,
+        "metadata": item.metadata,
+        "splits": item.splits,
+        "attributes": span.map(|s| &s.attributes),
         "annotations": annotations,
         "note": item.note,
         "added_at": app::time::iso(item.added_at),
@@ -121,15 +125,17 @@ pub fn csv_header(annotation_names: &[String]) -> Vec<String> {
 /// left as they are, so that a score of `-1` stays a number.
 pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String> {
     let text = |value: &Value| if value.is_null() { String::new() } else { value_text(value) };
+    let span = item.span.as_ref();
+    let span_text = |part: fn(&app::model::Span) -> String| span.map(part).unwrap_or_default();
     let mut row: Vec<String> = [
         item.id.clone(),
-        item.span_id.clone(),
-        item.trace_id.clone(),
-        item.span.name.clone(),
-        item.span.span_kind.clone(),
-        item.span.status_code.clone(),
-        app::time::iso(item.span.start_time),
-        app::time::iso(item.span.end_time),
+        item.span_id.clone().unwrap_or_default(),
+        item.trace_id.clone().unwrap_or_default(),
+        span_text(|s| s.name.clone()),
+        span_text(|s| s.span_kind.clone()),
+        span_text(|s| s.status_code.clone()),
+        span_text(|s| app::time::iso(s.start_time)),
+        span_text(|s| app::time::iso(s.end_time)),
         text(&item.input),
         text(&item.output),
         item.note.clone().unwrap_or_default(),
@@ -147,7 +153,8 @@ pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String
         row.push(join(&|a| a.result.score.map(|s| s.to_string())));
         row.push(csv_text_cell(join(&|a| a.result.explanation.clone())));
     }
-    row.push(csv_text_cell(Value::Object(item.span.attributes.clone()).to_string()));
+    let attributes = span.map(|s| Value::Object(s.attributes.clone())).unwrap_or(Value::Null);
+    row.push(csv_text_cell(attributes.to_string()));
     row.push(String::new());
     row
 }
@@ -197,16 +204,14 @@ pub fn csv_text_cell(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
 }
 
-/// The chat line of a 👍-rated example: the LLM input messages (or
-/// `input.value` as the user's) then the output messages (or `output.value`
-/// as the assistant's). `None` when it is not 👍-rated or has no answer.
+/// The chat line of a 👍-rated example, or of one with an edited expected
+/// output (a reviewer's corrected answer, written instead of the original):
+/// the conversation of [`item_messages`]. `None` otherwise, or when it has no answer.
 pub fn chat_line(item: &CollectionItem) -> Option<String> {
-    if !item.rated_thumbs_up() {
+    if !item.rated_thumbs_up() && item.expected_output.is_none() {
         return None;
     }
-    let attributes = &item.span.attributes;
-    let mut messages = side(attributes, "llm.input_messages", &item.input, "user");
-    let answer = side(attributes, "llm.output_messages", &item.output, "assistant");
+    let (mut messages, answer) = item_messages(item);
     if messages.is_empty() || !answer.iter().any(|m| m["role"] == "assistant") {
         return None;
     }
@@ -214,12 +219,38 @@ pub fn chat_line(item: &CollectionItem) -> Option<String> {
     Some(format!("{}\n", json!({ "messages": messages })))
 }
 
-/// The messages of one side, or its plain value as one message of `role`.
+/// An item as a conversation: its input messages (the span's LLM input
+/// messages, an uploaded input's `messages`, or the input as the user's
+/// message) and its answer (the edited expected output when there is one,
+/// else the span's output messages, an uploaded output's `messages`, or the
+/// output as the assistant's message). The chat export and Phoenix's
+/// `openai_ft`/`openai_evals` dataset exports all read examples through here.
+pub fn item_messages(item: &CollectionItem) -> (Vec<Value>, Vec<Value>) {
+    let no_attributes = Map::new();
+    let attributes = item.span.as_ref().filter(|_| !item.uploaded).map_or(&no_attributes, |s| &s.attributes);
+    let input = side(attributes, "llm.input_messages", &item.input, "user");
+    let answer = match &item.expected_output {
+        Some(expected) => side(&no_attributes, "", expected, "assistant"),
+        None => side(attributes, "llm.output_messages", &item.output, "assistant"),
+    };
+    (input, answer)
+}
+
+/// The messages of one side: the span's `prefix` messages, a value's own
+/// `messages` list, or the value as one message of `role` (an object of one
+/// field counts as that field's value).
 fn side(attributes: &Map<String, Value>, prefix: &str, value: &Value, role: &str) -> Vec<Value> {
-    let messages = chat_messages(attributes, prefix);
+    let messages = if prefix.is_empty() { Vec::new() } else { chat_messages(attributes, prefix) };
     if messages.is_empty() {
         return match value {
             Value::Null => vec![],
+            Value::Object(map) if map.get("messages").is_some_and(Value::is_array) => {
+                map["messages"].as_array().cloned().unwrap_or_default()
+            }
+            Value::Object(map) if map.is_empty() => vec![],
+            Value::Object(map) if map.len() == 1 => {
+                side(attributes, "", map.values().next().unwrap_or(&Value::Null), role)
+            }
             other => vec![json!({"role": role, "content": value_text(other)})],
         };
     }

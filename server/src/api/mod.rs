@@ -5,6 +5,8 @@ mod annotation_configs;
 mod annotations;
 mod api_keys;
 mod collections;
+mod dataset_exports;
+mod dataset_uploads;
 mod datasets;
 mod documents;
 mod export_formats;
@@ -92,7 +94,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(collections::list, collections::create))
         .routes(routes!(collections::get_one, collections::update, collections::remove))
         .routes(routes!(collections::list_items, collections::add_items))
-        .routes(routes!(collections::remove_item))
+        .routes(routes!(collections::remove_item, collections::update_item))
         .routes(routes!(queues::list, queues::create))
         .routes(routes!(queues::get_one, queues::update, queues::remove))
         .routes(routes!(queues::list_items, queues::add_items))
@@ -107,6 +109,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets::get_one))
         .routes(routes!(datasets::examples))
         .routes(routes!(datasets::versions))
+        .routes(routes!(dataset_uploads::upload))
+        .routes(routes!(dataset_exports::csv))
+        .routes(routes!(dataset_exports::openai_ft))
+        .routes(routes!(dataset_exports::openai_evals))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::update, users::remove))
         .routes(routes!(users::reset_link))

@@ -71,6 +71,7 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("load_bulk_selection", Access::Needs(Permission::Read)),
     ("annotate_selection", Access::Needs(Permission::Annotate)),
     ("unflag_span", Access::Needs(Permission::Annotate)),
+    ("edit_expected_output", Access::Needs(Permission::Annotate)),
     ("create_collection", Access::Needs(Permission::Manage)),
     // Review queues: reading them is reading; working one needs annotating
     // (`load_review` refuses a caller the queue does not let in).

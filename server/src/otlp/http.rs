@@ -75,7 +75,7 @@ fn format(headers: &HeaderMap) -> Result<Format, ApiError> {
 }
 
 /// Undoes `Content-Encoding`, refusing to inflate past `limit` bytes.
-fn decompress(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn decompress(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, ApiError> {
     let encoding =
         headers.get(header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
     match encoding.as_str() {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 /// Six traces in project `p`: a CHAIN root and an LLM child each. LLM span
 /// `i*10+1` has chat messages; odd traces' LLM spans are ERROR-free `gold`
 /// users. Spans of traces 1 and 2 get 👍, trace 3 gets 👎.
-async fn seeded() -> (tempfile::TempDir, Server) {
+pub(crate) async fn seeded() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let mut spans = Vec::new();
@@ -61,14 +61,14 @@ async fn seeded() -> (tempfile::TempDir, Server) {
     (dir, server)
 }
 
-async fn create(server: &Server, name: &str) -> Value {
+pub(crate) async fn create(server: &Server, name: &str) -> Value {
     let (status, text) =
         server.send_json(Method::POST, "/v1/collections", &json!({"name": name, "description": "d"})).await;
     assert_eq!(status, 200, "{text}");
     serde_json::from_str::<Value>(&text).unwrap()["data"].clone()
 }
 
-async fn add(server: &Server, id: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn add(server: &Server, id: &str, body: Value) -> (u16, Value) {
     let (status, text) = server.send_json(Method::POST, &format!("/v1/collections/{id}/items"), &body).await;
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }

@@ -11,6 +11,7 @@ mod auth_matrix;
 mod collections;
 mod deletes;
 mod document_annotations;
+mod datasets;
 mod feedback;
 mod hardening;
 mod hostile_spans;
