@@ -12,6 +12,7 @@ mod form_error;
 mod formatting;
 mod page_swap;
 mod project_filter;
+mod project_tabs;
 mod queue_add;
 mod shortcuts;
 mod span_events;
@@ -35,6 +36,7 @@ pub use page_swap::PageSwap;
 #[cfg(feature = "hydrate")]
 pub use page_swap::refresh_on_success;
 pub use project_filter::ProjectFilter;
+pub use project_tabs::{ProjectTab, ProjectTabs};
 pub use queue_add::{QueueAdd, QueueAddTarget};
 pub use shortcuts::Shortcuts;
 pub use span_events::SpanEvents;

@@ -14,6 +14,7 @@ mod params;
 mod projects;
 mod public_links;
 mod queues;
+mod sessions;
 mod spans;
 mod traces;
 mod users;
@@ -67,6 +68,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(spans::list))
         .routes(routes!(spans::remove))
         .routes(routes!(traces::list))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::get_one, sessions::remove))
+        .routes(routes!(sessions::remove_many))
         .routes(routes!(annotations::create_span_annotations))
         .routes(routes!(annotations::create_trace_annotations))
         .routes(routes!(annotations::create_session_annotations))
