@@ -108,7 +108,7 @@ def test_unknown_session_is_a_404(client):
     with pytest.raises(httpx.HTTPStatusError) as error:
         client.sessions.get(session_id="no-such-session")
     assert error.value.response.status_code == 404
-    assert "no-such-session" in error.value.response.json()["detail"]
+    assert "no-such-session" in error.value.response.text
 
 
 def test_delete_and_bulk_delete_take_the_sessions_traces(client, plume):

@@ -112,12 +112,13 @@ fn SessionAnnotations(lines: Vec<SessionAnnotationLine>) -> impl IntoView {
 #[component]
 fn Turn(project: String, number: usize, turn: SessionTurn) -> impl IntoView {
     let heading_id = format!("turn-{number}");
+    let labelled_by = heading_id.clone();
     let trace_href = format!("/projects/{}/traces/{}", percent_encode(&project), turn.trace_id);
     let current = turn.annotations.iter().find(|chip| chip.name == FEEDBACK_NAME).and_then(|chip| chip.label.clone());
     let may_annotate = crate::api::may(crate::model::accounts::Permission::Annotate);
     view! {
         <li class="turn" data-trace=turn.trace_id.clone()>
-            <article class="panel" aria-labelledby=heading_id.clone()>
+            <article class="panel" aria-labelledby=labelled_by>
                 <header class="turn-head">
                     <h3 id=heading_id>"Turn " {number}</h3>
                     <span class="muted nowrap">

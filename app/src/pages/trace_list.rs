@@ -135,10 +135,13 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                                 {row.name.clone().unwrap_or_else(|| "(root span missing)".into())}
                                             </a>
                                             {row.span_kind.clone().map(|kind| view! { <KindBadge kind /> })}
-                                            {row.session_id.clone().map(|session| view! {
-                                                <a class="session-link" href=format!("/projects/{project_path}/sessions/{}", crate::model::percent_encode(&session))>
+                                            {row.session_id.clone().map(|session| {
+                                                let href = format!("/projects/{project_path}/sessions/{}", crate::model::percent_encode(&session));
+                                                view! {
+                                                <a class="session-link" href=href>
                                                     "Session" <span class="visually-hidden">" " {session}</span>
                                                 </a>
+                                                }
                                             })}
                                         </div>
                                     </td>

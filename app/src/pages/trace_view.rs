@@ -68,10 +68,13 @@ fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoV
         <div class="page-head">
             <h1>"Trace " <code class="trace-id">{tree.trace_id.clone()}</code></h1>
             <span class="muted">{count} " spans · " {total}</span>
-            {tree.session_id.clone().map(|session| view! {
-                <a class="session-link" href=format!("{project_href}/sessions/{}", percent_encode(&session))>
-                    "Part of session " <code>{session}</code>
-                </a>
+            {tree.session_id.clone().map(|session| {
+                let href = format!("{project_href}/sessions/{}", percent_encode(&session));
+                view! {
+                    <a class="session-link" href=href>
+                        "Part of session " <code>{session}</code>
+                    </a>
+                }
             })}
         </div>
         <div class="trace-layout">

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
 
 use super::trace_list::ROOT;
 use super::{Error, Result, Store, page};
@@ -287,6 +287,7 @@ impl Store {
         limit: u32,
     ) -> Result<Option<SessionListPage>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
+        // Audited: the formatted parts are constants; values are bound.
         let sql = format!(
             "SELECT se.id, se.session_id, se.start_time, se.end_time,
                     (SELECT count(*) FROM traces t WHERE t.session_rowid = se.id) AS turns,
@@ -296,7 +297,7 @@ impl Store {
              ORDER BY se.id DESC LIMIT ?3",
             input = root_text("input.value", PREVIEW_CHARS),
         );
-        let records: Vec<SessionListRecord> = sqlx::query_as(&sql)
+        let records: Vec<SessionListRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(project_rowid)
             .bind(cursor)
             .bind(i64::from(limit) + 1)
@@ -359,6 +360,7 @@ impl Store {
             .bind(rowid)
             .fetch_one(&self.pool)
             .await?;
+        // Audited: the formatted parts are constants; values are bound.
         let sql = format!(
             "SELECT t.trace_id, t.start_time, t.end_time, r.id AS root_rowid, r.span_id AS root_span_id,
                     {input} AS input, {output} AS output
@@ -368,8 +370,11 @@ impl Store {
             input = root_text("input.value", TURN_CHARS),
             output = root_text("output.value", TURN_CHARS),
         );
-        let records: Vec<TurnRecord> =
-            sqlx::query_as(&sql).bind(rowid).bind(i64::from(MAX_SESSION_TURNS)).fetch_all(&self.pool).await?;
+        let records: Vec<TurnRecord> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(rowid)
+            .bind(i64::from(MAX_SESSION_TURNS))
+            .fetch_all(&self.pool)
+            .await?;
         let mut chips = self.root_chips(records.iter().filter_map(|record| record.root_rowid)).await?;
         let turns = records
             .into_iter()
