@@ -125,7 +125,7 @@ fn Turn(project: String, number: usize, turn: SessionTurn) -> impl IntoView {
                         <time datetime=crate::time::iso(turn.start_time)>{format_time(turn.start_time)}</time>
                         " · " {format_latency(turn.latency_ms)}
                     </span>
-                    <a class="turn-trace" href=trace_href>"Open trace"<span class="visually-hidden">" of turn " {number}</span></a>
+                    <a class="button turn-trace" href=trace_href>"Open trace"<span class="visually-hidden">" of turn " {number}</span></a>
                 </header>
                 <div class="turn-message turn-input">
                     <p class="turn-role">"Input"</p>
