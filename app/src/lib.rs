@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/projects/:project") view=pages::TraceList ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/agreement") view=pages::AgreementPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/annotate") view=pages::ProjectBulkAnnotate ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/sessions") view=pages::SessionList ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:project/sessions/:session_id") view=pages::SessionPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/traces/:trace_id") view=pages::TraceView ssr=SsrMode::Async />
                     <Route path=path!("/projects/:project/spans/:span_id") view=pages::SpanPage ssr=SsrMode::Async />
                     <Route path=path!("/collections") view=pages::Collections ssr=SsrMode::Async />

@@ -244,8 +244,8 @@ test.describe("at 360 px", () => {
     await expect(button).toBeVisible();
     await expect(button).toHaveText("Filters (0)");
 
-    // Tab reaches it right after the breadcrumbs; its label shows the focus; Space opens and closes.
-    await page.getByRole("navigation", { name: "Breadcrumbs" }).getByRole("link", { name: "Projects" }).focus();
+    // Tab reaches it right after the project's tabs; its label shows the focus; Space opens and closes.
+    await page.getByRole("navigation", { name: "Project views" }).getByRole("link", { name: "Sessions" }).focus();
     await page.keyboard.press("Tab");
     await expect(toggle).toBeFocused();
     await expect(button).not.toHaveCSS("outline-style", "none");

@@ -56,3 +56,23 @@ pub async fn load_agreement(project: String, name: String) -> Result<Option<Agre
     };
     Ok(Some(AgreementView { names, agreement }))
 }
+
+/// One page of a project's sessions, newest first, from session rowid `cursor`.
+#[server(endpoint = "load_session_list")]
+pub async fn load_session_list(
+    project: String,
+    cursor: Option<i64>,
+) -> Result<Option<crate::model::SessionListPage>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    store.session_rows(&project, cursor, crate::model::SESSION_PAGE_SIZE).await.map_err(super::server_error)
+}
+
+/// A session of a project, turn by turn, for the session page.
+#[server(endpoint = "load_session")]
+pub async fn load_session(
+    project: String,
+    session_id: String,
+) -> Result<Option<crate::model::SessionView>, ServerFnError> {
+    let store = expect_context::<crate::store::Store>();
+    store.session_view(&project, &session_id).await.map_err(super::server_error)
+}

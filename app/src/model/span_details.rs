@@ -27,6 +27,9 @@ pub struct TraceTree {
     pub trace_id: String,
     /// Its spans by start time.
     pub spans: Vec<TraceSpan>,
+    /// The session (`session.id`) it belongs to, if any.
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
 /// One span as the span page shows it.

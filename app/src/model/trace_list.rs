@@ -251,6 +251,9 @@ pub struct TraceRow {
     pub output_preview: Option<String>,
     /// The root span's annotations (notes left out), by name.
     pub annotations: Vec<AnnotationChip>,
+    /// The session (`session.id`) the trace belongs to, if any.
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
 /// How many traces match a filter: exact up to [`MatchCount::CAP`], beyond

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_trace_list;
 use crate::components::{
-    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, QueueAdd, QueueAddTarget,
-    StatusBadge, TraceFilters, format_latency, format_time,
+    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, ProjectTab, ProjectTabs, QueueAdd,
+    QueueAddTarget, StatusBadge, TraceFilters, format_latency, format_time,
 };
 use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
 use crate::pages::NotFound;
@@ -64,6 +64,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
             <h1>"Traces"</h1>
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
         </div>
+        <ProjectTabs project=project.clone() current=ProjectTab::Traces />
         <TraceFilters query=query.clone() clear_href=base.clone() />
         {page.search_backlog.map(|left| view! {
             <p class="notice search-catching-up" role="status">
@@ -134,6 +135,14 @@ fn TraceTable(project: String, rows: Vec<TraceRow>) -> impl IntoView {
                                                 {row.name.clone().unwrap_or_else(|| "(root span missing)".into())}
                                             </a>
                                             {row.span_kind.clone().map(|kind| view! { <KindBadge kind /> })}
+                                            {row.session_id.clone().map(|session| {
+                                                let href = format!("/projects/{project_path}/sessions/{}", crate::model::percent_encode(&session));
+                                                view! {
+                                                <a class="session-link" href=href>
+                                                    "Session" <span class="visually-hidden">" " {session}</span>
+                                                </a>
+                                                }
+                                            })}
                                         </div>
                                     </td>
                                     <td class="io preview input" data-label="Input">{row.input_preview.clone().filter(|text| !text.is_empty())}</td>

@@ -56,17 +56,26 @@ fn TraceLayout(project: String, tree: TraceTree, selected: String) -> impl IntoV
     let count = tree.spans.len();
     let in_trace = tree.spans.iter().any(|s| s.span_id == selected);
     let project_href = format!("/projects/{}", percent_encode(&project));
+    let crumb_href = project_href.clone();
     view! {
         <nav class="crumbs" aria-label="Breadcrumbs">
             <a href="/">"Projects"</a>
             <span>"/"</span>
-            <a href=project_href>{project.clone()}</a>
+            <a href=crumb_href>{project.clone()}</a>
             <span>"/"</span>
             <span>"Trace"</span>
         </nav>
         <div class="page-head">
             <h1>"Trace " <code class="trace-id">{tree.trace_id.clone()}</code></h1>
             <span class="muted">{count} " spans · " {total}</span>
+            {tree.session_id.clone().map(|session| {
+                let href = format!("{project_href}/sessions/{}", percent_encode(&session));
+                view! {
+                    <a class="session-link" href=href>
+                        "Part of session " <code>{session}</code>
+                    </a>
+                }
+            })}
         </div>
         <div class="trace-layout">
             <section class="panel tree-panel">

@@ -45,7 +45,8 @@ impl Store {
             })
             .collect();
         spans.sort_by(|a, b| a.start_time.cmp(&b.start_time).then_with(|| a.span_id.cmp(&b.span_id)));
-        Ok(Some(TraceTree { trace_id: trace_id.to_owned(), spans }))
+        let session_id = self.trace_session(trace_id).await?;
+        Ok(Some(TraceTree { trace_id: trace_id.to_owned(), spans, session_id }))
     }
 
     /// Span `span_id` of `project` with its resource, annotations and the

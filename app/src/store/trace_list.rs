@@ -28,6 +28,7 @@ struct Row {
     output_preview: Option<String>,
     prompt: i64,
     completion: i64,
+    session_id: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -102,6 +103,7 @@ impl Store {
                 completion_tokens: row.completion,
                 input_preview: row.input_preview,
                 output_preview: row.output_preview,
+                session_id: row.session_id,
             })
             .collect();
         let search_backlog = match query.text {
@@ -132,8 +134,9 @@ impl Store {
              r.name, r.span_kind, r.status_code, \
              substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
              substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
-             {prompt} AS prompt, {completion} AS completion \
-             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root ",
+             {prompt} AS prompt, {completion} AS completion, \
+             (SELECT se.session_id FROM sessions se WHERE se.id = p.session_rowid) AS session_id \
+             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, t.session_rowid, {ROOT} AS root ",
             input = root_text("input.value"),
             output = root_text("output.value"),
             prompt = token_total("prompt_tokens", "p.id"),
@@ -283,7 +286,7 @@ impl Store {
     }
 
     /// The project's rowid, `None` when there is no such project.
-    async fn known_project_rowid(&self, project: &str) -> Result<Option<i64>> {
+    pub(super) async fn known_project_rowid(&self, project: &str) -> Result<Option<i64>> {
         match self.project_rowid(project).await {
             Ok(rowid) => Ok(Some(rowid)),
             Err(super::Error::NotFound(_)) => Ok(None),
@@ -292,7 +295,10 @@ impl Store {
     }
 
     /// The annotations (notes left out) of the given spans, by span rowid.
-    async fn root_chips(&self, rowids: impl Iterator<Item = i64>) -> Result<HashMap<i64, Vec<AnnotationChip>>> {
+    pub(super) async fn root_chips(
+        &self,
+        rowids: impl Iterator<Item = i64>,
+    ) -> Result<HashMap<i64, Vec<AnnotationChip>>> {
         let rowids: Vec<i64> = rowids.collect();
         let mut chips: HashMap<i64, Vec<AnnotationChip>> = HashMap::new();
         if rowids.is_empty() {

@@ -18,6 +18,7 @@ mod projects;
 mod public_links;
 mod queues;
 mod retention;
+mod sessions;
 mod spans;
 mod traces;
 mod users;
@@ -74,6 +75,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(traces::remove_between))
         .routes(routes!(traces::remove))
         .routes(routes!(retention::get_one, retention::update))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::get_one, sessions::remove))
+        .routes(routes!(sessions::remove_many))
         .routes(routes!(annotations::create_span_annotations))
         .routes(routes!(annotations::create_trace_annotations))
         .routes(routes!(annotations::create_session_annotations))

@@ -55,6 +55,8 @@ pub const SERVER_FUNCTIONS: &[(&str, Access)] = &[
     ("load_trace_list", Access::Needs(Permission::Read)),
     ("count_matching_traces", Access::Needs(Permission::Read)),
     ("load_trace_tree", Access::Needs(Permission::Read)),
+    ("load_session_list", Access::Needs(Permission::Read)),
+    ("load_session", Access::Needs(Permission::Read)),
     ("load_span_detail", Access::Needs(Permission::Read)),
     ("load_project_feedback", Access::Needs(Permission::Read)),
     ("load_agreement", Access::Needs(Permission::Read)),

@@ -44,6 +44,10 @@ const EXPECTED: &[(&str, &str, Needs)] = &[
     ("DELETE", "/v1/traces/{trace_identifier}", Permission("manage")),
     ("GET", "/v1/projects/{project}/retention", Permission("read")),
     ("PATCH", "/v1/projects/{project}/retention", Permission("manage")),
+    ("GET", "/v1/projects/{project}/sessions", Permission("read")),
+    ("GET", "/v1/sessions/{session_identifier}", Permission("read")),
+    ("DELETE", "/v1/sessions/{session_identifier}", Permission("manage")),
+    ("POST", "/v1/sessions/delete", Permission("manage")),
     ("POST", "/v1/feedback_tokens", Permission("feedback")),
     ("POST", "/v1/feedback", Public),
     ("DELETE", "/v1/feedback", Public),
@@ -138,6 +142,8 @@ const SERVER_FUNCTIONS: &[(&str, Needs)] = &[
     ("load_trace_list", Permission("read")),
     ("count_matching_traces", Permission("read")),
     ("load_trace_tree", Permission("read")),
+    ("load_session_list", Permission("read")),
+    ("load_session", Permission("read")),
     ("load_span_detail", Permission("read")),
     ("load_project_feedback", Permission("read")),
     ("load_agreement", Permission("read")),
@@ -272,6 +278,7 @@ fn concrete(template: &str) -> String {
         .replace("{user_id}", "VXNlcjo5OTk5")
         .replace("{api_key_id}", "VXNlckFwaUtleTo5OTk5")
         .replace("{delivery}", "V2ViaG9va0RlbGl2ZXJ5Ojk5OTk")
+        .replace("{session_identifier}", "no-such-session")
 }
 
 #[tokio::test]

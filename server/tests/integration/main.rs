@@ -23,6 +23,7 @@ mod public_links;
 mod queues;
 mod read_api;
 mod search;
+mod sessions;
 mod settings_pages;
 mod span_annotations;
 mod ui_pages;
