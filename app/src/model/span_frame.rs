@@ -141,6 +141,7 @@ pub fn build_frame(spans: &[Span], spec: &SpanQuerySpec) -> Result<Frame, FrameE
     if spec.explode.is_some() && spec.concat.is_some() {
         return Err(FrameError("explode and concat in one query are not supported: send two queries".into()));
     }
+    let whole = spec.explode.is_none() && spec.concat.is_none() && selected.is_empty();
     let mut frame = if let Some(explode) = &spec.explode {
         exploded(spans, &selected, explode)?
     } else if let Some(concat) = &spec.concat {
@@ -151,6 +152,12 @@ pub fn build_frame(spans: &[Span], spec: &SpanQuerySpec) -> Result<Frame, FrameE
         let columns = selected.iter().map(|(label, key)| column(label, spans.iter().map(|s| value(s, key)))).collect();
         Frame { index: vec![column(index_key, spans.iter().map(|s| value(s, index_key)))], columns }
     };
+    if !whole {
+        // A selected field that is also the index moves into the index (as
+        // pandas' `set_index` does in Phoenix), so the frame has it once.
+        let index: Vec<String> = frame.index.iter().map(|c| alias(&c.name).to_owned()).collect();
+        frame.columns.retain(|c| !index.iter().any(|i| i == alias(&c.name)));
+    }
     for column in &mut frame.columns {
         let label = alias(&column.name).to_owned();
         column.name = spec
@@ -428,12 +435,14 @@ mod tests {
     fn select_rename_and_index() {
         let frame = build_frame(
             &docs(),
-            &spec(json!({"select": {"context.span_id": {"key": "span_id"}, "input.value": {"key": "input.value"}},
+            &spec(json!({"select": {"context.span_id": {"key": "span_id"}, "trace_id": {"key": "trace_id"},
+                "input.value": {"key": "input.value"}},
                 "rename": {"input.value": "input"}, "index": {"key": "context.trace_id"}})),
         )
         .unwrap();
         assert_eq!(frame.index[0].name, "context.trace_id");
         assert_eq!(frame.index[0].values, vec![json!("ta"), json!("tb")]);
+        assert_eq!(frame.columns.len(), 2, "a selected index field is not also a column");
         assert_eq!(frame.columns[0].name, "context.span_id");
         assert_eq!(frame.columns[1].name, "input");
         assert_eq!(frame.columns[1].values, vec![json!("q1"), json!("q2")]);

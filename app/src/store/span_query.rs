@@ -54,7 +54,7 @@ impl Store {
         }
         if let Some(condition) = &filter.condition {
             query.push(" AND ");
-            push_condition(&mut query, condition).map_err(|e| super::Error::Invalid(e.0))?;
+            push_condition(&mut query, condition, project_rowid).map_err(|e| super::Error::Invalid(e.0))?;
         }
         query.push(" ORDER BY s.id DESC LIMIT ").push_bind(i64::from(filter.limit.min(MAX_SPAN_QUERY_ROWS)));
         let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
@@ -62,10 +62,20 @@ impl Store {
     }
 }
 
-/// `condition` as a parenthesised SQL boolean on `spans s JOIN traces t`.
-/// Fails only for a time compared with text that is not an ISO 8601 time.
-pub(super) fn push_condition(query: &mut QueryBuilder<Sqlite>, condition: &Condition) -> Result<(), ConditionError> {
+/// `condition` as a parenthesised SQL boolean on `spans s JOIN traces t` of
+/// project `project_rowid`. Fails only for a time compared with text that is
+/// not an ISO 8601 time.
+pub(super) fn push_condition(
+    query: &mut QueryBuilder<Sqlite>,
+    condition: &Condition,
+    project_rowid: i64,
+) -> Result<(), ConditionError> {
     query.push("(");
+    if let Some(test) = annotation_test(condition) {
+        push_annotation_test(query, &test, project_rowid)?;
+        query.push(")");
+        return Ok(());
+    }
     match condition {
         Condition::And(parts) | Condition::Or(parts) => {
             let joiner = if matches!(condition, Condition::And(_)) { " AND " } else { " OR " };
@@ -73,12 +83,12 @@ pub(super) fn push_condition(query: &mut QueryBuilder<Sqlite>, condition: &Condi
                 if i > 0 {
                     query.push(joiner);
                 }
-                push_condition(query, part)?;
+                push_condition(query, part, project_rowid)?;
             }
         }
         Condition::Not(inner) => {
             query.push("NOT ");
-            push_condition(query, inner)?;
+            push_condition(query, inner, project_rowid)?;
         }
         Condition::Compare(left, op, right) => {
             let time = time_field(left) || time_field(right);
@@ -130,6 +140,117 @@ pub(super) fn push_condition(query: &mut QueryBuilder<Sqlite>, condition: &Condi
     }
     query.push(")");
     Ok(())
+}
+
+/// A test of one annotation's part against constants: answered from the
+/// project's annotations through their index (`span_annotations_project`)
+/// instead of a lookup per span, and true when *any* annotation of that name
+/// passes it (a span may have several: one per annotator).
+struct AnnotationTest<'a> {
+    name: &'a str,
+    part: AnnotationPart,
+    /// `None`: the part is set (`is not None`).
+    test: Option<(&'static str, Vec<&'a Literal>)>,
+    /// The span has no such annotation passing the test.
+    negated: bool,
+}
+
+fn annotation_test(condition: &Condition) -> Option<AnnotationTest<'_>> {
+    fn annotation(operand: &Operand) -> Option<(&str, AnnotationPart)> {
+        match operand {
+            Operand::Field(Field::Annotation { name, part }) => Some((name.as_str(), *part)),
+            _ => None,
+        }
+    }
+    fn literal(operand: &Operand) -> Option<&Literal> {
+        match operand {
+            Operand::Literal(literal) => Some(literal),
+            _ => None,
+        }
+    }
+    match condition {
+        Condition::Compare(left, op, right) => {
+            let ((name, part), value, flipped) = match (annotation(left), annotation(right)) {
+                (Some(found), None) => (found, literal(right)?, false),
+                (None, Some(found)) => (found, literal(left)?, true),
+                _ => return None,
+            };
+            let sql = match (op, flipped) {
+                (CompareOp::Eq, _) => " = ",
+                (CompareOp::NotEq, _) => " != ",
+                (CompareOp::Lt, false) | (CompareOp::Gt, true) => " < ",
+                (CompareOp::LtE, false) | (CompareOp::GtE, true) => " <= ",
+                (CompareOp::Gt, false) | (CompareOp::Lt, true) => " > ",
+                (CompareOp::GtE, false) | (CompareOp::LtE, true) => " >= ",
+            };
+            Some(AnnotationTest { name, part, test: Some((sql, vec![value])), negated: false })
+        }
+        Condition::In { needle, haystack, negated } => {
+            if let (Some((name, part)), Operand::List(values)) = (annotation(needle), haystack) {
+                return Some(AnnotationTest {
+                    name,
+                    part,
+                    test: Some((" IN ", values.iter().collect())),
+                    negated: *negated,
+                });
+            }
+            let (name, part) = annotation(haystack)?;
+            Some(AnnotationTest { name, part, test: Some(("instr", vec![literal(needle)?])), negated: *negated })
+        }
+        Condition::IsNone { operand, negated } => {
+            let (name, part) = annotation(operand)?;
+            Some(AnnotationTest { name, part, test: None, negated: !negated })
+        }
+        _ => None,
+    }
+}
+
+fn push_annotation_test(
+    query: &mut QueryBuilder<Sqlite>,
+    test: &AnnotationTest,
+    project_rowid: i64,
+) -> Result<(), ConditionError> {
+    let column = annotation_column(test.part);
+    query.push(if test.negated { "s.id NOT IN" } else { "s.id IN" });
+    query.push(" (SELECT a.target_rowid FROM span_annotations a WHERE a.project_id = ").push_bind(project_rowid);
+    query.push(" AND a.name = ").push_bind(test.name.to_owned()).push(" AND ");
+    match &test.test {
+        None => {
+            query.push(column).push(" IS NOT NULL");
+        }
+        Some(("instr", values)) => {
+            query.push("instr(").push(column).push(", ");
+            push_literal(query, values[0], false)?;
+            query.push(") > 0");
+        }
+        Some((" IN ", values)) if values.is_empty() => {
+            query.push("0");
+        }
+        Some((" IN ", values)) => {
+            query.push(column).push(" IN (");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    query.push(", ");
+                }
+                push_literal(query, value, false)?;
+            }
+            query.push(")");
+        }
+        Some((op, values)) => {
+            query.push(column).push(*op);
+            push_literal(query, values[0], false)?;
+        }
+    }
+    query.push(")");
+    Ok(())
+}
+
+fn annotation_column(part: AnnotationPart) -> &'static str {
+    match part {
+        AnnotationPart::Label => "a.label",
+        AnnotationPart::Score => "a.score",
+        AnnotationPart::Explanation => "a.explanation",
+    }
 }
 
 fn time_field(operand: &Operand) -> bool {
@@ -198,11 +319,7 @@ fn push_field(query: &mut QueryBuilder<Sqlite>, field: &Field) {
             return;
         }
         Field::Annotation { name, part } => {
-            let column = match part {
-                AnnotationPart::Label => "a.label",
-                AnnotationPart::Score => "a.score",
-                AnnotationPart::Explanation => "a.explanation",
-            };
+            let column = annotation_column(*part);
             query.push(format!("(SELECT {column} FROM span_annotations a WHERE a.target_rowid = s.id AND a.name = "));
             query.push_bind(name.clone());
             query.push(" ORDER BY a.updated_at DESC, a.id DESC LIMIT 1)");
@@ -378,6 +495,15 @@ mod tests {
             ("evals['quality'].score < 0.5", &[3]),
             ("annotations['quality'].explanation is not None", &[3]),
             ("annotations['quality'].label is None", &[1, 2, 4]),
+            ("'bad' == annotations['quality'].label", &[3]),
+            ("0.5 > evals['quality'].score", &[3]),
+            ("annotations['quality'].score >= 0.5", &[]),
+            ("annotations['quality'].label in ['bad', 'awful']", &[3]),
+            ("annotations['quality'].label not in ['bad']", &[1, 2, 4]),
+            ("'wro' in annotations['quality'].explanation", &[3]),
+            ("not annotations['quality'].label == 'bad'", &[1, 2, 4]),
+            ("annotations['quality'].label != name", &[3]),
+            ("annotations['other'].label is not None", &[]),
             ("span_kind == 'LLM' and not llm.model_name == 'gpt-4'", &[3]),
             ("span_kind == 'TOOL' or status_code == 'ERROR'", &[3, 4]),
             ("1 <= latency_ms < 20", &[1]),

@@ -14,6 +14,7 @@ mod params;
 mod projects;
 mod public_links;
 mod queues;
+mod span_queries;
 mod spans;
 mod traces;
 mod users;
@@ -66,6 +67,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get_one, projects::update, projects::remove))
         .routes(routes!(spans::list))
         .routes(routes!(spans::remove))
+        .routes(routes!(span_queries::query))
         .routes(routes!(traces::list))
         .routes(routes!(annotations::create_span_annotations))
         .routes(routes!(annotations::create_trace_annotations))

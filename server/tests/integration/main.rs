@@ -22,5 +22,6 @@ mod read_api;
 mod search;
 mod settings_pages;
 mod span_annotations;
+mod span_queries;
 mod ui_pages;
 mod webhooks;
