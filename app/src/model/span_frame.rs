@@ -315,9 +315,13 @@ fn position_label(key: &str) -> &'static str {
     }
 }
 
-fn exploded(spans: &[Span], selected: &[(String, String)], spec: &ArraySpec) -> Result<Frame, FrameError> {
-    let primary = spec.primary_index_key.as_deref().unwrap_or("context.span_id");
-    check_key(primary)?;
+/// The spans holding the array attribute, each with its elements, and the
+/// (label, key) pairs taken from each element.
+#[allow(clippy::type_complexity)]
+fn arrays<'a>(
+    spans: &'a [Span],
+    spec: &ArraySpec,
+) -> (Vec<(&'a Span, BTreeMap<usize, Map<String, Value>>)>, Vec<(String, String)>) {
     let per_span: Vec<(&Span, BTreeMap<usize, Map<String, Value>>)> =
         spans.iter().map(|s| (s, elements(s, &spec.key))).filter(|(_, e)| !e.is_empty()).collect();
     let mut all = BTreeMap::new();
@@ -327,6 +331,13 @@ fn exploded(spans: &[Span], selected: &[(String, String)], spec: &ArraySpec) -> 
         }
     }
     let inner = element_columns(spec, &all);
+    (per_span, inner)
+}
+
+fn exploded(spans: &[Span], selected: &[(String, String)], spec: &ArraySpec) -> Result<Frame, FrameError> {
+    let primary = spec.primary_index_key.as_deref().unwrap_or("context.span_id");
+    check_key(primary)?;
+    let (per_span, inner) = arrays(spans, spec);
     let rows = || per_span.iter().flat_map(|(span, elements)| elements.iter().map(move |(i, e)| (*span, *i, e)));
     let index = vec![
         column(primary, rows().map(|(span, _, _)| value(span, primary))),
@@ -349,15 +360,7 @@ fn concatenated(
     index_key: &str,
 ) -> Result<Frame, FrameError> {
     let separator = spec.separator.as_deref().unwrap_or("\n\n");
-    let per_span: Vec<(&Span, BTreeMap<usize, Map<String, Value>>)> =
-        spans.iter().map(|s| (s, elements(s, &spec.key))).filter(|(_, e)| !e.is_empty()).collect();
-    let mut all = BTreeMap::new();
-    for (_, elements) in &per_span {
-        for (i, e) in elements {
-            all.entry(*i).or_insert_with(|| e.clone());
-        }
-    }
-    let inner = element_columns(spec, &all);
+    let (per_span, inner) = arrays(spans, spec);
     let index = vec![column(index_key, per_span.iter().map(|(span, _)| value(span, index_key)))];
     let mut columns: Vec<Column> =
         selected.iter().map(|(label, key)| column(label, per_span.iter().map(|(span, _)| value(span, key)))).collect();
