@@ -19,6 +19,7 @@ mod public_links;
 mod queues;
 mod retention;
 mod sessions;
+mod span_queries;
 mod spans;
 mod traces;
 mod users;
@@ -71,6 +72,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(projects::get_one, projects::update, projects::remove))
         .routes(routes!(spans::list))
         .routes(routes!(spans::remove))
+        .routes(routes!(span_queries::query))
         .routes(routes!(traces::list))
         .routes(routes!(traces::remove_between))
         .routes(routes!(traces::remove))

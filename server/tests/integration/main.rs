@@ -26,5 +26,6 @@ mod search;
 mod sessions;
 mod settings_pages;
 mod span_annotations;
+mod span_queries;
 mod ui_pages;
 mod webhooks;
