@@ -17,7 +17,7 @@
 //! does the rest: annotations, collection items, queue items and public links
 //! go by `ON DELETE CASCADE`, the search index and the project counters and
 //! daily feedback figures by triggers (migration 0007), and collections keep
-//! a tombstone of each item they lose (trigger of migration 0012). When a
+//! a tombstone of each item they lose (trigger of migration 0014). When a
 //! webhook exists, the batch's annotations are deleted first through the
 //! outbox so their `annotation.deleted` events are recorded in the same
 //! transaction.
