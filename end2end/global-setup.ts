@@ -11,18 +11,9 @@ const ROOT = path.resolve(__dirname, "..");
 
 /** Starts `plume serve` on free ports, seeds it, and returns the teardown. */
 export default async function globalSetup(_config: FullConfig) {
-  const bin = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
-  if (!existsSync(bin)) {
-    throw new Error(`${bin} is missing: run \`cargo build -p server\` (end2end/run.sh does).`);
-  }
   const dataDir = mkdtempSync(path.join(tmpdir(), "plume-e2e-"));
   const logPath = path.join(dataDir, "server.log");
-  const server = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG ?? "info,sqlx=warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const base = await waitForListening(server, logPath);
+  const { process: server, url: base } = await startPlume(dataDir, [], { RUST_LOG: process.env.RUST_LOG ?? "info,sqlx=warn" });
   process.env.PLUME_URL = base;
   process.env.PLUME_SERVER_LOG = logPath;
 
@@ -55,40 +46,45 @@ export default async function globalSetup(_config: FullConfig) {
   };
 }
 
-/** Resolves with the base URL from the server's "plume listening on …" line. */
-export function waitForListening(server: ChildProcess, logPath: string): Promise<string> {
+/** The `plume` binary the browser tests run. */
+export const PLUME_BIN = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
+
+/** A `plume serve` started by [`startPlume`]. */
+export type Started = { process: ChildProcess; url: string };
+
+/**
+ * Starts `plume serve` on free ports with `dataDir` (its log goes to
+ * `dataDir/server.log`), extra `args` and `env`, and resolves with its base
+ * URL once it has written its `--ready-file`.
+ */
+export async function startPlume(dataDir: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
+  if (!existsSync(PLUME_BIN)) {
+    throw new Error(`${PLUME_BIN} is missing: run \`cargo build -p server\` (end2end/run.sh does).`);
+  }
+  const readyFile = path.join(dataDir, "ready.json");
+  const logPath = path.join(dataDir, "server.log");
+  const server = spawn(
+    PLUME_BIN,
+    ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--ready-file", readyFile, ...args],
+    { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", RUST_LOG: "info,sqlx=warn", ...env }, stdio: ["ignore", "pipe", "pipe"] },
+  );
   const log = createWriteStream(logPath);
-  return new Promise((resolve, reject) => {
-    let pending = "";
-    let done = false;
-    const timer = setTimeout(() => fail(new Error("plume did not log its address within 60 s")), 60_000);
-    function fail(error: Error) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
+  server.stdout!.pipe(log, { end: false });
+  server.stderr!.pipe(log, { end: false });
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(readyFile)) {
+    if (server.exitCode !== null || server.signalCode !== null || Date.now() > deadline) {
       server.kill("SIGKILL");
       let tail = "";
       try {
         tail = readFileSync(logPath, "utf8").split("\n").slice(-30).join("\n");
       } catch {}
-      reject(new Error(`${error.message}\n--- server log (${logPath}) ---\n${tail}${pending}`));
+      throw new Error(`plume did not get ready (exit ${server.exitCode})\n--- server log (${logPath}) ---\n${tail}`);
     }
-    server.stdout!.pipe(log, { end: false });
-    server.stderr!.on("data", (chunk: Buffer) => {
-      log.write(chunk);
-      if (done) return;
-      pending += chunk.toString("utf8").replace(/\x1b\[[0-9;]*m/g, "");
-      const match = /plume listening on (http:\/\/[^\s]+)/.exec(pending);
-      if (match) {
-        done = true;
-        clearTimeout(timer);
-        pending = "";
-        resolve(match[1]);
-      }
-    });
-    server.once("error", (error) => fail(error));
-    server.once("exit", (code, signal) => fail(new Error(`plume exited early (code ${code}, signal ${signal})`)));
-  });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const url = JSON.parse(readFileSync(readyFile, "utf8")).http as string;
+  return { process: server, url };
 }
 
 type Span = Record<string, unknown>;

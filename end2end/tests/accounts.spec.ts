@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { waitForListening } from "../global-setup";
+import { startPlume } from "../global-setup";
 
 /**
  * Accounts in a real browser, on a server of its own with `--auth on`: log
@@ -15,7 +15,6 @@ import { waitForListening } from "../global-setup";
  * share link, the feedback widget) still work for someone logged out.
  */
 
-const ROOT = path.resolve(__dirname, "../..");
 const PROJECT = "e2e-accounts";
 const ADMIN = { email: "admin@example.org", password: "correct horse battery staple" };
 const PASSWORD = "a long enough password";
@@ -41,17 +40,10 @@ async function api(method: string, path: string, body?: unknown): Promise<Respon
 
 test.beforeAll(async () => {
   dataDir = mkdtempSync(path.join(tmpdir(), "plume-e2e-accounts-"));
-  const bin = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
-  plume = spawn(
-    bin,
-    ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--auth", "on"],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: "1", PLUME_ADMIN_EMAIL: ADMIN.email, PLUME_ADMIN_PASSWORD: ADMIN.password },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  plumeUrl = await waitForListening(plume, path.join(dataDir, "server.log"));
+  ({ process: plume, url: plumeUrl } = await startPlume(dataDir, ["--auth", "on"], {
+    PLUME_ADMIN_EMAIL: ADMIN.email,
+    PLUME_ADMIN_PASSWORD: ADMIN.password,
+  }));
 
   // The admin logs in once over JSON to make a key, the users and the data.
   const login = await fetch(`${plumeUrl}/auth/login`, {

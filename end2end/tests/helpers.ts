@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { expect } from "./fixtures";
-import { waitForListening } from "../global-setup";
+import { startPlume } from "../global-setup";
 
 /** The first admin of a server started by `startWithAccounts`. */
 export const ADMIN = { email: "admin@example.org", password: "correct horse battery staple" };
@@ -22,15 +22,11 @@ export type AccountsServer = {
 
 /** Starts `plume serve --auth on` on a fresh data directory and makes an admin key over JSON. */
 export async function startWithAccounts(name: string): Promise<AccountsServer> {
-  const root = path.resolve(__dirname, "../..");
   const dataDir = mkdtempSync(path.join(tmpdir(), `plume-e2e-${name}-`));
-  const bin = process.env.PLUME_BIN ?? path.join(root, "target/debug/plume");
-  const plume: ChildProcess = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--auth", "on"], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: "1", PLUME_ADMIN_EMAIL: ADMIN.email, PLUME_ADMIN_PASSWORD: ADMIN.password },
-    stdio: ["ignore", "pipe", "pipe"],
+  const { process: plume, url } = await startPlume(dataDir, ["--auth", "on"], {
+    PLUME_ADMIN_EMAIL: ADMIN.email,
+    PLUME_ADMIN_PASSWORD: ADMIN.password,
   });
-  const url = await waitForListening(plume, path.join(dataDir, "server.log"));
   const login = await fetch(`${url}/auth/login`, {
     method: "POST",
     headers: { "content-type": "application/json" },

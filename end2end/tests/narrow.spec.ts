@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { AGREEMENT_PROJECT, hydrated, screenshot, seedAgreement, spanAnnotations, webhookWithLog } from "./helpers";
-import { waitForListening } from "../global-setup";
+import { startPlume } from "../global-setup";
 import { UI } from "../seed-ui";
 
 /**
@@ -396,13 +396,10 @@ test.describe("at 360 px with accounts on", () => {
 
   test.beforeAll(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "plume-e2e-narrow-"));
-    const bin = process.env.PLUME_BIN ?? path.resolve(__dirname, "../../target/debug/plume");
-    plume = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--auth", "on"], {
-      cwd: path.resolve(__dirname, "../.."),
-      env: { ...process.env, NO_COLOR: "1", PLUME_ADMIN_EMAIL: ADMIN.email, PLUME_ADMIN_PASSWORD: ADMIN.password },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    plumeUrl = await waitForListening(plume, path.join(dataDir, "server.log"));
+    ({ process: plume, url: plumeUrl } = await startPlume(dataDir, ["--auth", "on"], {
+      PLUME_ADMIN_EMAIL: ADMIN.email,
+      PLUME_ADMIN_PASSWORD: ADMIN.password,
+    }));
   });
 
   test.afterAll(async () => {

@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, expect } from "./fixtures";
 import { screenshot } from "./helpers";
-import { waitForListening } from "../global-setup";
+import { startPlume } from "../global-setup";
 
 /**
  * The embeddable widget, end to end: a host page on another origin (another
@@ -20,7 +20,6 @@ import { waitForListening } from "../global-setup";
  * origin, which is only known once the host server listens).
  */
 
-const ROOT = path.resolve(__dirname, "../..");
 const PROJECT = "e2e-widget";
 
 let plume: ChildProcess;
@@ -70,15 +69,8 @@ test.beforeAll(async () => {
   allowedHost = await hostPage(() => allowedHtml());
   refusedHost = await hostPage(() => refusedHtml());
 
-  const bin = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
-  if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`cargo build -p server\``);
   dataDir = mkdtempSync(path.join(tmpdir(), "plume-widget-"));
-  plume = spawn(bin, ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1", RUST_LOG: "info,sqlx=warn", PLUME_FEEDBACK_ORIGINS: allowedHost },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  plumeUrl = await waitForListening(plume, path.join(dataDir, "server.log"));
+  ({ process: plume, url: plumeUrl } = await startPlume(dataDir, [], { PLUME_FEEDBACK_ORIGINS: allowedHost }));
 
   // The app's answer is a span…
   const span = {
