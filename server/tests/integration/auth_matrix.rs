@@ -38,6 +38,7 @@ const EXPECTED: &[(&str, &str, Needs)] = &[
     ("PUT", "/v1/projects/{project}", Permission("manage")),
     ("DELETE", "/v1/projects/{project}", Permission("admin")),
     ("GET", "/v1/projects/{project}/spans", Permission("read")),
+    ("POST", "/v1/spans", Permission("read")),
     ("DELETE", "/v1/spans/{span}", Permission("admin")),
     ("GET", "/v1/projects/{project}/traces", Permission("read")),
     ("DELETE", "/v1/projects/{project}/traces", Permission("manage")),
