@@ -94,6 +94,12 @@ impl IntoResponse for ApiError {
             ApiError::Validation(detail) => (status, Json(serde_json::json!({ "detail": detail }))).into_response(),
             ApiError::Store(error) => (status, error.client_message()).into_response(),
             ApiError::TooMany(wait) => crate::rate_limit::too_many("requests", wait),
+            // The refused body may be left unread, so the connection cannot
+            // carry another request: say so, or a client that pools
+            // connections sends its next request into a closing socket.
+            other @ ApiError::TooLarge(_) => {
+                (status, [(axum::http::header::CONNECTION, "close")], other.to_string()).into_response()
+            }
             other => (status, other.to_string()).into_response(),
         }
     }
