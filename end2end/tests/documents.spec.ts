@@ -7,8 +7,8 @@ import { hydrated } from "./helpers";
  * sends them (flat `retrieval.documents.N.…` keys); the second is long and
  * carries markup that must show as text. */
 const PROJECT = "e2e-documents";
-const TRACE = "dd000000000000000000000000000001";
-const SPAN = "d000000000000001";
+const TRACE = "d0c00000000000000000000000000001";
+const SPAN = "d0c0000000000001";
 const LONG = "Refunds are issued within 14 days. <b>bold?</b> " + "More policy text. ".repeat(60);
 
 async function seedRetriever(request: APIRequestContext) {

@@ -90,7 +90,7 @@ async fn sessions_are_listed_paged_and_read_as_phoenix_does() {
     assert_eq!(first["token_count_total"], 36);
     assert_eq!(first["start_time"], "2023-11-14T22:13:21+00:00");
     assert_eq!(first["end_time"], "2023-11-14T22:13:23.500000+00:00");
-    assert_eq!(first["traces"][0]["id"].as_str().unwrap().len() > 4, true);
+    assert!(first["traces"][0]["id"].as_str().unwrap().len() > 4);
 
     // Cursor paging: inclusive cursors, every session once, both orders.
     for (order, expected) in [("asc", vec!["s-1", "s-2", ODD_SESSION]), ("desc", vec![ODD_SESSION, "s-2", "s-1"])] {
