@@ -1,8 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { UI } from "../seed-ui";
-import { AGREEMENT_PROJECT, hydrated, seedAgreement, webhookWithLog } from "./helpers";
+import { AGREEMENT_PROJECT, hydrated, seedAgreement, violations, webhookWithLog } from "./helpers";
 
 /**
  * axe-core (WCAG 2.0/2.1 A and AA, best practices) on every page, in the
@@ -66,16 +64,6 @@ async function pages(request: Parameters<Parameters<typeof test>[2]>[0]["request
     webhook,
     `/embed/feedback?token=${encodeURIComponent(token)}`,
   ];
-}
-
-/** The serious and critical violations on the page, one line each. */
-async function violations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 test("no serious or critical axe violation on any page, in either theme", async ({ page, context, request, baseURL }) => {

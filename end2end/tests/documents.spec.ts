@@ -1,7 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
 import type { APIRequestContext } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { hydrated } from "./helpers";
+import { hydrated, violations } from "./helpers";
 
 /** A retriever span of its own project, with three documents as OpenInference
  * sends them (flat `retrieval.documents.N.…` keys); the second is long and
@@ -66,9 +65,7 @@ test("the span page lists retrieved documents, and 👍 by keyboard marks one re
   expect(votes).toHaveLength(1);
   expect(votes[0]).toMatchObject({ document_position: 2, annotator_kind: "HUMAN", result: { label: "relevant", score: 1 } });
 
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+  expect(await violations(page)).toEqual([]);
   expect(consoleErrors).toEqual([]);
 });
 

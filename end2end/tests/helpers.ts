@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -177,4 +178,14 @@ export async function webhookWithLog(request: APIRequestContext, url: string, pr
   const id = (await made.json()).data.id as string;
   expect((await request.post(`/v1/webhooks/${id}/test`)).status()).toBe(200);
   return `/settings/webhooks/${id}`;
+}
+
+/** The serious and critical axe violations (WCAG 2.1 A and AA, best practices) on the page, one line each. */
+export async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
+    .analyze();
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }

@@ -1,7 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { APIRequestContext } from "@playwright/test";
 import { test, expect } from "./fixtures";
-import { spanAnnotations } from "./helpers";
+import { spanAnnotations, violations } from "./helpers";
 
 /**
  * The sessions tab and the session page: reached from the trace list's tabs,
@@ -52,15 +51,6 @@ async function seed(request: APIRequestContext) {
 }
 
 const sessionPath = `/projects/${PROJECT}/sessions/${encodeURIComponent(SESSION)}`;
-
-async function violations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"])
-    .analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 test("the sessions tab leads to the conversation, turn by turn, and a turn takes a 👍", async ({ page, request, consoleErrors }) => {
   await seed(request);
