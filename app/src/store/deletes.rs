@@ -221,7 +221,7 @@ struct TombstoneRow {
 /// Deletes traces `ids` (rowids) inside the caller's writing transaction:
 /// their annotations through the outbox when a webhook listens, then their
 /// spans, then the traces (see the module's doc for what follows by cascade).
-async fn delete_traces(conn: &mut SqliteConnection, outbox: &outbox::Outbox, ids: &[i64]) -> Result<()> {
+pub(super) async fn delete_traces(conn: &mut SqliteConnection, outbox: &outbox::Outbox, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }

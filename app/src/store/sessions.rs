@@ -226,19 +226,22 @@ impl Store {
         if found.is_empty() {
             return Ok(0);
         }
-        // The traces first: their spans, annotations, notes and items follow
-        // by cascade (a session's own cascade would only unlink them).
-        let mut traces = QueryBuilder::<Sqlite>::new("DELETE FROM traces WHERE session_rowid IN (");
+        // The traces first, the way every trace delete goes (their spans,
+        // annotations with their webhook events, notes and items): a
+        // session's own cascade would only unlink them.
+        let mut traces = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE session_rowid IN (");
         let mut list = traces.separated(", ");
         for rowid in &found {
             list.push_bind(*rowid);
         }
         traces.push(")");
-        traces.build().execute(&mut *tx).await?;
+        let trace_rowids: Vec<i64> = traces.build_query_scalar().fetch_all(&mut *tx).await?;
+        super::deletes::delete_traces(&mut tx, &self.outbox, &trace_rowids).await?;
         let mut sessions = QueryBuilder::<Sqlite>::new("DELETE FROM sessions WHERE");
         push_keys(&mut sessions, "", &found, &[]);
         let deleted = sessions.build().execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
+        self.outbox.committed();
         Ok(deleted)
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::common::accounts::{Team, with_credential};
 use crate::common::pages::page;
 use crate::common::*;
+use crate::search::database;
 
 /// A session id that must come out escaped in HTML and encoded in URLs.
 const ODD_SESSION: &str = "s <&> \"3\"";
@@ -156,6 +157,9 @@ async fn deleting_a_session_deletes_its_traces_spans_and_annotations_only() {
     let server = Server::start(dir.path());
     seeded(&server).await;
     assert_eq!(counts(&server, "chat").await, ("7".into(), "14".into()));
+    // A webhook listening for deletions (never reachable: only the recorded events count here).
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "events": ["annotation.deleted"]});
+    assert_eq!(call(&server, Method::POST, "/v1/webhooks", Some(hook)).await.0, 200);
     // Annotations and notes on a span, a trace and the session; one on s-2 too.
     let annotate = |path: &'static str, key: &'static str, id: String, name: &'static str| {
         let mut item = json!({"name": name, "annotator_kind": "HUMAN", "result": {"label": "thumbs-down"}});
@@ -211,6 +215,11 @@ async fn deleting_a_session_deletes_its_traces_spans_and_annotations_only() {
     );
     assert_eq!(annotations("trace_annotations", "trace_ids", vec![trace_hex(2)]).await.1, 0);
     assert_eq!(annotations("session_annotations", "session_ids", vec!["s-1".into()]).await.1, 0);
+    // The span vote, the note and the trace annotation went the way of every trace
+    // delete: each deletion is recorded for the webhook.
+    let deleted = "SELECT count(*) FROM webhook_events WHERE event_type = 'annotation.deleted'";
+    let events: i64 = sqlx::query_scalar(deleted).fetch_one(&database(dir.path()).await).await.unwrap();
+    assert_eq!(events, 3);
     // The triggers kept the counts and the search index right.
     assert_eq!(counts(&server, "chat").await, ("4".into(), "8".into()));
     assert_eq!(listed_traces(&server, "?q=zebra2").await, Vec::<u64>::new(), "gone from search");
