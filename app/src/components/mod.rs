@@ -12,7 +12,7 @@ mod form_error;
 mod formatting;
 mod page_swap;
 mod project_filter;
-mod project_tabs;
+mod project_head;
 mod queue_add;
 mod retrieved_documents;
 mod shortcuts;
@@ -37,7 +37,7 @@ pub use page_swap::PageSwap;
 #[cfg(feature = "hydrate")]
 pub use page_swap::refresh_on_success;
 pub use project_filter::ProjectFilter;
-pub use project_tabs::{ProjectTab, ProjectTabs};
+pub use project_head::{ProjectHead, ProjectTab};
 pub use queue_add::{QueueAdd, QueueAddTarget};
 pub use retrieved_documents::RetrievedDocuments;
 pub use shortcuts::Shortcuts;

@@ -55,6 +55,15 @@ pub struct TraceListQuery {
     pub max_score: Option<String>,
     /// `unannotated=1`: no annotation yet (with `ann`: none of that name).
     pub unannotated: bool,
+    /// `error=true`: only traces with a span whose status is `ERROR`; `error=false`: only those without.
+    pub error: Option<bool>,
+    /// `min_latency_ms`: latency (`end_time - start_time`) at least this.
+    pub min_latency_ms: Option<f64>,
+    /// `max_latency_ms`: latency at most this.
+    pub max_latency_ms: Option<f64>,
+    /// `session`: in this session, by `ProjectSession` global id or `session.id`. The URL carries
+    /// one; the REST API (`session_identifier`) may ask for any of several.
+    pub sessions: Vec<String>,
 }
 
 impl TraceListQuery {
@@ -75,6 +84,14 @@ impl TraceListQuery {
             min_score: text("min_score"),
             max_score: text("max_score"),
             unannotated: matches!(text("unannotated").as_deref(), Some("1" | "true" | "on")),
+            error: match text("error").as_deref() {
+                Some("1" | "true") => Some(true),
+                Some("0" | "false") => Some(false),
+                _ => None,
+            },
+            min_latency_ms: text("min_latency_ms").and_then(|v| parse_latency(&v)),
+            max_latency_ms: text("max_latency_ms").and_then(|v| parse_latency(&v)),
+            sessions: text("session").into_iter().collect(),
         }
     }
 
@@ -102,6 +119,12 @@ impl TraceListQuery {
         if self.unannotated {
             params.push(("unannotated", "1".to_owned()));
         }
+        if let Some(error) = self.error {
+            params.push(("error", error.to_string()));
+        }
+        let latencies = [("min_latency_ms", self.min_latency_ms), ("max_latency_ms", self.max_latency_ms)];
+        params.extend(latencies.into_iter().filter_map(|(key, value)| Some((key, value?.to_string()))));
+        params.extend(self.sessions.first().map(|session| ("session", session.clone())));
         if let Some(cursor) = &self.cursor {
             params.push(("cursor", cursor.clone()));
         }
@@ -149,8 +172,31 @@ impl TraceListQuery {
             &self.min_score,
             &self.max_score,
         ];
-        texts.into_iter().filter(|value| value.is_some()).count() + usize::from(self.unannotated)
+        texts.into_iter().filter(|value| value.is_some()).count()
+            + usize::from(self.unannotated)
+            + usize::from(self.error.is_some())
+            + usize::from(self.min_latency_ms.is_some())
+            + usize::from(self.max_latency_ms.is_some())
+            + usize::from(!self.sessions.is_empty())
     }
+
+    /// Where the page starts: the `(sort key, rowid)` its cursor names, `None`
+    /// without a cursor or with one that is not `value:rowid`.
+    pub fn position(&self) -> Option<(i64, i64)> {
+        parse_cursor(self.cursor.as_deref()?)
+    }
+}
+
+/// `value:rowid`, a row's place in the trace list (its sort key, then its
+/// rowid): the cursor of the UI's pages and of `GET /v1/projects/{p}/traces`.
+pub fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
+    let (value, rowid) = cursor.split_once(':')?;
+    Some((value.parse().ok()?, rowid.parse().ok()?))
+}
+
+/// A latency bound in ms: finite and not negative.
+fn parse_latency(text: &str) -> Option<f64> {
+    text.parse::<f64>().ok().filter(|ms| ms.is_finite() && *ms >= 0.0)
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -344,6 +390,45 @@ mod tests {
         let all = "?q=a&status=OK&kind=LLM&from=2024-01-01T00:00&to=2024-02-01T00:00&ann=x&label=y&min_score=0&max_score=1&unannotated=1";
         assert_eq!(TraceListQuery::from_query_string(all).active_filters(), 10);
         assert_eq!(TraceListQuery::from_query_string("?q=&kind=").active_filters(), 0);
+        let api = "?error=true&min_latency_ms=1.5&max_latency_ms=20&session=s-1";
+        assert_eq!(TraceListQuery::from_query_string(api).active_filters(), 4);
+        assert_eq!(TraceListQuery::from_query_string("?error=maybe&min_latency_ms=-1").active_filters(), 0);
+    }
+
+    #[test]
+    fn api_filters_round_trip() {
+        let query = TraceListQuery {
+            error: Some(false),
+            min_latency_ms: Some(2.5),
+            max_latency_ms: Some(10.0),
+            sessions: vec!["chat 1".into()],
+            ..Default::default()
+        };
+        assert_eq!(TraceListQuery::from_query_string(&query.to_query_string()), query);
+    }
+
+    #[test]
+    fn reads_cursors() {
+        assert_eq!(parse_cursor("17:3"), Some((17, 3)));
+        assert_eq!(parse_cursor("-5:3"), Some((-5, 3)));
+        assert_eq!(parse_cursor("x:3"), None);
+        assert_eq!(parse_cursor("17"), None);
+        let query = TraceListQuery::from_query_string("?cursor=9%3A4");
+        assert_eq!(query.position(), Some((9, 4)));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_cursor_text_is_a_position_or_none(text in ".{0,40}") {
+            let _ = parse_cursor(&text);
+        }
+
+        #[test]
+        fn cursors_round_trip(value: i64, rowid: i64) {
+            proptest::prop_assert_eq!(parse_cursor(&format!("{value}:{rowid}")), Some((value, rowid)));
+        }
     }
 
     #[test]

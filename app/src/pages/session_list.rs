@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_session_list;
-use crate::components::{ProjectTab, ProjectTabs, format_time};
+use crate::components::{ProjectHead, ProjectTab, format_time};
 use crate::model::{SessionListPage, SessionRow, percent_encode};
 use crate::pages::NotFound;
 
@@ -54,15 +54,7 @@ fn SessionsPage(project: String, page: SessionListPage, paged: bool) -> impl Int
         view! { <SessionTable project=project.clone() rows=page.rows /> }.into_any()
     };
     view! {
-        <nav class="crumbs" aria-label="Breadcrumbs">
-            <a href="/">"Projects"</a>
-            <span>"/"</span>
-            <span>{project.clone()}</span>
-        </nav>
-        <div class="page-head">
-            <h1>"Sessions"</h1>
-        </div>
-        <ProjectTabs project=project.clone() current=ProjectTab::Sessions />
+        <ProjectHead project=project.clone() current=ProjectTab::Sessions />
         {body}
         <nav class="pager" aria-label="Pages">
             {paged.then(|| view! { <a class="button" href=base.clone()>"« First page"</a> })}

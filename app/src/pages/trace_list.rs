@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::load_trace_list;
 use crate::components::{
-    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, ProjectTab, ProjectTabs, QueueAdd,
+    AnnotationChips, CollectionNames, FeedbackButtons, FlagAll, FlagMenu, KindBadge, ProjectHead, ProjectTab, QueueAdd,
     QueueAddTarget, StatusBadge, TraceFilters, format_latency, format_time,
 };
 use crate::model::{FEEDBACK_NAME, TraceListPage, TraceListQuery, TraceRow};
@@ -55,16 +55,9 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         view! { <TraceTable project=project.clone() rows=page.rows /> }.into_any()
     };
     view! {
-        <nav class="crumbs" aria-label="Breadcrumbs">
-            <a href="/">"Projects"</a>
-            <span>"/"</span>
-            <span>{project.clone()}</span>
-        </nav>
-        <div class="page-head">
-            <h1>"Traces"</h1>
+        <ProjectHead project=project.clone() current=ProjectTab::Traces>
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
-        </div>
-        <ProjectTabs project=project.clone() current=ProjectTab::Traces />
+        </ProjectHead>
         <TraceFilters query=query.clone() clear_href=base.clone() />
         {page.search_backlog.map(|left| view! {
             <p class="notice search-catching-up" role="status">

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::{Error, Result, Store};
+use super::{Error, Result, Store, push_values};
 use crate::model::{
     Agreement, AnnotationTarget, AnnotatorKind, Disagreement, NOTE_NAME, Rating, RatingValue, TargetKind,
     compute_agreement,
@@ -166,18 +166,14 @@ impl Store {
         let (spans, traces): (Vec<Target>, Vec<Target>) = targets.partition(|(kind, _)| *kind == TargetKind::Span);
         let mut found = HashMap::new();
         for (kind, list, sql) in [
-            (TargetKind::Span, spans, "SELECT id, span_id FROM spans WHERE id IN ("),
-            (TargetKind::Trace, traces, "SELECT id, trace_id FROM traces WHERE id IN ("),
+            (TargetKind::Span, spans, "SELECT id, span_id FROM spans WHERE id IN "),
+            (TargetKind::Trace, traces, "SELECT id, trace_id FROM traces WHERE id IN "),
         ] {
             if list.is_empty() {
                 continue;
             }
             let mut query = QueryBuilder::<Sqlite>::new(sql);
-            let mut ids = query.separated(", ");
-            for (_, rowid) in &list {
-                ids.push_bind(*rowid);
-            }
-            query.push(")");
+            push_values(&mut query, list.iter().map(|(_, rowid)| *rowid));
             for (rowid, id) in query.build_query_as::<(i64, String)>().fetch_all(&self.pool).await? {
                 found.insert((kind, rowid), id);
             }
@@ -192,12 +188,8 @@ impl Store {
             annotators.iter().filter_map(|a| if let Annotator::User(id) = a { Some(*id) } else { None }).collect();
         let mut emails: HashMap<i64, String> = HashMap::new();
         for chunk in users.chunks(500) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT id, email FROM users WHERE id IN (");
-            let mut ids = query.separated(", ");
-            for id in chunk {
-                ids.push_bind(*id);
-            }
-            query.push(")");
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT id, email FROM users WHERE id IN ");
+            push_values(&mut query, chunk.iter().copied());
             emails.extend(query.build_query_as::<(i64, String)>().fetch_all(&self.pool).await?);
         }
         Ok(annotators

@@ -8,7 +8,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 
 use super::annotations::{NewAnnotation, Tables, WriteMode, tables};
 use super::outbox::Written;
-use super::{Error, Result};
+use super::{Error, Result, push_values};
 use crate::model::accounts::Author;
 use crate::model::{AnnotationResult, AnnotationSource, AnnotatorKind, TargetKind};
 
@@ -142,13 +142,10 @@ pub(super) async fn attach_pending(
     let mut pending: Vec<PendingRow> = Vec::new();
     for chunk in target_ids.chunks(IDS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM pending_annotations WHERE target_kind = ");
-        query.push_bind(kind.as_str()).push(" AND target_id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
+        query.push_bind(kind.as_str()).push(" AND target_id IN ");
+        push_values(&mut query, chunk.iter().copied());
         query.push(
-            ") RETURNING id, target_id, name, label, score, explanation, metadata, annotator_kind, identifier, \
+            " RETURNING id, target_id, name, label, score, explanation, metadata, annotator_kind, identifier, \
              source, user_id, api_key_id, received_at",
         );
         pending.extend(query.build_query_as::<PendingRow>().fetch_all(&mut *conn).await?);
@@ -270,12 +267,8 @@ async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&st
     let mut found = HashMap::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
         let mut query =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN ("));
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
+            QueryBuilder::<Sqlite>::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN "));
+        push_values(&mut query, chunk.iter().copied());
         found.extend(query.build_query_as::<(String, i64)>().fetch_all(&mut *conn).await?);
     }
     Ok(found)

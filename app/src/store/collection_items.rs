@@ -10,7 +10,7 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
-use super::{Error, Result, SpanFilter, Store, page, push_in};
+use super::{Error, Result, SpanFilter, Store, page, push_in, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
@@ -257,13 +257,9 @@ impl Store {
             return Ok(HashMap::new());
         }
         let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.id IN ("
+            "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.id IN "
         ));
-        let mut list = query.separated(", ");
-        for rowid in rowids {
-            list.push_bind(*rowid);
-        }
-        query.push(")");
+        push_values(&mut query, rowids.iter().copied());
         let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|row| (row.id, Span::from(row))).collect())
     }

@@ -24,7 +24,7 @@
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use super::{Error, Result, Store, outbox, page};
+use super::{Error, Result, Store, outbox, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{ProjectRetention, RemovedItem, RetentionRule, TargetKind};
 use crate::time::{from_nanos, to_nanos};
@@ -229,27 +229,17 @@ pub(super) async fn delete_traces(conn: &mut SqliteConnection, outbox: &outbox::
         let mut spans = QueryBuilder::<Sqlite>::new(
             "DELETE FROM span_annotations WHERE target_rowid IN (SELECT id FROM spans WHERE trace_rowid IN ",
         );
-        push_ids(&mut spans, ids);
+        push_values(&mut spans, ids.iter().copied());
         spans.push(")");
         outbox::delete_and_record(conn, outbox, TargetKind::Span, spans).await?;
         let mut traces = QueryBuilder::<Sqlite>::new("DELETE FROM trace_annotations WHERE target_rowid IN ");
-        push_ids(&mut traces, ids);
+        push_values(&mut traces, ids.iter().copied());
         outbox::delete_and_record(conn, outbox, TargetKind::Trace, traces).await?;
     }
     for table in ["spans WHERE trace_rowid", "traces WHERE id"] {
         let mut delete = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} IN "));
-        push_ids(&mut delete, ids);
+        push_values(&mut delete, ids.iter().copied());
         delete.build().execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// `(?, ?, …)` of `ids`.
-fn push_ids(query: &mut QueryBuilder<Sqlite>, ids: &[i64]) {
-    query.push("(");
-    let mut list = query.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    query.push(")");
 }

@@ -82,7 +82,7 @@ pub use secrets::{new_token, token_hash};
 pub use sessions::{SESSION_TYPE, SessionKey};
 pub use span_query::{MAX_SPAN_QUERY_ROWS, SpanQueryFilter};
 pub use spans::{AttributeValue, SpanFilter, SpanPage};
-pub use traces::{TraceFilter, TraceOrder, TracePage};
+pub use traces::TracePage;
 pub use users::{UserRecord, normalize_email};
 pub use webhook_keys::{SECRET_PREFIX, WebhookKey, sign};
 pub use webhooks::{ClaimedDelivery, DeliveryPage};
@@ -293,10 +293,19 @@ fn push_in(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, column: &str, op: &str,
     if values.is_empty() {
         return;
     }
-    query.push(format!(" AND {column} {op} ("));
+    query.push(format!(" AND {column} {op} "));
+    push_values(query, values.iter().cloned());
+}
+
+/// `(?, ?, …)`: one bound parameter per value, the list of an `IN`.
+fn push_values<'t, T>(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, values: impl IntoIterator<Item = T>)
+where
+    T: sqlx::Encode<'t, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    query.push("(");
     let mut list = query.separated(", ");
     for value in values {
-        list.push_bind(value.clone());
+        list.push_bind(value);
     }
     query.push(")");
 }

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
 use tokio::sync::Notify;
 
-use super::Result;
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow, Tables, tables};
 use super::webhooks::{RULES, RuleRow};
+use super::{Result, push_values};
 use crate::model::{ALERT_EVENT, Annotation, AnnotationTarget, TargetKind, WebhookFilter, percent_encode};
 use crate::time::{from_nanos, iso};
 
@@ -98,13 +98,9 @@ pub(super) async fn record_written(
             let mut query = QueryBuilder::<Sqlite>::new(format!(
                 "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id, a.target_rowid, p.name AS project \
                  FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid \
-                 JOIN projects p ON p.id = t.project_id WHERE a.id IN ("
+                 JOIN projects p ON p.id = t.project_id WHERE a.id IN "
             ));
-            let mut list = query.separated(", ");
-            for (id, _) in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_values(&mut query, chunk.iter().map(|(id, _)| *id));
             for row in query.build_query_as::<ChangedRow>().fetch_all(&mut *conn).await? {
                 let created = chunk.iter().any(|(id, created)| *created && *id == row.annotation.id());
                 let event = if created { "annotation.created" } else { "annotation.updated" };

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
 
 use super::trace_list::ROOT;
-use super::{Error, Result, Store, page};
+use super::{Error, Result, Store, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{
     AnnotationChip, FEEDBACK_NAME, MAX_SESSION_TURNS, NOTE_NAME, PREVIEW_CHARS, Session, SessionAnnotationLine,
@@ -84,19 +84,12 @@ fn select_sessions() -> String {
 /// ` se.id IN (…)` or ` se.session_id IN (…)`.
 fn push_keys(query: &mut QueryBuilder<Sqlite>, column_prefix: &str, rowids: &[i64], names: &[String]) {
     if names.is_empty() {
-        query.push(format!(" {column_prefix}id IN ("));
-        let mut list = query.separated(", ");
-        for rowid in rowids {
-            list.push_bind(*rowid);
-        }
+        query.push(format!(" {column_prefix}id IN "));
+        push_values(query, rowids.iter().copied());
     } else {
-        query.push(format!(" {column_prefix}session_id IN ("));
-        let mut list = query.separated(", ");
-        for name in names {
-            list.push_bind(name.clone());
-        }
+        query.push(format!(" {column_prefix}session_id IN "));
+        push_values(query, names.iter().cloned());
     }
-    query.push(")");
 }
 
 impl Store {
@@ -146,13 +139,10 @@ impl Store {
         let mut traces: HashMap<i64, Vec<SessionTrace>> = HashMap::new();
         if !records.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT session_rowid, id, trace_id, start_time, end_time FROM traces WHERE session_rowid IN (",
+                "SELECT session_rowid, id, trace_id, start_time, end_time FROM traces WHERE session_rowid IN ",
             );
-            let mut list = query.separated(", ");
-            for record in &records {
-                list.push_bind(record.id);
-            }
-            query.push(") ORDER BY start_time, id");
+            push_values(&mut query, records.iter().map(|record| record.id));
+            query.push(" ORDER BY start_time, id");
             let rows: Vec<SessionTraceRecord> = query.build_query_as().fetch_all(&self.pool).await?;
             for row in rows {
                 traces.entry(row.session_rowid).or_default().push(SessionTrace {
@@ -229,12 +219,8 @@ impl Store {
         // The traces first, the way every trace delete goes (their spans,
         // annotations with their webhook events, notes and items): a
         // session's own cascade would only unlink them.
-        let mut traces = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE session_rowid IN (");
-        let mut list = traces.separated(", ");
-        for rowid in &found {
-            list.push_bind(*rowid);
-        }
-        traces.push(")");
+        let mut traces = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE session_rowid IN ");
+        push_values(&mut traces, found.iter().copied());
         let trace_rowids: Vec<i64> = traces.build_query_scalar().fetch_all(&mut *tx).await?;
         super::deletes::delete_traces(&mut tx, &self.outbox, &trace_rowids).await?;
         let mut sessions = QueryBuilder::<Sqlite>::new("DELETE FROM sessions WHERE");
@@ -338,12 +324,9 @@ impl Store {
             ") FROM traces t JOIN spans s ON s.trace_rowid = t.id JOIN span_annotations a ON a.target_rowid = s.id \
              WHERE a.name = ",
         );
-        query.push_bind(FEEDBACK_NAME).push(" AND t.session_rowid IN (");
-        let mut list = query.separated(", ");
-        for rowid in rowids {
-            list.push_bind(rowid);
-        }
-        query.push(") GROUP BY t.session_rowid");
+        query.push_bind(FEEDBACK_NAME).push(" AND t.session_rowid IN ");
+        push_values(&mut query, rowids);
+        query.push(" GROUP BY t.session_rowid");
         let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|(session, up, down)| (session, (up, down))).collect())
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::annotation_writes::DOCUMENT_COUNT;
-use super::{Result, Store};
+use super::{Result, Store, push_values};
 
 /// Span ids per statement.
 const IDS_PER_STATEMENT: usize = 500;
@@ -18,13 +18,9 @@ impl Store {
         let mut counts = HashMap::new();
         for chunk in span_ids.chunks(IDS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(format!(
-                "SELECT s.span_id, {DOCUMENT_COUNT} FROM spans s WHERE s.span_id IN ("
+                "SELECT s.span_id, {DOCUMENT_COUNT} FROM spans s WHERE s.span_id IN "
             ));
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
+            push_values(&mut query, chunk.iter().copied());
             counts.extend(query.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
         }
         Ok(counts)

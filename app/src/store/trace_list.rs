@@ -7,28 +7,30 @@ use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::search::{Plan, push_candidates, push_like};
 use super::traces::token_total;
-use super::{Result, Store};
+use super::{Result, Store, push_values};
+use crate::ids::parse_global_id;
 use crate::model::{
     AnnotationChip, MatchCount, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort,
 };
 use crate::time::{from_nanos, parse_iso, to_nanos};
 
+/// One trace of a page, as both the UI's list and the REST listing read it.
 #[derive(FromRow)]
-struct Row {
-    id: i64,
-    trace_id: String,
-    start_time: i64,
-    end_time: i64,
-    root_rowid: Option<i64>,
-    root_span_id: Option<String>,
-    name: Option<String>,
-    span_kind: Option<String>,
-    status_code: Option<String>,
-    input_preview: Option<String>,
-    output_preview: Option<String>,
-    prompt: i64,
-    completion: i64,
-    session_id: Option<String>,
+pub(super) struct Row {
+    pub(super) id: i64,
+    pub(super) trace_id: String,
+    pub(super) start_time: i64,
+    pub(super) end_time: i64,
+    pub(super) root_rowid: Option<i64>,
+    pub(super) root_span_id: Option<String>,
+    pub(super) name: Option<String>,
+    pub(super) span_kind: Option<String>,
+    pub(super) status_code: Option<String>,
+    pub(super) input_preview: Option<String>,
+    pub(super) output_preview: Option<String>,
+    pub(super) prompt: i64,
+    pub(super) completion: i64,
+    pub(super) session_id: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -57,12 +59,6 @@ fn parse_time(text: &str) -> Option<i64> {
     parse_iso(text).map(to_nanos)
 }
 
-/// `value:rowid`, the position of a row in the list.
-fn parse_cursor(cursor: &str) -> Option<(i64, i64)> {
-    let (value, rowid) = cursor.split_once(':')?;
-    Some((value.parse().ok()?, rowid.parse().ok()?))
-}
-
 fn parse_score(text: &Option<String>) -> Option<f64> {
     text.as_deref()?.parse::<f64>().ok().filter(|s| s.is_finite())
 }
@@ -72,21 +68,7 @@ impl Store {
     /// `query` says; `None` when the project does not exist.
     pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
-        let mut sql = self.trace_rows_query("", project_rowid, query, limit).await?;
-        let mut rows: Vec<Row> = sql.build_query_as().fetch_all(&self.pool).await?;
-
-        let next_cursor = if rows.len() > limit as usize {
-            let next = &rows[limit as usize];
-            let value = match query.sort {
-                TraceSort::Time => next.start_time,
-                TraceSort::Latency => next.end_time - next.start_time,
-            };
-            let cursor = format!("{value}:{}", next.id);
-            rows.truncate(limit as usize);
-            Some(cursor)
-        } else {
-            None
-        };
+        let (rows, next_cursor) = self.trace_page(project_rowid, query, limit).await?;
         let mut chips = self.root_chips(rows.iter().filter_map(|row| row.root_rowid)).await?;
         let rows = rows
             .into_iter()
@@ -111,6 +93,30 @@ impl Store {
             None => None,
         };
         Ok(Some(TraceListPage { rows, next_cursor, search_backlog }))
+    }
+
+    /// One page of the traces of project `project_rowid` matching `query`,
+    /// and the cursor (`value:rowid`) of the next page: the one listing
+    /// behind the UI's trace list and `GET /v1/projects/{p}/traces`.
+    pub(super) async fn trace_page(
+        &self,
+        project_rowid: i64,
+        query: &TraceListQuery,
+        limit: u32,
+    ) -> Result<(Vec<Row>, Option<String>)> {
+        let mut sql = self.trace_rows_query("", project_rowid, query, limit).await?;
+        let mut rows: Vec<Row> = sql.build_query_as().fetch_all(&self.pool).await?;
+        if rows.len() <= limit as usize {
+            return Ok((rows, None));
+        }
+        let next = &rows[limit as usize];
+        let value = match query.sort {
+            TraceSort::Time => next.start_time,
+            TraceSort::Latency => next.end_time - next.start_time,
+        };
+        let cursor = format!("{value}:{}", next.id);
+        rows.truncate(limit as usize);
+        Ok((rows, Some(cursor)))
     }
 
     /// The trace list's query for one page (`limit + 1` rows), after
@@ -144,7 +150,7 @@ impl Store {
         ));
         self.push_traces(&mut sql, query, project_rowid).await?;
         let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
-        if let Some((value, rowid)) = query.cursor.as_deref().and_then(parse_cursor) {
+        if let Some((value, rowid)) = query.position() {
             sql.push(format!(" AND ({key}, t.id) {comparison}= ("))
                 .push_bind(value)
                 .push(", ")
@@ -192,6 +198,19 @@ impl Store {
         }
         if let Some(to) = query.to.as_deref().and_then(parse_time) {
             sql.push(" AND t.start_time < ").push_bind(to);
+        }
+        if let Some(min) = query.min_latency_ms {
+            sql.push(" AND (t.end_time - t.start_time) / 1000000.0 >= ").push_bind(min);
+        }
+        if let Some(max) = query.max_latency_ms {
+            sql.push(" AND (t.end_time - t.start_time) / 1000000.0 <= ").push_bind(max);
+        }
+        if let Some(error) = query.error {
+            sql.push(if error { " AND EXISTS" } else { " AND NOT EXISTS" });
+            sql.push(" (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND s.status_code = 'ERROR')");
+        }
+        if !query.sessions.is_empty() {
+            push_sessions(sql, &query.sessions, project_rowid);
         }
         if query.status.is_some() || query.kind.is_some() {
             let dense = self
@@ -305,13 +324,10 @@ impl Store {
             return Ok(chips);
         }
         let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT target_rowid, name, label, score FROM span_annotations WHERE target_rowid IN (",
+            "SELECT target_rowid, name, label, score FROM span_annotations WHERE target_rowid IN ",
         );
-        let mut list = sql.separated(", ");
-        for rowid in rowids {
-            list.push_bind(rowid);
-        }
-        sql.push(") AND name != ").push_bind(NOTE_NAME).push(" ORDER BY name, identifier");
+        push_values(&mut sql, rowids);
+        sql.push(" AND name != ").push_bind(NOTE_NAME).push(" ORDER BY name, identifier");
         let found: Vec<ChipRow> = sql.build_query_as().fetch_all(&self.pool).await?;
         for row in found {
             chips.entry(row.target_rowid).or_default().push(AnnotationChip {
@@ -322,6 +338,20 @@ impl Store {
         }
         Ok(chips)
     }
+}
+
+/// ` AND t.session_rowid IN (…)`: traces in any of `sessions` of project
+/// `project_rowid`, each a `ProjectSession` global id or a `session.id`.
+fn push_sessions(sql: &mut QueryBuilder<Sqlite>, sessions: &[String], project_rowid: i64) {
+    let rowids: Vec<i64> = sessions.iter().filter_map(|s| parse_global_id("ProjectSession", s)).collect();
+    sql.push(" AND t.session_rowid IN (SELECT id FROM sessions WHERE project_id = ");
+    sql.push_bind(project_rowid).push(" AND (session_id IN ");
+    push_values(sql, sessions.iter().cloned());
+    if !rowids.is_empty() {
+        sql.push(" OR id IN ");
+        push_values(sql, rowids);
+    }
+    sql.push("))");
 }
 
 /// Whether `query` asks for traces having some annotation.
@@ -401,25 +431,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_times_and_cursors() {
+    fn reads_times() {
         assert_eq!(parse_time("2023-11-14T22:13"), Some(1_700_000_000_000_000_000 - 20_000_000_000));
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000_000_000_000));
         assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(parse_cursor("17:3"), Some((17, 3)));
-        assert_eq!(parse_cursor("x:3"), None);
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
-
-        #[test]
-        fn any_cursor_text_is_a_position_or_none(text in ".{0,40}") {
-            let _ = parse_cursor(&text);
-        }
-
-        #[test]
-        fn cursors_round_trip(value: i64, rowid: i64) {
-            proptest::prop_assert_eq!(parse_cursor(&format!("{value}:{rowid}")), Some((value, rowid)));
-        }
     }
 }

@@ -244,6 +244,19 @@ async fn traces_sort_filter_and_include_spans() {
         .await;
     assert_eq!(ids(&next), [trace_hex(6), trace_hex(5), trace_hex(4), trace_hex(3)]);
 
+    // One listing: the UI's trace list takes the REST filters and cursors
+    // and shows the same traces.
+    let in_b = ids(&session_b);
+    let (status, html, _) = server.get_text("/projects/p?session=session-b").await;
+    assert_eq!(status, 200);
+    for trace in (1..=10).map(trace_hex) {
+        assert_eq!(html.contains(&trace), in_b.contains(&trace), "{trace} in the session-b page");
+    }
+    let cursor = page["next_cursor"].as_str().unwrap().replace(':', "%3A");
+    let (_, html, _) = server.get_text(&format!("/projects/p?cursor={cursor}")).await;
+    assert!(html.contains(&trace_hex(6)) && html.contains(&trace_hex(3)));
+    assert!(!html.contains(&trace_hex(7)), "the REST cursor starts the UI's page where REST's next page starts");
+
     // Keyset paging is exact for every sort (Phoenix's id-only cursor is not).
     for sort in ["sort=latency_ms", "sort=start_time&order=asc", "sort=latency_ms&order=asc"] {
         let mut seen = Vec::new();
