@@ -4,6 +4,7 @@
 //! - `annotate`: one-annotation requests (a 👍 click each) on known spans.
 //! - `suite`: all of the above on fresh servers, as `docs/benchmarks.md` reports.
 //! - `render`: server-side render time of UI pages (`--path /projects/p`).
+//! - `span-query`: `POST /v1/spans` (`get_spans_dataframe`) per `--condition`.
 //! - `agreement`: seeds many ratings of one name and times the agreement API and page.
 //! - `bundle`: the browser bundle's size as served (raw, gzip, brotli).
 //! - `review`: 20 reviewers working a review queue (`next` + `complete`)
@@ -24,6 +25,7 @@ mod report;
 mod rest;
 mod review;
 mod server;
+mod span_query;
 mod spans;
 mod suite;
 
@@ -58,6 +60,8 @@ enum Command {
     Crash(crash::Args),
     /// Server-side render time of UI pages.
     Render(render::Args),
+    /// Times `POST /v1/spans`, the span query, per filter condition.
+    SpanQuery(span_query::Args),
     /// Seeds ratings of one name, then times the agreement API and page.
     Agreement(agreement::Args),
     /// The browser bundle's size as the server sends it.
@@ -92,6 +96,7 @@ async fn main() {
         Command::Review(args) => review::run(args).await,
         Command::Render(args) => render::run(&cli.url, args).await,
         Command::Agreement(args) => agreement::run(&cli.url, args).await,
+        Command::SpanQuery(args) => span_query::run(&cli.url, args).await,
         Command::Bundle => bundle::run(&cli.url).await,
         Command::Suite(args) => suite::run(args).await,
     }
