@@ -79,23 +79,13 @@ fn rows(answer: &str) -> usize {
 /// `user feedback` 👎, in one `sync=true` request.
 async fn thumbs_down(client: &reqwest::Client, url: &str, project: &str, count: usize) {
     let mut ids: Vec<String> = Vec::new();
-    let mut cursor = String::new();
-    while ids.len() < count * 100 {
-        let page: Value = client
-            .get(format!("{url}/v1/projects/{project}/spans?limit=1000&cursor={cursor}"))
-            .send()
-            .await
-            .expect("listing spans")
-            .json()
-            .await
-            .expect("a JSON page");
-        let spans = page["data"].as_array().cloned().unwrap_or_default();
-        ids.extend(spans.iter().filter_map(|span| span["context"]["span_id"].as_str().map(str::to_owned)));
-        match page["next_cursor"].as_str() {
-            Some(next) if !spans.is_empty() => cursor = next.to_owned(),
-            _ => break,
-        }
-    }
+    let spans = format!("{url}/v1/projects/{project}/spans?limit=1000");
+    crate::rest::walk(client, &spans, |page| {
+        let data = page["data"].as_array().map_or(&[][..], Vec::as_slice);
+        ids.extend(data.iter().filter_map(|span| span["context"]["span_id"].as_str().map(str::to_owned)));
+        !data.is_empty() && ids.len() < count * 100
+    })
+    .await;
     let data: Vec<Value> = ids
         .iter()
         .step_by(100)
