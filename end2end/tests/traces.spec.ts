@@ -1,5 +1,5 @@
 import { test, expect } from "./fixtures";
-import { failOnDialog, hydrated, markDocument, sameDocument, screenshot, spanAnnotations } from "./helpers";
+import { failOnDialog, hydrated, markDocument, sameDocument, screenshot, spanAnnotations, violations } from "./helpers";
 import { UI } from "../seed-ui";
 
 const LIST = `/projects/${UI.project}`;
@@ -50,6 +50,54 @@ test("a filter narrows the list, lives in the URL and survives a reload", async 
   await page.goto(`${LIST}?q=no-such-text-anywhere`);
   await expect(rows).toHaveCount(0);
   await expect(page.getByText("No traces match these filters")).toBeVisible();
+});
+
+test("the condition box finds traces by any span, by keyboard, and says why it refuses one", async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  await page.goto(LIST);
+  await hydrated(page);
+  const box = page.getByRole("textbox", { name: "Condition (any span)" });
+  await box.focus();
+  // The failing tool call sits below the refund trace's root.
+  await page.keyboard.type("span_kind == 'TOOL' and status_code == 'ERROR'");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/[?&]condition=span_kind/);
+  const rows = page.locator("tr.row");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-trace", UI.refundTrace);
+  await expect(box).toHaveValue("span_kind == 'TOOL' and status_code == 'ERROR'");
+  await expect(box).not.toHaveAttribute("aria-invalid", /.*/);
+
+  // Outside the language: no rows, the reason announced and tied to the box, which has focus.
+  await box.focus();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.type("len(name) > 3");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/[?&]condition=len/);
+  const alert = page.getByRole("alert");
+  await expect(alert).toContainText("function call");
+  await expect(rows).toHaveCount(0);
+  await expect(box).toHaveAttribute("aria-invalid", "true");
+  await expect(box).toHaveAccessibleDescription(/function call/);
+  await expect(box).toBeFocused();
+  const refused = `${LIST}?condition=${encodeURIComponent("len(name) > 3")}`;
+  expect((await page.request.get(refused)).status()).toBe(422);
+
+  // Both themes, wide and at 360 px (where the filters fold: a refusal unfolds them).
+  for (const theme of ["light", "dark"]) {
+    await context.addCookies([{ name: "plume_theme", value: theme, url: baseURL! }]);
+    for (const size of [{ width: 1280, height: 800 }, { width: 360, height: 740 }]) {
+      await page.setViewportSize(size);
+      await page.goto(refused);
+      await expect(alert).toBeVisible();
+      await expect(box).toBeVisible();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(size.width);
+      expect(await violations(page), `${theme} ${size.width}px`).toEqual([]);
+    }
+  }
 });
 
 test("👍 on a row annotates the trace's root span", async ({ page, request, consoleErrors }) => {

@@ -9,7 +9,11 @@ use crate::model::{AgreementView, ProjectFeedback, SpanDetail, TraceListPage, Tr
 #[server(endpoint = "load_trace_list")]
 pub async fn load_trace_list(project: String, query: TraceListQuery) -> Result<Option<TraceListPage>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    store.trace_rows(&project, &query, crate::model::TRACE_PAGE_SIZE).await.map_err(super::server_error)
+    let page = store.trace_rows(&project, &query, crate::model::TRACE_PAGE_SIZE).await.map_err(super::server_error)?;
+    if page.as_ref().is_some_and(|page| page.condition_error.is_some()) {
+        super::set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    Ok(page)
 }
 
 /// A trace's spans, for the tree and the waterfall.

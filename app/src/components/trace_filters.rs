@@ -2,6 +2,7 @@
 //! the URL and work without JavaScript. On narrow screens the stylesheet
 //! folds it behind a "Filters (n)" checkbox and its label (no JavaScript
 //! either); on wide screens both are hidden and the form shows as it is.
+//! A refused advanced condition unfolds it, so its message is in view.
 
 use leptos::prelude::*;
 
@@ -65,9 +66,46 @@ fn Field(
     }
 }
 
-/// Every filter of the trace list, filled in from `query`.
+/// The advanced filter: a condition in the span query's Python language,
+/// copied to or from a notebook's `get_spans_dataframe(query=…)`. When it
+/// was refused the input is marked invalid, described by the message (which
+/// is announced as the page loads) and focused, ready to be corrected.
 #[component]
-pub fn TraceFilters(query: TraceListQuery, #[prop(into)] clear_href: String) -> impl IntoView {
+fn ConditionField(value: Option<String>, error: Option<String>) -> impl IntoView {
+    let invalid = error.is_some().then_some("true");
+    let described = if error.is_some() { "condition-error condition-help" } else { "condition-help" };
+    view! {
+        <div class="field condition-field">
+            <label for="condition">"Condition (any span)"</label>
+            <input
+                type="text"
+                id="condition"
+                name="condition"
+                class="condition-input"
+                spellcheck="false"
+                autocomplete="off"
+                placeholder="span_kind == 'LLM' and annotations['user feedback'].label == 'thumbs-down'"
+                value=value.unwrap_or_default()
+                aria-invalid=invalid
+                aria-describedby=described
+                autofocus=invalid.is_some()
+            />
+            {error.map(|error| view! { <p id="condition-error" class="error" role="alert">{error}</p> })}
+            <p id="condition-help" class="hint">
+                "Python, as in the notebook's span queries: traces where one span matches it all."
+            </p>
+        </div>
+    }
+}
+
+/// Every filter of the trace list, filled in from `query`; `condition_error`
+/// says why its advanced condition was refused.
+#[component]
+pub fn TraceFilters(
+    query: TraceListQuery,
+    #[prop(into)] clear_href: String,
+    condition_error: Option<String>,
+) -> impl IntoView {
     let sort = match query.sort {
         TraceSort::Time => None,
         TraceSort::Latency => Some("latency".to_owned()),
@@ -76,7 +114,8 @@ pub fn TraceFilters(query: TraceListQuery, #[prop(into)] clear_href: String) -> 
     let kinds = SPAN_KINDS.iter().map(|k| (*k, *k)).collect();
     let toggle = format!("Filters ({})", query.active_filters());
     view! {
-        <input type="checkbox" id="filters-toggle" class="filters-toggle" aria-controls="trace-filters" />
+        <input type="checkbox" id="filters-toggle" class="filters-toggle" aria-controls="trace-filters"
+            checked=condition_error.is_some() />
         <label for="filters-toggle" class="button filters-button">{toggle}</label>
         <form id="trace-filters" method="get" class="filters" role="search" aria-label="Filter traces">
             <div class="filters-main">
@@ -107,6 +146,7 @@ pub fn TraceFilters(query: TraceListQuery, #[prop(into)] clear_href: String) -> 
                 </label>
                 <Choice name="sort" label="Sort by" any="Start time" selected=sort options=vec![("latency", "Latency")] />
                 <Choice name="dir" label="Order" any="Descending" selected=dir options=vec![("asc", "Ascending")] />
+                <ConditionField value=query.condition.clone() error=condition_error />
             </div>
         </form>
     }

@@ -6,6 +6,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::serde_iso;
 
+/// The URL parameters that filter the trace list (sort and page aside), as
+/// [`TraceListQuery::from_params`] reads them: also the keys a review queue's
+/// `filter` object may hold.
+pub const TRACE_FILTER_PARAMS: [&str; 15] = [
+    "from",
+    "to",
+    "status",
+    "kind",
+    "q",
+    "ann",
+    "label",
+    "min_score",
+    "max_score",
+    "unannotated",
+    "error",
+    "min_latency_ms",
+    "max_latency_ms",
+    "session",
+    "condition",
+];
+
 /// Rows per page of the trace list.
 pub const TRACE_PAGE_SIZE: u32 = 50;
 
@@ -64,6 +85,10 @@ pub struct TraceListQuery {
     /// `session`: in this session, by `ProjectSession` global id or `session.id`. The URL carries
     /// one; the REST API (`session_identifier`) may ask for any of several.
     pub sessions: Vec<String>,
+    /// `condition`: the advanced filter, in the span query's Python language
+    /// (`POST /v1/spans`' `filter.condition`): traces with at least one span
+    /// for which it holds.
+    pub condition: Option<String>,
 }
 
 impl TraceListQuery {
@@ -92,6 +117,7 @@ impl TraceListQuery {
             min_latency_ms: text("min_latency_ms").and_then(|v| parse_latency(&v)),
             max_latency_ms: text("max_latency_ms").and_then(|v| parse_latency(&v)),
             sessions: text("session").into_iter().collect(),
+            condition: text("condition"),
         }
     }
 
@@ -114,6 +140,7 @@ impl TraceListQuery {
             ("label", &self.label),
             ("min_score", &self.min_score),
             ("max_score", &self.max_score),
+            ("condition", &self.condition),
         ];
         params.extend(optional.into_iter().filter_map(|(key, value)| Some((key, value.clone()?))));
         if self.unannotated {
@@ -171,6 +198,7 @@ impl TraceListQuery {
             &self.label,
             &self.min_score,
             &self.max_score,
+            &self.condition,
         ];
         texts.into_iter().filter(|value| value.is_some()).count()
             + usize::from(self.unannotated)
@@ -336,6 +364,8 @@ pub struct TraceListPage {
     /// stored before it (so many spans that searches read them directly
     /// and are slower): how many spans it has left.
     pub search_backlog: Option<i64>,
+    /// Why the advanced filter's condition was refused (no rows are listed then).
+    pub condition_error: Option<String>,
 }
 
 /// The decoded `key=value` pairs of a query string (with or without the
@@ -390,9 +420,17 @@ mod tests {
         let all = "?q=a&status=OK&kind=LLM&from=2024-01-01T00:00&to=2024-02-01T00:00&ann=x&label=y&min_score=0&max_score=1&unannotated=1";
         assert_eq!(TraceListQuery::from_query_string(all).active_filters(), 10);
         assert_eq!(TraceListQuery::from_query_string("?q=&kind=").active_filters(), 0);
-        let api = "?error=true&min_latency_ms=1.5&max_latency_ms=20&session=s-1";
-        assert_eq!(TraceListQuery::from_query_string(api).active_filters(), 4);
+        let api = "?error=true&min_latency_ms=1.5&max_latency_ms=20&session=s-1&condition=name%20%3D%3D%20'x'";
+        assert_eq!(TraceListQuery::from_query_string(api).active_filters(), 5);
         assert_eq!(TraceListQuery::from_query_string("?error=maybe&min_latency_ms=-1").active_filters(), 0);
+    }
+
+    #[test]
+    fn every_filter_param_is_read() {
+        for key in TRACE_FILTER_PARAMS {
+            let query = TraceListQuery::from_params(|k| (k == key).then(|| "1".to_owned()));
+            assert_eq!(query.active_filters(), 1, "{key}");
+        }
     }
 
     #[test]
@@ -402,6 +440,7 @@ mod tests {
             min_latency_ms: Some(2.5),
             max_latency_ms: Some(10.0),
             sessions: vec!["chat 1".into()],
+            condition: Some("span_kind == 'LLM' and metadata['topic'] in ['a&b', \"c d\"]".into()),
             ..Default::default()
         };
         assert_eq!(TraceListQuery::from_query_string(&query.to_query_string()), query);

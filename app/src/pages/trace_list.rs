@@ -49,7 +49,9 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         format!("{base}{}", next.to_query_string())
     });
     let has_rows = !page.rows.is_empty();
-    let body = if !has_rows {
+    let body = if page.condition_error.is_some() {
+        ().into_any()
+    } else if !has_rows {
         view! { <EmptyList project=project.clone() filtered=query.is_filtered() clear_href=base.clone() /> }.into_any()
     } else {
         view! { <TraceTable project=project.clone() rows=page.rows /> }.into_any()
@@ -58,7 +60,7 @@ fn TracePage(project: String, query: TraceListQuery, page: TraceListPage) -> imp
         <ProjectHead project=project.clone() current=ProjectTab::Traces>
             <span class="muted">"Press " <kbd>"?"</kbd> " for shortcuts"</span>
         </ProjectHead>
-        <TraceFilters query=query.clone() clear_href=base.clone() />
+        <TraceFilters query=query.clone() clear_href=base.clone() condition_error=page.condition_error.clone() />
         {page.search_backlog.map(|left| view! {
             <p class="notice search-catching-up" role="status">
                 "Search is still indexing older spans (" {left} " to go): until it has caught up, searches read the spans directly and may take longer."

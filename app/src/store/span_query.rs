@@ -62,8 +62,9 @@ impl Store {
     }
 }
 
-/// `condition` as a parenthesised SQL boolean on `spans s JOIN traces t` of
-/// project `project_rowid`. Fails only for a time compared with text that is
+/// `condition` as a parenthesised SQL boolean on span `s` of project
+/// `project_rowid`, its trace `t` in scope (the span query joins it; the trace
+/// list tests its traces' spans). Fails only for a time compared with text that is
 /// not an ISO 8601 time.
 pub(super) fn push_condition(
     query: &mut QueryBuilder<Sqlite>,

@@ -6,9 +6,11 @@ use std::collections::HashMap;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::search::{Plan, push_candidates, push_like};
+use super::span_query::push_condition;
 use super::traces::token_total;
 use super::{Result, Store, push_values};
 use crate::ids::parse_global_id;
+use crate::model::span_condition::parse_condition;
 use crate::model::{
     AnnotationChip, MatchCount, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort,
 };
@@ -68,7 +70,14 @@ impl Store {
     /// `query` says; `None` when the project does not exist.
     pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
-        let (rows, next_cursor) = self.trace_page(project_rowid, query, limit).await?;
+        let (rows, next_cursor) = match self.trace_page(project_rowid, query, limit).await {
+            Ok(page) => page,
+            // Only the advanced filter can be refused: the page says why beside its box.
+            Err(super::Error::Invalid(message)) if query.condition.is_some() => {
+                return Ok(Some(TraceListPage { condition_error: Some(message), ..TraceListPage::default() }));
+            }
+            Err(error) => return Err(error),
+        };
         let mut chips = self.root_chips(rows.iter().filter_map(|row| row.root_rowid)).await?;
         let rows = rows
             .into_iter()
@@ -92,7 +101,7 @@ impl Store {
             Some(_) => Some(self.unindexed_spans().await?).filter(|&left| left > super::search::DIRECT_LAG),
             None => None,
         };
-        Ok(Some(TraceListPage { rows, next_cursor, search_backlog }))
+        Ok(Some(TraceListPage { rows, next_cursor, search_backlog, condition_error: None }))
     }
 
     /// One page of the traces of project `project_rowid` matching `query`,
@@ -211,6 +220,17 @@ impl Store {
         }
         if !query.sessions.is_empty() {
             push_sessions(sql, &query.sessions, project_rowid);
+        }
+        if let Some(text) = &query.condition {
+            // Any span of the trace: the span query's condition, tested on
+            // each span as the listing walks the traces.
+            let refused = |error: crate::model::span_condition::ConditionError| {
+                super::Error::Invalid(format!("invalid condition: {error}"))
+            };
+            let condition = parse_condition(text).map_err(refused)?;
+            sql.push(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND ");
+            push_condition(sql, &condition, project_rowid).map_err(refused)?;
+            sql.push(")");
         }
         if query.status.is_some() || query.kind.is_some() {
             let dense = self

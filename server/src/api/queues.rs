@@ -5,7 +5,7 @@ use app::model::accounts::Principal;
 use app::model::{
     AnnotationInput, AnnotationQueue, AnnotationSource, ItemStatus, MAX_ANNOTATIONS_PER_REQUEST,
     MAX_SPAN_IDS_PER_REQUEST, NOTE_NAME, NewQueue, QueueItem, QueueItemsAdded, QueueReservation, QueueUpdate,
-    SpanTarget, TargetKind, TraceListQuery, TraceTarget,
+    SpanTarget, TRACE_FILTER_PARAMS, TargetKind, TraceListQuery, TraceTarget,
 };
 use app::store::{ItemTarget, NewAnnotation, QUEUE_TYPE, QueueSelection, Selection};
 use axum::Json;
@@ -20,10 +20,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::json::JsonBody;
-
-/// The keys of a trace-list filter: the trace list's URL parameters.
-const FILTER_KEYS: &[&str] =
-    &["project", "from", "to", "status", "kind", "q", "ann", "label", "min_score", "max_score", "unannotated"];
 
 /// `GET /v1/annotation_queues?cursor=&limit=`: newest first, each with its progress.
 #[utoipa::path(get, path = "/v1/annotation_queues", security(("bearer" = ["read"])), tag = "annotation_queues",
@@ -172,11 +168,11 @@ fn trace_list_filter(filter: Value, queue_project: Option<&str>) -> Result<(Stri
 fn object_pairs(map: Map<String, Value>) -> Result<Vec<(String, String)>, ApiError> {
     let mut pairs = Vec::with_capacity(map.len());
     for (key, value) in map {
-        if !FILTER_KEYS.contains(&key.as_str()) {
+        if key != "project" && !TRACE_FILTER_PARAMS.contains(&key.as_str()) {
             return Err(ApiError::body_field(
                 &["filter", &key],
                 "extra_forbidden",
-                &format!("Unknown filter '{key}'; expected one of {}", FILTER_KEYS.join(", ")),
+                &format!("Unknown filter '{key}'; expected project or one of {}", TRACE_FILTER_PARAMS.join(", ")),
                 value,
             ));
         }

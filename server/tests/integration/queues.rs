@@ -153,6 +153,10 @@ async fn an_item_is_in_a_queue_once_however_often_it_is_added() {
     assert_eq!(call(&server, "", Method::POST, &path, Some(&both)).await.0, 422);
     let unknown = json!({"filter": {"colour": "red"}});
     assert_eq!(call(&server, "", Method::POST, &path, Some(&unknown)).await.0, 422);
+    let refused = json!({"filter": {"condition": "len(name) > 1"}});
+    let (status, answer) = call(&server, "", Method::POST, &path, Some(&refused)).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(answer.to_string().contains("function call"), "{answer}");
     let bad_k = json!({"name": "x", "reviewers_per_item": 0});
     assert_eq!(call(&server, "", Method::POST, "/v1/annotation_queues", Some(&bad_k)).await.0, 422);
     let blank = json!({"name": "  "});

@@ -122,6 +122,92 @@ async fn unknown_ids_are_404_and_span_data_is_escaped() {
     assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !list.contains("<script>alert(1)"));
 }
 
+#[tokio::test]
+async fn the_advanced_condition_matches_traces_by_any_span() {
+    let (_dir, server) = seeded().await;
+    // Traces 4, 8 and 12 get a TOOL span below their root; trace 9's LLM span is judged.
+    let tool = |trace: u64, name: &str| {
+        let kind = attr("openinference.span.kind", "TOOL");
+        span(
+            u128::from(trace),
+            trace * 10 + 2,
+            trace * 10,
+            "lookup",
+            trace * 1000,
+            1,
+            vec![kind, attr("tool.name", name)],
+        )
+    };
+    let extra = vec![tool(4, "weather"), tool(8, "weather"), tool(12, "stocks")];
+    assert_eq!(server.export(&request(vec![], extra), Some("ui")).await.status(), 200);
+    let judged = json!({"data": [{"span_id": span_hex(91), "name": "quality", "annotator_kind": "LLM",
+        "result": {"label": "bad", "score": 0.2}}]});
+    let (status, body) = server.send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &judged).await;
+    assert_eq!(status, 200, "{body}");
+
+    let matching = |condition: &str, rest: &str| {
+        let path = format!("/projects/ui?condition={}{rest}", app::model::percent_encode(condition));
+        let server = &server;
+        async move { all_pages(server, &path).await.concat() }
+    };
+    assert_eq!(matching("tool.name == 'weather'", "").await, [8, 4], "an attribute of a span below the root");
+    assert_eq!(matching("span_kind == 'TOOL' and tool.name != 'weather'", "").await, [12]);
+    let either = matching("attributes['tool.name'] == 'weather' or 'number 11' in input.value", "").await;
+    assert_eq!(either, [119, 118, 117, 116, 115, 114, 113, 112, 111, 110, 11, 8, 4]);
+    assert_eq!(matching("annotations['quality'].label == 'bad'", "").await, [9], "an annotation of a child span");
+    assert_eq!(matching("evals['quality'].score < 0.5 and span_kind == 'LLM'", "").await, [9]);
+    // One span must match the whole condition: no span is both TOOL and LLM.
+    assert_eq!(matching("span_kind == 'TOOL' and annotations['quality'].label == 'bad'", "").await, Vec::<u64>::new());
+    assert_eq!(matching("span_kind != 'TOOL'", "").await.len(), 120, "every trace has a span that is not a tool");
+    // With the other filters, and kept while paging and sorting.
+    assert_eq!(matching("span_kind == 'TOOL'", "&q=number+8").await, [8]);
+    assert_eq!(matching("latency_ms >= 0", "&dir=asc").await, (1..=120).collect::<Vec<_>>());
+    // Quotes in literals and keys are values, never SQL.
+    assert_eq!(matching("name == \"x' OR 1=1 --\"", "").await, Vec::<u64>::new());
+    assert_eq!(matching("attributes[\"tool.name') OR 1=1 --\"] is not None", "").await, Vec::<u64>::new());
+
+    // A refused condition: 422, the reason beside the box (announced, and
+    // tied to the input), the filters unfolded, and no rows.
+    for (condition, reason) in [
+        ("len(name) > 3", "function call"),
+        ("name == ", "invalid Python expression"),
+        ("attributes['a\"b'] == 1", "unsupported attribute key"),
+        ("start_time > 'soon'", "ISO 8601"),
+    ] {
+        let (status, html) =
+            page(&server, &format!("/projects/ui?condition={}", app::model::percent_encode(condition))).await;
+        assert_eq!(status, 422, "{condition}");
+        assert!(rows(&html).is_empty(), "{condition}");
+        let message = html.split("id=\"condition-error\"").nth(1).expect("the reason is shown");
+        assert!(message[..message.find("</p>").unwrap()].contains(reason), "{condition}: {message}");
+        assert!(html.contains("role=\"alert\""));
+        assert!(html.contains("aria-invalid=\"true\"") && html.contains("aria-describedby=\"condition-error"));
+        assert!(html.contains("aria-controls=\"trace-filters\" checked"), "unfolded");
+    }
+    let (status, html) = page(&server, "/projects/ui?condition=span_kind+%3D%3D+%27TOOL%27").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("aria-invalid") && html.contains("name=\"condition\""));
+    assert!(html.contains("value=\"span_kind == ") && html.contains("TOOL"), "the box keeps the condition");
+
+    // What acts on every matching trace refuses a bad condition too.
+    let flag_matching = server.at(&form_action(&html, "flag_matching"));
+    let flag = |filter: &str| {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("project", "ui")
+            .append_pair("filter", filter)
+            .append_pair("collection", "tools")
+            .finish();
+        let request =
+            server.http.post(&flag_matching).header("accept", "application/json").header("origin", &server.url);
+        request.header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let refused = flag("?condition=len(name)").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("function call"));
+    let flagged = flag("?condition=span_kind%20%3D%3D%20%27TOOL%27").await.unwrap();
+    assert_eq!(flagged.json::<String>().await.unwrap(), "Added 3 spans to tools");
+}
+
 /// The `action` of the page's first `<form>` that posts to `/api/{name}…`.
 pub(crate) fn form_action(html: &str, name: &str) -> String {
     let start = html.find(&format!("action=\"/api/{name}")).expect("the page has the form") + 8;
