@@ -7,10 +7,11 @@
 #   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
 #   make test      cargo tests (app, server), Python tests, browser tests (fails if any fails)
 #   make e2e-deps  Debian chromium + the Playwright npm packages
+#   make pg-deps   Debian postgresql (the tests start a server of their own from its binaries)
 #   make screenshots  browser tests that also refresh docs/screenshots/
 
 .POSIX:
-.PHONY: all setup site build run test e2e-deps screenshots clean-site
+.PHONY: all setup site build run test e2e-deps pg-deps screenshots clean-site
 # Prerequisites run in the order written, even under `make -j`.
 .NOTPARALLEL:
 
@@ -77,9 +78,18 @@ e2e-deps:
 	elif [ -f package-lock.json ]; then echo "==> npm ci (end2end)"; npm ci --no-audit --no-fund; \
 	else echo "==> npm install (end2end)"; npm install --no-audit --no-fund; fi
 
+# The PostgreSQL tests run `initdb` and `pg_ctl` from Debian's package, which
+# keeps them in /usr/lib/postgresql/<version>/bin (off PATH); the package's own
+# cluster is not used (each test run starts one of its own, as `postgres`).
+pg-deps:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "==> apt-get install postgresql"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
+
 # `cargo test` on the default members only: `--workspace` would add `frontend`
 # and build `app` with `hydrate` and `ssr` at once, which breaks the server.
-test: setup site e2e-deps
+test: setup site e2e-deps pg-deps
 	cargo test
 	@if [ -x end2end/python/run.sh ]; then \
 		echo "==> end2end/python/run.sh"; end2end/python/run.sh; \

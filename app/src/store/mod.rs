@@ -41,6 +41,7 @@ mod keyed_annotations;
 mod outbox;
 #[cfg(test)]
 mod plan_tests;
+mod postgres;
 mod projects;
 mod public_links;
 mod queues;
@@ -140,6 +141,9 @@ impl Store {
 
     /// [`Store::open`] with settings.
     pub async fn open_with(url: &str, settings: StoreOptions) -> Result<(Store, WriterTask)> {
+        if postgres::is_postgres(url) {
+            return Err(Error::Invalid(postgres::NOT_SERVED_YET.into()));
+        }
         let options = connect_options(url)?;
         // Page caches are per connection: modest for the readers, larger for
         // the one writer, which touches the indexes of every insert.
@@ -164,7 +168,11 @@ impl Store {
     /// Runs the migrations this build knows on the database at `url`
     /// (creating it if needed) and returns its schema version: `plume
     /// migrate`, for deploy pipelines that migrate before starting servers.
+    /// A `postgres://` URL gets the PostgreSQL migrations (the database must exist).
     pub async fn migrate(url: &str) -> Result<i64> {
+        if postgres::is_postgres(url) {
+            return postgres::migrate(url).await;
+        }
         let pool = SqlitePoolOptions::new().max_connections(1).connect_with(connect_options(url)?).await?;
         MIGRATOR.run(&pool).await?;
         let version =

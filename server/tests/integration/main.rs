@@ -1,7 +1,9 @@
 //! Plume's integration tests: one test binary (linking it once is much faster
 //! than once per file), one module per area. Each test starts the real `plume`
 //! binary on ephemeral ports and its own temporary SQLite file
-//! ([`common::Server`]), so tests run in parallel without sharing state.
+//! ([`common::Server`]), so tests run in parallel without sharing state. The
+//! PostgreSQL tests share one PostgreSQL server ([`common::postgres`]), each
+//! with a database of its own.
 
 mod common;
 
@@ -19,6 +21,7 @@ mod http_edge;
 mod ingest;
 mod notes_and_configs;
 mod operations;
+mod postgres;
 mod public_links;
 mod queues;
 mod read_api;

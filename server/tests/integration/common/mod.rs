@@ -14,6 +14,7 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Sta
 
 pub mod accounts;
 pub mod pages;
+pub mod postgres;
 
 /// Waits for `plume serve --ready-file` to write its addresses (generous: the
 /// machine may be busy compiling or running other tests); panics if the
