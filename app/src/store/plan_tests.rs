@@ -103,8 +103,16 @@ async fn explain(store: &Store, mut query: sqlx::QueryBuilder<sqlx::Sqlite>) -> 
 }
 
 /// Trace-list filters that few traces of the test project match.
-const FEW: [&str; 6] =
-    ["status=ERROR", "kind=LLM", "q=zebra", "q=absent-term", "ann=escalated", "ann=quality&label=bad&q=zebra"];
+const FEW: [&str; 8] = [
+    "status=ERROR",
+    "kind=LLM",
+    "q=zebra",
+    "q=absent-term",
+    "ann=escalated",
+    "ann=quality&label=bad&q=zebra",
+    "condition=annotations",
+    "condition=name%20%3D%3D%20%27agent%27%20and%20annotations",
+];
 
 #[tokio::test]
 async fn trace_list_filters_never_scan() {
@@ -128,6 +136,10 @@ async fn trace_list_filters_never_scan() {
         "q=zebra&ann=escalated",
         "q=common&status=ERROR",
         "ann=quality&label=bad&q=zebra",
+        // The advanced condition: any span of the trace (`span_kind`, `name`, `annotations['escalated']…`).
+        "condition=span_kind%20%3D%3D%20%27LLM%27",
+        "condition=annotations%5B%27escalated%27%5D.label%20%3D%3D%20%27yes%27",
+        "condition=name%20%3D%3D%20%27agent%27%20and%20annotations%5B%27escalated%27%5D.label%20%3D%3D%20%27yes%27",
     ];
     for filter in filters {
         for order in ["", "&sort=latency", "&dir=asc", "&sort=latency&dir=asc", "&cursor=1700000002000000000:3"] {

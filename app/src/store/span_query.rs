@@ -143,6 +143,18 @@ pub(super) fn push_condition(
     Ok(())
 }
 
+/// Whether an annotation test must hold for `condition` to (alone, or as a
+/// part of a top-level `and`): then the spans that can match are the few
+/// whose annotations pass it, found through the annotations' index, and a
+/// selection should start from them rather than test every span against
+/// the list of annotated ones.
+pub(super) fn led_by_annotation(condition: &Condition) -> bool {
+    match condition {
+        Condition::And(parts) => parts.iter().any(led_by_annotation),
+        other => annotation_test(other).is_some_and(|test| !test.negated),
+    }
+}
+
 /// A test of one annotation's part against constants: answered from the
 /// project's annotations through their index (`span_annotations_project`)
 /// instead of a lookup per span, and true when *any* annotation of that name

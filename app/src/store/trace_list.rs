@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{FromRow, QueryBuilder, Sqlite};
 
 use super::search::{Plan, push_candidates, push_like};
-use super::span_query::push_condition;
+use super::span_query::{led_by_annotation, push_condition};
 use super::traces::token_total;
 use super::{Result, Store, push_values};
 use crate::ids::parse_global_id;
@@ -223,12 +223,20 @@ impl Store {
         }
         if let Some(text) = &query.condition {
             // Any span of the trace: the span query's condition, tested on
-            // each span as the listing walks the traces.
+            // each span of the traces as the listing walks them; or, when
+            // an annotation test leads it, on the annotated spans first
+            // (walking, SQLite would look up each annotated span in every trace).
             let refused = |error: crate::model::span_condition::ConditionError| {
                 super::Error::Invalid(format!("invalid condition: {error}"))
             };
             let condition = parse_condition(text).map_err(refused)?;
-            sql.push(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND ");
+            if led_by_annotation(&condition) {
+                sql.push(" AND t.id IN (SELECT s.trace_rowid FROM spans s WHERE s.project_id = ");
+                sql.push_bind(project_rowid).push(" AND ");
+                collected = true;
+            } else {
+                sql.push(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND ");
+            }
             push_condition(sql, &condition, project_rowid).map_err(refused)?;
             sql.push(")");
         }
