@@ -63,4 +63,44 @@ mod tests {
             assert!(!matches(&HeaderValue::from_static(given), &etag), "{given}");
         }
     }
+    /// Every rule of the stylesheet is closed before the next begins. A lost
+    /// `}` (a merge once dropped two) does not break the file: browsers read
+    /// what follows as CSS nesting, so every later rule silently stopped
+    /// matching (the queue, webhook and session pages, the project tabs).
+    #[test]
+    fn stylesheet_rules_do_not_nest() {
+        let css = include_str!("../../style/main.css");
+        let mut open: Vec<(String, usize)> = Vec::new();
+        let (mut prelude, mut line, mut rest) = (String::new(), 1, css);
+        while let Some(ch) = rest.chars().next() {
+            if rest.starts_with("/*") {
+                let end = rest.find("*/").expect("an unclosed comment") + 2;
+                line += rest[..end].matches('\n').count();
+                rest = &rest[end..];
+                continue;
+            }
+            match ch {
+                '{' => {
+                    let selector = prelude.trim().to_owned();
+                    if let Some((outer, at)) = open.last() {
+                        assert!(outer.starts_with('@'), "line {line}: `{selector}` inside `{outer}` (line {at})");
+                    }
+                    open.push((selector, line));
+                    prelude.clear();
+                }
+                '}' => {
+                    open.pop().unwrap_or_else(|| panic!("line {line}: a `}}` closes nothing"));
+                    prelude.clear();
+                }
+                ';' => prelude.clear(),
+                '\n' => {
+                    line += 1;
+                    prelude.push(ch);
+                }
+                _ => prelude.push(ch),
+            }
+            rest = &rest[ch.len_utf8()..];
+        }
+        assert!(open.is_empty(), "unclosed: {open:?}");
+    }
 }
