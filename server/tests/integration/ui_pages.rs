@@ -206,6 +206,16 @@ async fn the_advanced_condition_matches_traces_by_any_span() {
     assert!(refused.text().await.unwrap().contains("function call"));
     let flagged = flag("?condition=span_kind%20%3D%3D%20%27TOOL%27").await.unwrap();
     assert_eq!(flagged.json::<String>().await.unwrap(), "Added 3 spans to tools");
+    // Led by an annotation test, the selection starts from the annotated spans: the same traces.
+    let judged = flag("?condition=annotations%5B%27quality%27%5D.label%20%3D%3D%20%27bad%27").await.unwrap();
+    assert_eq!(judged.json::<String>().await.unwrap(), "Added to tools", "trace 9's root");
+    let items = server.get_json("/v1/collections").await;
+    let tools = items["data"].as_array().unwrap().iter().find(|c| c["name"] == "tools").unwrap()["id"].clone();
+    let flagged = server.get_json(&format!("/v1/collections/{}/items", tools.as_str().unwrap())).await;
+    let mut spans: Vec<&str> =
+        flagged["data"].as_array().unwrap().iter().map(|i| i["span_id"].as_str().unwrap()).collect();
+    spans.sort_unstable();
+    assert_eq!(spans, [span_hex(40), span_hex(80), span_hex(90), span_hex(120)], "the roots of traces 4, 8, 9 and 12");
 }
 
 /// The `action` of the page's first `<form>` that posts to `/api/{name}…`.
