@@ -190,31 +190,16 @@ async fn the_advanced_condition_matches_traces_by_any_span() {
     assert!(html.contains("value=\"span_kind == ") && html.contains("TOOL"), "the box keeps the condition");
 
     // What acts on every matching trace refuses a bad condition too.
-    let flag_matching = server.at(&form_action(&html, "flag_matching"));
-    let flag = |filter: &str| {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("project", "ui")
-            .append_pair("filter", filter)
-            .append_pair("collection", "tools")
-            .finish();
-        let request =
-            server.http.post(&flag_matching).header("accept", "application/json").header("origin", &server.url);
-        request.header("content-type", "application/x-www-form-urlencoded").body(body).send()
-    };
-    let refused = flag("?condition=len(name)").await.unwrap();
+    let flag = |filter: &'static str| flag_matching(&server, &html, filter, "tools");
+    let refused = flag("?condition=len(name)").await;
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("function call"));
-    let flagged = flag("?condition=span_kind%20%3D%3D%20%27TOOL%27").await.unwrap();
+    let flagged = flag("?condition=span_kind%20%3D%3D%20%27TOOL%27").await;
     assert_eq!(flagged.json::<String>().await.unwrap(), "Added 3 spans to tools");
     // Led by an annotation test, the selection starts from the annotated spans: the same traces.
-    let judged = flag("?condition=annotations%5B%27quality%27%5D.label%20%3D%3D%20%27bad%27").await.unwrap();
+    let judged = flag("?condition=annotations%5B%27quality%27%5D.label%20%3D%3D%20%27bad%27").await;
     assert_eq!(judged.json::<String>().await.unwrap(), "Added to tools", "trace 9's root");
-    let items = server.get_json("/v1/collections").await;
-    let tools = items["data"].as_array().unwrap().iter().find(|c| c["name"] == "tools").unwrap()["id"].clone();
-    let flagged = server.get_json(&format!("/v1/collections/{}/items", tools.as_str().unwrap())).await;
-    let mut spans: Vec<&str> =
-        flagged["data"].as_array().unwrap().iter().map(|i| i["span_id"].as_str().unwrap()).collect();
-    spans.sort_unstable();
+    let spans = flagged_spans(&server, "tools").await;
     assert_eq!(spans, [span_hex(40), span_hex(80), span_hex(90), span_hex(120)], "the roots of traces 4, 8, 9 and 12");
 }
 
@@ -267,38 +252,44 @@ async fn ui_forms_answer_scripts_with_statuses_and_plain_posts_with_a_redirect()
 async fn flag_all_matching_takes_the_root_of_every_matching_trace_on_every_page() {
     let (_dir, server) = seeded().await;
     let (_, html) = page(&server, "/projects/ui").await;
-    let flag_matching = server.at(&form_action(&html, "flag_matching"));
-    let flag = |filter: &'static str, collection: &'static str| {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("project", "ui")
-            .append_pair("filter", filter)
-            .append_pair("collection", collection)
-            .finish();
-        // As a browser on Plume's page sends it (server functions refuse requests from other sites).
-        let request =
-            server.http.post(&flag_matching).header("accept", "application/json").header("origin", &server.url);
-        request.header("content-type", "application/x-www-form-urlencoded").body(body).send()
-    };
+    let flag = |filter: &'static str, collection: &'static str| flag_matching(&server, &html, filter, collection);
     let said = |response: reqwest::Response| async move { response.json::<String>().await.unwrap() };
     // 120 traces: three pages of the list, all flagged.
-    assert_eq!(said(flag("", "everything").await.unwrap()).await, "Added 120 spans to everything");
-    assert_eq!(said(flag("?status=ERROR", "errors").await.unwrap()).await, "Added 12 spans to errors");
-    assert_eq!(said(flag("?status=ERROR", "everything").await.unwrap()).await, "Already in everything");
+    assert_eq!(said(flag("", "everything").await).await, "Added 120 spans to everything");
+    assert_eq!(said(flag("?status=ERROR", "errors").await).await, "Added 12 spans to errors");
+    assert_eq!(said(flag("?status=ERROR", "everything").await).await, "Already in everything");
 
+    let mut expected: Vec<String> = (1..=12).map(|i| span_hex(i * 100)).collect();
+    expected.sort();
+    assert_eq!(flagged_spans(&server, "errors").await, expected, "the root spans of traces 10, 20, …, 120");
+    let all = flagged_spans(&server, "everything").await;
+    assert_eq!(all.len(), 120);
+}
+
+/// "Flag all matching" as a browser on the trace list `html` posts it (server
+/// functions refuse requests from other sites): the traces matching `filter`
+/// (the list's query string) into `collection`.
+async fn flag_matching(server: &Server, html: &str, filter: &str, collection: &str) -> reqwest::Response {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("project", "ui")
+        .append_pair("filter", filter)
+        .append_pair("collection", collection)
+        .finish();
+    let request = server.http.post(server.at(&form_action(html, "flag_matching")));
+    let request = request.header("accept", "application/json").header("origin", &server.url);
+    request.header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap()
+}
+
+/// The span ids flagged into the collection named `name`, sorted.
+async fn flagged_spans(server: &Server, name: &str) -> Vec<String> {
     let collections = server.get_json("/v1/collections").await;
-    let id_of = |name: &str| {
-        let found = collections["data"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
-        found["id"].as_str().unwrap().to_owned()
-    };
-    let items = server.get_json(&format!("/v1/collections/{}/items?limit=1000", id_of("errors"))).await;
+    let found = collections["data"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+    let path = format!("/v1/collections/{}/items?limit=1000", found["id"].as_str().unwrap());
+    let items = server.get_json(&path).await;
     let mut spans: Vec<String> =
         items["data"].as_array().unwrap().iter().map(|i| i["span_id"].as_str().unwrap().to_owned()).collect();
     spans.sort();
-    let mut expected: Vec<String> = (1..=12).map(|i| span_hex(i * 100)).collect();
-    expected.sort();
-    assert_eq!(spans, expected, "the root spans of traces 10, 20, …, 120");
-    let all = server.get_json(&format!("/v1/collections/{}/items?limit=1000", id_of("everything"))).await;
-    assert_eq!(all["data"].as_array().unwrap().len(), 120);
+    spans
 }
 
 #[tokio::test]
