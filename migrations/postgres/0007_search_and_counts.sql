@@ -27,6 +27,17 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm;
 -- rechecks the row), so a search can test `span_text` itself instead of
 -- FTS5's "every trigram" MATCH; several columns ORed become a BitmapOr over
 -- this one index. pg_trgm lowercases trigrams, so ILIKE uses it as well.
+-- `value` as JSONB, or NULL when it is not JSON: SQLite's
+-- `CASE WHEN json_valid(v) THEN v END`, for what search reads of a JSON
+-- input or output (PostgreSQL 15 has no test for valid JSON).
+CREATE FUNCTION plume_json(value TEXT) RETURNS JSONB LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN value::jsonb;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+
 CREATE TABLE span_text (
     rowid    BIGINT PRIMARY KEY, -- spans.id
     name     TEXT,

@@ -8,8 +8,7 @@
 -- alters it in place, which keeps the ids (`CollectionItem:<n>` /
 -- `DatasetExample:<n>` stay valid), the identity's next value, the unique
 -- constraint and the indexes, and ends with the same columns in the same
--- order. `splits` is JSONB (the store looks inside it to filter by split);
--- the example's JSON is read whole, so TEXT.
+-- order. `splits` and the example's JSON are TEXT, as the JSON of 0001.
 ALTER TABLE collection_items ALTER COLUMN span_rowid DROP NOT NULL; -- NULL for an uploaded example that names no span
 -- JSON objects of an uploaded example; NULL for a flagged span (its
 -- input/output are the span's).
@@ -17,7 +16,7 @@ ALTER TABLE collection_items ADD COLUMN input TEXT;
 ALTER TABLE collection_items ADD COLUMN output TEXT;
 ALTER TABLE collection_items ADD COLUMN metadata TEXT;
 -- JSON array of split names.
-ALTER TABLE collection_items ADD COLUMN splits JSONB NOT NULL DEFAULT '[]';
+ALTER TABLE collection_items ADD COLUMN splits TEXT NOT NULL DEFAULT '[]';
 -- JSON: the corrected answer the `chat` export writes instead of the output.
 ALTER TABLE collection_items ADD COLUMN expected_output TEXT;
 

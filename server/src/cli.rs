@@ -67,8 +67,8 @@ pub struct DatabaseArgs {
     /// Directory for the embedded SQLite database; created if missing.
     #[arg(long, env = "PLUME_DATA_DIR", default_value = "./plume-data", global = true)]
     pub data_dir: PathBuf,
-    /// Database URL (`sqlite://…`); overrides `--data-dir`. `plume migrate`
-    /// also takes `postgres://…` (serving from PostgreSQL is not available yet).
+    /// Database URL: `sqlite://…`, or `postgres://user:password@host/db` for
+    /// several replicas on one PostgreSQL (15 or later); overrides `--data-dir`.
     #[arg(long, env = "PLUME_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 }

@@ -4,11 +4,11 @@
 //! and annotators the answer lists. The arithmetic is in
 //! [`crate::model::agreement`].
 
+use super::db::Sql;
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use sqlx::{QueryBuilder, Sqlite};
 
 use super::{Error, Result, Store, push_values};
 use crate::model::{
@@ -90,15 +90,18 @@ impl Store {
         // handing rows over one by one cost five times what SQLite needs to
         // read them. `id` orders a target's ratings as written, so the last
         // one counts.
-        let json: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(kind, target_rowid, id, user_id, identifier, annotator_kind, \
-             label, score)) FROM (
+        // PostgreSQL's aggregate is NULL over no rows, SQLite's `[]`.
+        let (open, close) = self
+            .dialect
+            .pick(("json_group_array(json_array(", "))"), ("coalesce(json_agg(json_build_array(", "))::text, '[]')"));
+        let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {open}kind, target_rowid, id, user_id, identifier, annotator_kind, label, score{close} FROM (
                SELECT 0 AS kind, target_rowid, id, user_id, identifier, annotator_kind, label, score
-               FROM span_annotations WHERE project_id = ?1 AND name = ?2
+               FROM span_annotations WHERE project_id = $1 AND name = $2
                UNION ALL
                SELECT 1, target_rowid, id, user_id, identifier, annotator_kind, label, score
-               FROM trace_annotations WHERE project_id = ?1 AND name = ?2)",
-        )
+               FROM trace_annotations WHERE project_id = $1 AND name = $2) ratings"
+        )))
         .bind(project_rowid)
         .bind(name)
         .fetch_one(&self.pool)
@@ -151,8 +154,8 @@ impl Store {
     pub async fn agreement_names(&self, project: &str) -> Result<Vec<String>> {
         let project_rowid = self.project_rowid(project).await?;
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT name FROM span_annotations WHERE project_id = ?1 AND name <> ?2
-             UNION SELECT DISTINCT name FROM trace_annotations WHERE project_id = ?1 AND name <> ?2
+            "SELECT DISTINCT name FROM span_annotations WHERE project_id = $1 AND name <> $2
+             UNION SELECT DISTINCT name FROM trace_annotations WHERE project_id = $1 AND name <> $2
              ORDER BY 1",
         )
         .bind(project_rowid)
@@ -172,9 +175,9 @@ impl Store {
             if list.is_empty() {
                 continue;
             }
-            let mut query = QueryBuilder::<Sqlite>::new(sql);
+            let mut query = Sql::new(sql);
             push_values(&mut query, list.iter().map(|(_, rowid)| *rowid));
-            for (rowid, id) in query.build_query_as::<(i64, String)>().fetch_all(&self.pool).await? {
+            for (rowid, id) in query.build_query_as::<(i64, String)>(self.dialect).fetch_all(&self.pool).await? {
                 found.insert((kind, rowid), id);
             }
         }
@@ -188,9 +191,9 @@ impl Store {
             annotators.iter().filter_map(|a| if let Annotator::User(id) = a { Some(*id) } else { None }).collect();
         let mut emails: HashMap<i64, String> = HashMap::new();
         for chunk in users.chunks(500) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT id, email FROM users WHERE id IN ");
+            let mut query = Sql::new("SELECT id, email FROM users WHERE id IN ");
             push_values(&mut query, chunk.iter().copied());
-            emails.extend(query.build_query_as::<(i64, String)>().fetch_all(&self.pool).await?);
+            emails.extend(query.build_query_as::<(i64, String)>(self.dialect).fetch_all(&self.pool).await?);
         }
         Ok(annotators
             .iter()

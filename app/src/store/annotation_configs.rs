@@ -1,6 +1,7 @@
 //! Annotation configs: create, read, replace, delete, and their assignment to projects.
 
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use super::db::Sql;
+use sqlx::FromRow;
 
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
@@ -57,7 +58,7 @@ impl Store {
         cursor: Option<i64>,
         limit: u32,
     ) -> Result<AnnotationConfigPage> {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT c.id, c.name, c.config FROM annotation_configs c");
+        let mut query = Sql::new("SELECT c.id, c.name, c.config FROM annotation_configs c");
         match project {
             Some(project) => {
                 let project_rowid = self.project_rowid(project).await?;
@@ -65,14 +66,14 @@ impl Store {
                 query.push_bind(project_rowid);
             }
             None => {
-                query.push(" WHERE 1");
+                query.push(" WHERE true");
             }
         }
         if let Some(cursor) = cursor {
             query.push(" AND c.id <= ").push_bind(cursor);
         }
         query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows: Vec<ConfigRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<ConfigRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.id);
         let next = match next {
             Some(id) => Some(self.annotation_config_by_rowid(id).await?.id),
@@ -85,10 +86,11 @@ impl Store {
     pub(super) async fn annotation_configs_by_rowid(&self, rowids: &[i64]) -> Result<Vec<AnnotationConfig>> {
         let mut configs = Vec::with_capacity(rowids.len());
         for rowid in rowids {
-            let row: Option<ConfigRow> = sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = ?")
-                .bind(rowid)
-                .fetch_optional(&self.pool)
-                .await?;
+            let row: Option<ConfigRow> =
+                sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1")
+                    .bind(rowid)
+                    .fetch_optional(&self.pool)
+                    .await?;
             if let Some(row) = row {
                 configs.push(row.into_config()?);
             }
@@ -99,8 +101,8 @@ impl Store {
     /// The config named by `identifier`: its global id, else its name.
     pub async fn annotation_config(&self, identifier: &str) -> Result<AnnotationConfig> {
         let row: Option<ConfigRow> = match parse_config_id(identifier) {
-            Some(rowid) => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = ?").bind(rowid),
-            None => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE name = ?")
+            Some(rowid) => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1").bind(rowid),
+            None => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE name = $1")
                 .bind(identifier.to_owned()),
         }
         .fetch_optional(&self.pool)
@@ -125,7 +127,7 @@ impl Store {
         reserve_note(data)?;
         let config = serde_json::to_string(&data.kind).map_err(|e| Error::Invalid(e.to_string()))?;
         let rowid: i64 = sqlx::query_scalar(
-            "INSERT INTO annotation_configs (name, config, user_id, api_key_id) VALUES (?, ?, ?, ?) RETURNING id",
+            "INSERT INTO annotation_configs (name, config, user_id, api_key_id) VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(&data.name)
         .bind(config)
@@ -147,7 +149,7 @@ impl Store {
         let existing = self.annotation_config(identifier).await?;
         let rowid = parse_config_id(&existing.id).unwrap_or_default();
         let config = serde_json::to_string(&data.kind).map_err(|e| Error::Invalid(e.to_string()))?;
-        sqlx::query("UPDATE annotation_configs SET name = ?, config = ? WHERE id = ?")
+        sqlx::query("UPDATE annotation_configs SET name = $1, config = $2 WHERE id = $3")
             .bind(&data.name)
             .bind(config)
             .bind(rowid)
@@ -160,7 +162,7 @@ impl Store {
     /// Deletes the config named by `identifier`; returns it as it was.
     pub async fn delete_annotation_config(&self, identifier: &str) -> Result<AnnotationConfig> {
         let existing = self.annotation_config(identifier).await?;
-        sqlx::query("DELETE FROM annotation_configs WHERE id = ?")
+        sqlx::query("DELETE FROM annotation_configs WHERE id = $1")
             .bind(parse_config_id(&existing.id))
             .execute(&self.pool)
             .await?;
@@ -172,7 +174,7 @@ impl Store {
         let project_rowid = self.project_rowid(project).await?;
         let config = self.annotation_config(config).await?;
         sqlx::query(
-            "INSERT INTO project_annotation_configs (project_id, annotation_config_id) VALUES (?, ?) \
+            "INSERT INTO project_annotation_configs (project_id, annotation_config_id) VALUES ($1, $2) \
              ON CONFLICT DO NOTHING",
         )
         .bind(project_rowid)
@@ -186,7 +188,7 @@ impl Store {
     pub async fn unassign_annotation_config(&self, project: &str, config: &str) -> Result<()> {
         let project_rowid = self.project_rowid(project).await?;
         let config = self.annotation_config(config).await?;
-        sqlx::query("DELETE FROM project_annotation_configs WHERE project_id = ? AND annotation_config_id = ?")
+        sqlx::query("DELETE FROM project_annotation_configs WHERE project_id = $1 AND annotation_config_id = $2")
             .bind(project_rowid)
             .bind(parse_config_id(&config.id))
             .execute(&self.pool)
@@ -213,20 +215,21 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let mut wanted = Vec::with_capacity(rowids.len());
         for rowid in &rowids {
-            let row: Option<ConfigRow> = sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = ?")
-                .bind(rowid)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row: Option<ConfigRow> =
+                sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1")
+                    .bind(rowid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             wanted.push(
                 row.ok_or_else(|| Error::Invalid("One or more annotation configurations were not found".into()))?,
             );
         }
-        sqlx::query("DELETE FROM project_annotation_configs WHERE project_id = ?")
+        sqlx::query("DELETE FROM project_annotation_configs WHERE project_id = $1")
             .bind(project_rowid)
             .execute(&mut *tx)
             .await?;
         for rowid in &rowids {
-            sqlx::query("INSERT INTO project_annotation_configs (project_id, annotation_config_id) VALUES (?, ?)")
+            sqlx::query("INSERT INTO project_annotation_configs (project_id, annotation_config_id) VALUES ($1, $2)")
                 .bind(project_rowid)
                 .bind(rowid)
                 .execute(&mut *tx)

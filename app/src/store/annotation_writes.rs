@@ -2,9 +2,10 @@
 //! `sync=true`, pending annotations for targets not stored yet, and their
 //! attachment in the transaction that stores the target.
 
+use super::db::{DbConnection, Dialect, Flag, Separated, Sql};
 use std::collections::HashMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::FromRow;
 
 use super::annotations::{NewAnnotation, Tables, WriteMode, tables};
 use super::outbox::Written;
@@ -27,7 +28,7 @@ pub(super) type Job<'a> = (&'a [NewAnnotation], WriteMode);
 /// Each job's outcome: the rowid of each item for [`WriteMode::Sync`], nothing
 /// for [`WriteMode::Deferred`].
 pub(super) async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     jobs: &[Job<'_>],
     now: i64,
@@ -94,7 +95,7 @@ pub(super) async fn write(
 /// writes nothing; the answer is then `false` and the caller takes the full
 /// path, which keeps such annotations as pending.
 pub(super) async fn write_known_targets(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     jobs: &[Job<'_>],
     now: i64,
@@ -105,7 +106,7 @@ pub(super) async fn write_known_targets(
         return Ok(false);
     }
     let Tables { annotations, targets, id_column, .. } = tables(kind);
-    let mut query = QueryBuilder::<Sqlite>::new(format!(
+    let mut query = Sql::new(format!(
         "INSERT INTO {annotations} (project_id, target_rowid, name, label, score, explanation, metadata, \
          annotator_kind, identifier, source, user_id, api_key_id, created_at, updated_at) \
          SELECT (SELECT project_id FROM {targets} WHERE {id_column} = v.column1), CASE WHEN v.column13 AND EXISTS (SELECT 1 FROM {annotations} a \
@@ -122,18 +123,35 @@ pub(super) async fn write_known_targets(
     });
     // `WHERE true` lets SQLite tell the upsert clause from a join constraint.
     query.push(format!(") AS v WHERE true {UPSERT_CLAUSE}"));
-    match query.build().execute(&mut *conn).await {
-        Ok(_) => Ok(true),
-        Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::NotNullViolation => Ok(false),
+    // A failed statement spoils a PostgreSQL transaction unless it is rolled
+    // back to a savepoint (SQLite undoes the statement alone).
+    on_postgres(conn, "SAVEPOINT known_targets").await?;
+    match query.build(Dialect::of(conn)).execute(&mut *conn).await {
+        Ok(_) => {
+            on_postgres(conn, "RELEASE SAVEPOINT known_targets").await?;
+            Ok(true)
+        }
+        Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::NotNullViolation => {
+            on_postgres(conn, "ROLLBACK TO SAVEPOINT known_targets").await?;
+            Ok(false)
+        }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Runs `statement` on PostgreSQL only.
+async fn on_postgres(conn: &mut DbConnection, statement: &'static str) -> sqlx::Result<()> {
+    if Dialect::of(conn) == Dialect::Postgres {
+        sqlx::query(statement).execute(conn).await?;
+    }
+    Ok(())
 }
 
 /// Moves the pending annotations of the given targets (just stored) into
 /// their table, oldest first so that the last received wins; expired ones
 /// (received before `cutoff`) are dropped.
 pub(super) async fn attach_pending(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     target_ids: &[&str],
     cutoff: i64,
@@ -141,14 +159,14 @@ pub(super) async fn attach_pending(
 ) -> Result<()> {
     let mut pending: Vec<PendingRow> = Vec::new();
     for chunk in target_ids.chunks(IDS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM pending_annotations WHERE target_kind = ");
+        let mut query = Sql::new("DELETE FROM pending_annotations WHERE target_kind = ");
         query.push_bind(kind.as_str()).push(" AND target_id IN ");
         push_values(&mut query, chunk.iter().copied());
         query.push(
             " RETURNING id, target_id, name, label, score, explanation, metadata, annotator_kind, identifier, \
              source, user_id, api_key_id, received_at",
         );
-        pending.extend(query.build_query_as::<PendingRow>().fetch_all(&mut *conn).await?);
+        pending.extend(query.build_query_as::<PendingRow>(Dialect::of(conn)).fetch_all(&mut *conn).await?);
     }
     pending.retain(|row| row.received_at >= cutoff);
     if pending.is_empty() {
@@ -169,21 +187,23 @@ pub(super) async fn attach_pending(
 }
 
 /// Whether any annotation is pending (lets span inserts skip the lookups).
-pub(super) async fn any_pending(conn: &mut SqliteConnection) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_annotations)").fetch_one(&mut *conn).await?)
+pub(super) async fn any_pending(conn: &mut DbConnection) -> Result<bool> {
+    let pending: Flag =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pending_annotations)").fetch_one(&mut *conn).await?;
+    Ok(pending.0)
 }
 
 /// Drops pending annotations received before `cutoff`; returns how many.
-pub(super) async fn purge_expired(conn: &mut SqliteConnection, cutoff: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM pending_annotations WHERE received_at < ?").bind(cutoff).execute(conn).await?;
+pub(super) async fn purge_expired(conn: &mut DbConnection, cutoff: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM pending_annotations WHERE received_at < $1").bind(cutoff).execute(conn).await?;
     Ok(done.rows_affected())
 }
 
 /// `a` (an annotation row) was not made by `v` (the new row, with its
 /// `user_id` in `column10` and `api_key_id` in `column11`): the negation of
 /// [`Author::made`], in SQL.
-const FOREIGN: &str = "CASE WHEN v.column10 IS NOT NULL THEN a.user_id IS NOT v.column10 \
-     ELSE NOT (a.user_id IS NULL AND a.api_key_id IS v.column11) END";
+const FOREIGN: &str = "CASE WHEN v.column10 IS NOT NULL THEN a.user_id IS DISTINCT FROM v.column10 \
+     ELSE NOT (a.user_id IS NULL AND a.api_key_id IS NOT DISTINCT FROM v.column11) END";
 
 /// A stored annotation that an `only_own` item would replace, and its author.
 struct Foreign {
@@ -218,7 +238,7 @@ impl Foreign {
 /// The stored annotations that the `only_own` items of `jobs` (on stored
 /// targets) would replace; usually no item asks, and nothing is queried.
 async fn foreign_annotations(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     jobs: &[Job<'_>],
     rowids: &HashMap<String, i64>,
@@ -232,7 +252,7 @@ async fn foreign_annotations(
     let table = tables(kind).annotations;
     let mut found = Vec::new();
     for chunk in checked.chunks(IDS_PER_STATEMENT / 3) {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT target_rowid, name, identifier, user_id, api_key_id FROM {table} \
              WHERE (target_rowid, name, identifier) IN (VALUES "
         ));
@@ -247,8 +267,10 @@ async fn foreign_annotations(
                 .push_unseparated(")");
         }
         query.push(")");
-        let rows =
-            query.build_query_as::<(i64, String, String, Option<i64>, Option<i64>)>().fetch_all(&mut *conn).await?;
+        let rows = query
+            .build_query_as::<(i64, String, String, Option<i64>, Option<i64>)>(Dialect::of(conn))
+            .fetch_all(&mut *conn)
+            .await?;
         for (target_rowid, name, identifier, user_id, api_key_id) in rows {
             found.push(Foreign { target_rowid, name, identifier, author: Author { user_id, api_key_id } });
         }
@@ -259,17 +281,16 @@ async fn foreign_annotations(
 /// Rowids of the stored targets among `ids`. A document is stored once its
 /// span is and its position is among the span's `retrieval.documents`; its
 /// row is made here, when first annotated.
-async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&str]) -> Result<HashMap<String, i64>> {
+async fn target_rowids(conn: &mut DbConnection, kind: TargetKind, ids: &[&str]) -> Result<HashMap<String, i64>> {
     if kind == TargetKind::Document {
         add_documents(conn, ids).await?;
     }
     let Tables { targets, id_column, .. } = tables(kind);
     let mut found = HashMap::new();
     for chunk in ids.chunks(IDS_PER_STATEMENT) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN "));
+        let mut query = Sql::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN "));
         push_values(&mut query, chunk.iter().copied());
-        found.extend(query.build_query_as::<(String, i64)>().fetch_all(&mut *conn).await?);
+        found.extend(query.build_query_as::<(String, i64)>(Dialect::of(conn)).fetch_all(&mut *conn).await?);
     }
     Ok(found)
 }
@@ -277,19 +298,32 @@ async fn target_rowids(conn: &mut SqliteConnection, kind: TargetKind, ids: &[&st
 /// The SQL count of a span `s`'s retrieved documents: the length of a
 /// `retrieval.documents` array, or (as OpenInference sends them) one more
 /// than the largest `N` of flat `retrieval.documents.N.…` keys.
-pub(super) const DOCUMENT_COUNT: &str = "max(coalesce(json_array_length(s.attributes, '$.\"retrieval.documents\"'), 0), \
-     coalesce((SELECT max(CAST(substr(j.key, 21, instr(substr(j.key, 21), '.') - 1) AS INTEGER)) + 1 \
-     FROM json_each(s.attributes) j WHERE j.key LIKE 'retrieval.documents.%.%'), 0))";
+pub(super) fn document_count(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "max(coalesce(json_array_length(s.attributes, '$.\"retrieval.documents\"'), 0), \
+             coalesce((SELECT max(CAST(substr(j.key, 21, instr(substr(j.key, 21), '.') - 1) AS INTEGER)) + 1 \
+             FROM json_each(s.attributes) j WHERE j.key LIKE 'retrieval.documents.%.%'), 0))"
+        }
+        Dialect::Postgres => {
+            "GREATEST(coalesce(CASE WHEN jsonb_typeof(s.attributes::jsonb -> 'retrieval.documents') = 'array' \
+             THEN jsonb_array_length(s.attributes::jsonb -> 'retrieval.documents') END, 0), \
+             coalesce((SELECT max(CAST(split_part(substr(j.key, 21), '.', 1) AS BIGINT)) + 1 \
+             FROM jsonb_object_keys(s.attributes::jsonb) j(key) \
+             WHERE j.key ~ '^retrieval\\.documents\\.[0-9]+\\.'), 0))"
+        }
+    }
+}
 
 /// Makes the `span_documents` rows of the document keys among `keys` whose
 /// span is stored and has a document at that position.
-async fn add_documents(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()> {
+async fn add_documents(conn: &mut DbConnection, keys: &[&str]) -> Result<()> {
     let documents: Vec<(&str, &str, i64)> = keys
         .iter()
         .filter_map(|key| crate::model::split_document_key(key).map(|(span_id, position)| (*key, span_id, position)))
         .collect();
     for chunk in documents.chunks(IDS_PER_STATEMENT / 3) {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "INSERT INTO span_documents (span_rowid, project_id, span_id, position, document_key) \
              SELECT s.id, s.project_id, s.span_id, v.column2, v.column3 FROM (",
         );
@@ -297,10 +331,11 @@ async fn add_documents(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()>
             values.push_bind(*span_id).push_bind(*position).push_bind(*key);
         });
         query.push(format!(
-            ") AS v JOIN spans s ON s.span_id = v.column1 WHERE v.column2 >= 0 AND v.column2 < {DOCUMENT_COUNT} \
-             ON CONFLICT (document_key) DO NOTHING"
+            ") AS v JOIN spans s ON s.span_id = v.column1 WHERE v.column2 >= 0 AND v.column2 < {document_count} \
+             ON CONFLICT (document_key) DO NOTHING",
+            document_count = document_count(Dialect::of(conn)),
         ));
-        query.build().execute(&mut *conn).await?;
+        query.build(Dialect::of(conn)).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -308,10 +343,10 @@ async fn add_documents(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()>
 /// The keys of the pending document annotations of the spans `span_ids`
 /// (just stored), for [`attach_pending`]: keys between `span_id:` and
 /// `span_id;` (`;` follows `:`), a range the pending index answers.
-pub(super) async fn pending_document_keys(conn: &mut SqliteConnection, span_ids: &[&str]) -> Result<Vec<String>> {
+pub(super) async fn pending_document_keys(conn: &mut DbConnection, span_ids: &[&str]) -> Result<Vec<String>> {
     let mut keys = Vec::new();
     for chunk in span_ids.chunks(IDS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT DISTINCT p.target_id FROM pending_annotations p JOIN (");
+        let mut query = Sql::new("SELECT DISTINCT p.target_id FROM pending_annotations p JOIN (");
         query.push_values(chunk, |mut values, id| {
             values.push_bind(*id);
         });
@@ -319,7 +354,7 @@ pub(super) async fn pending_document_keys(conn: &mut SqliteConnection, span_ids:
             ") AS v ON p.target_kind = 'document' AND p.target_id > v.column1 || ':' \
              AND p.target_id < v.column1 || ';'",
         );
-        keys.extend(query.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+        keys.extend(query.build_query_scalar::<String>(Dialect::of(conn)).fetch_all(&mut *conn).await?);
     }
     keys.retain(|key| crate::model::split_document_key(key).is_some_and(|(span_id, _)| span_ids.contains(&span_id)));
     Ok(keys)
@@ -372,7 +407,7 @@ const ROWS_PER_UPSERT: usize = 500;
 /// ids follow first appearance as with one upsert per item, and the values
 /// of the last, which wins. Returns the id of every key, and adds each row to `written`.
 async fn upsert_many(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     rows: Vec<Upsert<'_>>,
     written: &mut Written,
@@ -381,7 +416,7 @@ async fn upsert_many(
     let Tables { annotations: table, targets, .. } = tables(kind);
     let mut ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "INSERT INTO {table} (project_id, target_rowid, name, label, score, explanation, metadata, \
              annotator_kind, identifier, source, user_id, api_key_id, created_at, updated_at) "
         ));
@@ -398,9 +433,9 @@ async fn upsert_many(
         // kept its `created_at` from an earlier batch.
         query.push(format!(" {UPSERT_CLAUSE} RETURNING id, name, target_rowid, identifier, created_at = updated_at"));
         for (id, name, target_rowid, identifier, created) in
-            query.build_query_as::<(i64, String, i64, String, bool)>().fetch_all(&mut *conn).await?
+            query.build_query_as::<(i64, String, i64, String, Flag)>(Dialect::of(conn)).fetch_all(&mut *conn).await?
         {
-            written.push((kind, id, created));
+            written.push((kind, id, created.0));
             ids.insert((name, target_rowid, identifier), id);
         }
     }
@@ -409,7 +444,7 @@ async fn upsert_many(
 
 /// Binds the columns both annotation tables share, in their order: `name,
 /// label, score, explanation, metadata, annotator_kind, identifier, source, user_id, api_key_id`.
-fn push_fields(values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static str>, item: &NewAnnotation) {
+fn push_fields(values: &mut Separated<'_>, item: &NewAnnotation) {
     values
         .push_bind(&item.name)
         .push_bind(&item.result.label)
@@ -424,14 +459,9 @@ fn push_fields(values: &mut sqlx::query_builder::Separated<'_, Sqlite, &'static 
 }
 
 /// Keeps annotations of targets not stored yet, received at `now`.
-async fn insert_pending(
-    conn: &mut SqliteConnection,
-    kind: TargetKind,
-    items: &[&NewAnnotation],
-    now: i64,
-) -> Result<()> {
+async fn insert_pending(conn: &mut DbConnection, kind: TargetKind, items: &[&NewAnnotation], now: i64) -> Result<()> {
     for chunk in items.chunks(ROWS_PER_UPSERT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "INSERT INTO pending_annotations (target_kind, target_id, name, label, score, explanation, metadata, \
              annotator_kind, identifier, source, user_id, api_key_id, received_at) ",
         );
@@ -440,7 +470,7 @@ async fn insert_pending(
             push_fields(&mut values, item);
             values.push_bind(now);
         });
-        query.build().execute(&mut *conn).await?;
+        query.build(Dialect::of(conn)).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! through the batching writer, see `annotation_writes`). One implementation
 //! serves the three targets; [`TargetKind`] picks the tables.
 
+use super::db::Sql;
 use serde_json::{Map, Value};
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::{Error, Result, Store, page, push_in};
 use crate::ids::global_id;
@@ -120,7 +121,7 @@ pub struct AnnotationDeletion {
 
 /// ` AND` the row was made by `author`, when given: a user's rows, or a
 /// service key's (no user); work with no author matches no one.
-pub(super) fn push_made_by(query: &mut QueryBuilder<Sqlite>, author: Option<Author>) {
+pub(super) fn push_made_by(query: &mut Sql, author: Option<Author>) {
     match author {
         None => {}
         Some(Author { user_id: Some(user), .. }) => {
@@ -251,7 +252,7 @@ impl Store {
     ) -> Result<AnnotationPage> {
         let project_rowid = self.project_rowid(project).await?;
         let Tables { annotations, targets, id_column, listed_by, listed_in } = tables(kind);
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id \
              FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid WHERE t.project_id = "
         ));
@@ -266,13 +267,12 @@ impl Store {
             query.push(" AND a.id <= ").push_bind(cursor);
         }
         query.push(" ORDER BY a.id DESC LIMIT ").push_bind(i64::from(filter.limit) + 1);
-        let rows: Vec<AnnotationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<AnnotationRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         if rows.is_empty() && filter.identifier.is_none() && !filter.target_ids.is_empty() {
-            let mut exists =
-                QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM {listed_in} t WHERE t.project_id = "));
+            let mut exists = Sql::new(format!("SELECT count(*) FROM {listed_in} t WHERE t.project_id = "));
             exists.push_bind(project_rowid);
             push_in(&mut exists, &format!("t.{listed_by}"), "IN", &filter.target_ids);
-            let found: i64 = exists.build_query_scalar().fetch_one(&self.pool).await?;
+            let found: i64 = exists.build_query_scalar(self.dialect).fetch_one(&self.pool).await?;
             if found == 0 {
                 return Err(Error::NotFound(format!(
                     "None of the supplied {}s exist in this project",
@@ -296,7 +296,7 @@ impl Store {
     ) -> Result<u64> {
         let project_rowid = self.project_rowid(project).await?;
         let Tables { annotations, targets, .. } = tables(kind);
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "DELETE FROM {annotations} WHERE target_rowid IN (SELECT id FROM {targets} WHERE project_id = "
         ));
         query.push_bind(project_rowid).push(")");
@@ -322,7 +322,7 @@ impl Store {
     /// Runs `delete` (a `DELETE FROM` an annotation table of `kind`) in a
     /// transaction that also records the `annotation.deleted` events of the
     /// rows it removed; returns how many.
-    pub(super) async fn delete_recording(&self, kind: TargetKind, delete: QueryBuilder<Sqlite>) -> Result<u64> {
+    pub(super) async fn delete_recording(&self, kind: TargetKind, delete: Sql) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         let count = super::outbox::delete_and_record(&mut tx, &self.outbox, kind, delete).await?;
         tx.commit().await?;

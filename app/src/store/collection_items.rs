@@ -2,10 +2,11 @@
 //! removing, and keyset-paged reads with each span's annotations (the
 //! items listing, exports, datasets and shared pages all read through here).
 
+use super::db::{DbConnection, Sql};
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
@@ -82,7 +83,7 @@ impl Store {
     ) -> Result<u64> {
         let collection_rowid = self.collection_rowid(collection).await?;
         let now = now_nanos();
-        let mut insert = QueryBuilder::<Sqlite>::new(
+        let mut insert = Sql::new(
             "INSERT INTO collection_items (collection_id, span_rowid, note, user_id, api_key_id, added_at) SELECT ",
         );
         insert.push_bind(collection_rowid).push(", s.id, ").push_bind(note.map(str::to_owned)).push(", ");
@@ -91,7 +92,7 @@ impl Store {
         self.push_selection(&mut insert, selection).await?;
         insert.push(" ORDER BY s.id ON CONFLICT (collection_id, span_rowid) DO NOTHING");
         let mut tx = self.begin_write().await?;
-        let added = insert.build().execute(&mut *tx).await?.rows_affected();
+        let added = insert.build(self.dialect).execute(&mut *tx).await?.rows_affected();
         if added > 0 {
             touch(&mut tx, collection_rowid, now, None).await?;
         }
@@ -102,7 +103,7 @@ impl Store {
     /// `spans s JOIN traces t … WHERE` the spans of `selection`: one
     /// definition of what a selection holds, for flagging, bulk
     /// annotation and review queues. Unknown span ids, projects and collections are 404s.
-    pub(super) async fn push_selection(&self, query: &mut QueryBuilder<Sqlite>, selection: &Selection) -> Result<()> {
+    pub(super) async fn push_selection(&self, query: &mut Sql, selection: &Selection) -> Result<()> {
         query.push("spans s JOIN traces t ON t.id = s.trace_rowid WHERE ");
         match selection {
             Selection::SpanIds(ids) => {
@@ -140,9 +141,10 @@ impl Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT x.{column} FROM {table} x WHERE 1"));
+        let mut query = Sql::new(format!("SELECT x.{column} FROM {table} x WHERE true"));
         push_in(&mut query, &format!("x.{column}"), "IN", ids);
-        let found: HashSet<String> = query.build_query_scalar().fetch_all(&self.pool).await?.into_iter().collect();
+        let found: HashSet<String> =
+            query.build_query_scalar(self.dialect).fetch_all(&self.pool).await?.into_iter().collect();
         let mut missing: Vec<&str> = ids.iter().map(String::as_str).filter(|id| !found.contains(*id)).collect();
         if missing.is_empty() {
             return Ok(());
@@ -160,17 +162,17 @@ impl Store {
         let item_rowid = parse_global_id("CollectionItem", item).or_else(|| parse_global_id("DatasetExample", item));
         let mut tx = self.begin_write().await?;
         let removed = match (item_rowid, parse_global_id("Span", item)) {
-            (Some(rowid), _) => sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND id = ?")
+            (Some(rowid), _) => sqlx::query("DELETE FROM collection_items WHERE collection_id = $1 AND id = $2")
                 .bind(collection_rowid)
                 .bind(rowid),
             (None, Some(rowid)) => {
-                sqlx::query("DELETE FROM collection_items WHERE collection_id = ? AND span_rowid = ?")
+                sqlx::query("DELETE FROM collection_items WHERE collection_id = $1 AND span_rowid = $2")
                     .bind(collection_rowid)
                     .bind(rowid)
             }
             (None, None) => sqlx::query(
-                "DELETE FROM collection_items WHERE collection_id = ?
-                 AND span_rowid = (SELECT id FROM spans WHERE span_id = ?)",
+                "DELETE FROM collection_items WHERE collection_id = $1
+                 AND span_rowid = (SELECT id FROM spans WHERE span_id = $2)",
             )
             .bind(collection_rowid)
             .bind(item),
@@ -202,17 +204,17 @@ impl Store {
         cursor: Option<i64>,
         limit: u32,
     ) -> Result<ItemPage> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {ITEM_COLUMNS} FROM collection_items ci WHERE ci.collection_id = "
-        ));
+        let mut query = Sql::new(format!("SELECT {ITEM_COLUMNS} FROM collection_items ci WHERE ci.collection_id = "));
         query.push_bind(collection_rowid).push(" AND ci.id >= ").push_bind(cursor.unwrap_or(i64::MIN));
         if !splits.is_empty() {
-            query.push(" AND EXISTS (SELECT 1 FROM json_each(ci.splits) j WHERE 1");
+            let each =
+                self.dialect.pick("json_each(ci.splits) j", "jsonb_array_elements_text(ci.splits::jsonb) j(value)");
+            query.push(format!(" AND EXISTS (SELECT 1 FROM {each} WHERE true"));
             push_in(&mut query, "j.value", "IN", splits);
             query.push(")");
         }
         query.push(" ORDER BY ci.id LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows: Vec<ItemRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<ItemRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.item_id);
         let span_rowids: Vec<i64> = rows.iter().filter_map(|row| row.span_rowid).collect();
         let mut spans = self.spans_by_rowid(&span_rowids).await?;
@@ -256,11 +258,11 @@ impl Store {
         if rowids.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.id IN "
         ));
         push_values(&mut query, rowids.iter().copied());
-        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<SpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|row| (row.id, Span::from(row))).collect())
     }
 
@@ -269,7 +271,7 @@ impl Store {
         &self,
         span_rowids: impl Iterator<Item = i64>,
     ) -> Result<HashMap<i64, Vec<Annotation>>> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT {ANNOTATION_COLUMNS}, t.span_id AS target_id, a.target_rowid AS span_rowid
              FROM span_annotations a JOIN spans t ON t.id = a.target_rowid WHERE a.target_rowid IN ("
         ));
@@ -283,7 +285,7 @@ impl Store {
             return Ok(HashMap::new());
         }
         query.push(") ORDER BY a.id DESC");
-        let rows: Vec<SpanAnnotationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<SpanAnnotationRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let mut by_span: HashMap<i64, Vec<Annotation>> = HashMap::new();
         for row in rows {
             by_span.entry(row.span_rowid).or_default().push(row.annotation.into_annotation(TargetKind::Span));
@@ -303,18 +305,18 @@ struct SpanAnnotationRow {
 /// `description`, an upload's), so that each change has its `version_id`.
 /// Returns the version's rowid.
 pub(super) async fn touch(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut DbConnection,
     collection_rowid: i64,
     now: i64,
     description: Option<&str>,
 ) -> Result<i64> {
-    sqlx::query("UPDATE collections SET updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE collections SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(collection_rowid)
         .execute(&mut *conn)
         .await?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO collection_versions (collection_id, description, created_at) VALUES (?, ?, ?) RETURNING id",
+        "INSERT INTO collection_versions (collection_id, description, created_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(collection_rowid)
     .bind(description)
@@ -329,7 +331,7 @@ impl Store {
     pub async fn collection_annotation_names(&self, collection_rowid: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT DISTINCT a.name FROM collection_items ci JOIN span_annotations a ON a.target_rowid = ci.span_rowid
-             WHERE ci.collection_id = ? ORDER BY a.name",
+             WHERE ci.collection_id = $1 ORDER BY a.name",
         )
         .bind(collection_rowid)
         .fetch_all(&self.pool)

@@ -27,7 +27,7 @@ impl Store {
         let names: Vec<NameRow> = sqlx::query_as(
             "SELECT a.name, count(*) AS count, avg(a.score) AS mean_score
              FROM collection_items ci JOIN span_annotations a ON a.target_rowid = ci.span_rowid
-             WHERE ci.collection_id = ?1 AND a.name != ?2 GROUP BY a.name ORDER BY a.name",
+             WHERE ci.collection_id = $1 AND a.name != $2 GROUP BY a.name ORDER BY a.name",
         )
         .bind(collection_rowid)
         .bind(NOTE_NAME)
@@ -36,7 +36,7 @@ impl Store {
         let labels: Vec<LabelRow> = sqlx::query_as(
             "SELECT a.name, a.label, count(*) AS count
              FROM collection_items ci JOIN span_annotations a ON a.target_rowid = ci.span_rowid
-             WHERE ci.collection_id = ?1 AND a.name != ?2 AND a.label IS NOT NULL
+             WHERE ci.collection_id = $1 AND a.name != $2 AND a.label IS NOT NULL
              GROUP BY a.name, a.label ORDER BY count DESC, a.label",
         )
         .bind(collection_rowid)

@@ -2,8 +2,9 @@
 //! are in `collection_items`. Collections are low-volume, so writes go
 //! straight through the pool (each one durable before it is answered).
 
+use super::db::{DbConnection, Sql};
 use chrono::Utc;
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Error, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
@@ -58,7 +59,7 @@ fn name_conflict(name: &str) -> impl FnOnce(sqlx::Error) -> Error + '_ {
 
 /// Inserts a collection with its first dataset version; a taken name is a conflict.
 pub(super) async fn insert_collection(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut DbConnection,
     name: &str,
     description: Option<&str>,
     author: Author,
@@ -66,7 +67,7 @@ pub(super) async fn insert_collection(
     let now = now_nanos();
     let rowid: i64 = sqlx::query_scalar(
         "INSERT INTO collections (name, description, created_at, updated_at, user_id, api_key_id)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(name)
     .bind(description)
@@ -96,13 +97,13 @@ impl Store {
         let by_id = parse_global_id("Collection", identifier).or_else(|| parse_global_id("Dataset", identifier));
         let found: Option<i64> = match by_id {
             Some(rowid) => {
-                sqlx::query_scalar("SELECT id FROM collections WHERE id = ?")
+                sqlx::query_scalar("SELECT id FROM collections WHERE id = $1")
                     .bind(rowid)
                     .fetch_optional(&self.pool)
                     .await?
             }
             None => {
-                sqlx::query_scalar("SELECT id FROM collections WHERE name = ?")
+                sqlx::query_scalar("SELECT id FROM collections WHERE name = $1")
                     .bind(identifier)
                     .fetch_optional(&self.pool)
                     .await?
@@ -120,7 +121,7 @@ impl Store {
     /// The collection with this rowid.
     pub async fn collection_by_rowid(&self, rowid: i64) -> Result<Collection> {
         let row: Option<CollectionRow> =
-            sqlx::query_as(AssertSqlSafe(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.id = ?")))
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.id = $1")))
                 .bind(rowid)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -135,7 +136,7 @@ impl Store {
         limit: u32,
         name: Option<&str>,
     ) -> Result<CollectionPage> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE 1"));
+        let mut query = Sql::new(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE true"));
         if let Some(cursor) = cursor {
             query.push(" AND c.id <= ").push_bind(cursor);
         }
@@ -143,7 +144,7 @@ impl Store {
             query.push(" AND c.name = ").push_bind(name.to_owned());
         }
         query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows: Vec<CollectionRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<CollectionRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.id);
         Ok((rows.into_iter().map(Collection::from).collect(), next))
     }
@@ -153,7 +154,7 @@ impl Store {
         let rows: Vec<CollectionRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {COLLECTION_COLUMNS} FROM collections c WHERE c.id IN
                  (SELECT ci.collection_id FROM collection_items ci JOIN spans s ON s.id = ci.span_rowid
-                  WHERE s.span_id = ?)
+                  WHERE s.span_id = $1)
              ORDER BY c.name"
         )))
         .bind(span_id)
@@ -167,9 +168,9 @@ impl Store {
         let rowid = self.collection_rowid(identifier).await?;
         let description = update.description.as_ref().map(|d| (!d.is_empty()).then(|| d.clone()));
         sqlx::query(
-            "UPDATE collections SET name = coalesce(?, name),
-                 description = CASE WHEN ? THEN ? ELSE description END, updated_at = ?
-             WHERE id = ?",
+            "UPDATE collections SET name = coalesce($1, name),
+                 description = CASE WHEN $2 THEN $3 ELSE description END, updated_at = $4
+             WHERE id = $5",
         )
         .bind(&update.name)
         .bind(description.is_some())
@@ -185,7 +186,7 @@ impl Store {
     /// Deletes a collection with its items and public links.
     pub async fn delete_collection(&self, identifier: &str) -> Result<()> {
         let rowid = self.collection_rowid(identifier).await?;
-        sqlx::query("DELETE FROM collections WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM collections WHERE id = $1").bind(rowid).execute(&self.pool).await?;
         Ok(())
     }
 }

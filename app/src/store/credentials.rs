@@ -9,6 +9,7 @@ use std::time::Duration;
 use sqlx::FromRow;
 
 use super::collections::now_nanos;
+use super::db::Flag;
 use super::secrets::{new_token, same_hash, token_hash};
 use super::{Result, Store};
 use crate::ids::global_id;
@@ -57,7 +58,7 @@ struct KeyRow {
     user_id: Option<i64>,
     email: Option<String>,
     role: Option<String>,
-    active: Option<bool>,
+    active: Option<Flag>,
 }
 
 #[derive(FromRow)]
@@ -112,13 +113,15 @@ impl Store {
         let token = new_token();
         let now = now_nanos();
         let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)")
-            .bind(token_hash(&token))
-            .bind(user)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO user_sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash(&token))
+        .bind(user)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(token)
     }
@@ -129,7 +132,7 @@ impl Store {
         let presented = token_hash(token);
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.id, s.token_hash, s.created_at, s.last_seen_at, u.id AS user_id, u.email, u.role \
-             FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.active",
+             FROM user_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active = 1",
         )
         .bind(&presented)
         .fetch_optional(&self.pool)
@@ -145,7 +148,7 @@ impl Store {
         }
         // Often enough that a session in use never looks idle.
         if now - row.last_seen_at > TOUCH_EVERY_NANOS.min(nanos(lifetime.idle) / 4) {
-            self.touch("UPDATE user_sessions SET last_seen_at = ? WHERE id = ?", now, row.id);
+            self.touch("UPDATE user_sessions SET last_seen_at = $1 WHERE id = $2", now, row.id);
         }
         let role = Role::parse(&row.role).unwrap_or(Role::Viewer);
         Ok(Some(Principal {
@@ -172,7 +175,7 @@ impl Store {
 
     /// Ends one session (logout).
     pub async fn end_session(&self, session: i64) -> Result<()> {
-        sqlx::query("DELETE FROM user_sessions WHERE id = ?").bind(session).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM user_sessions WHERE id = $1").bind(session).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -183,7 +186,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let row: KeyListRow = sqlx::query_as(
             "INSERT INTO api_keys (key_hash, prefix, name, description, user_id, created_by, scopes, created_at, \
-             expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              RETURNING id, prefix, name, description, user_id, scopes, created_at, expires_at, last_used_at",
         )
         .bind(token_hash(&key))
@@ -205,7 +208,7 @@ impl Store {
     pub async fn api_keys(&self, owner: Option<i64>) -> Result<Vec<ApiKey>> {
         let rows: Vec<KeyListRow> = sqlx::query_as(
             "SELECT id, prefix, name, description, user_id, scopes, created_at, expires_at, last_used_at \
-             FROM api_keys WHERE user_id IS ? AND revoked_at IS NULL ORDER BY id DESC",
+             FROM api_keys WHERE user_id IS $1 AND revoked_at IS NULL ORDER BY id DESC",
         )
         .bind(owner)
         .fetch_all(&self.pool)
@@ -217,7 +220,7 @@ impl Store {
     /// working at once. `false` when there is no such live key.
     pub async fn revoke_api_key(&self, key: i64, owner: Option<i64>) -> Result<bool> {
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id IS ? AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id IS $3 AND revoked_at IS NULL")
                 .bind(now_nanos())
                 .bind(key)
                 .bind(owner)
@@ -237,20 +240,20 @@ impl Store {
         let row: Option<KeyRow> = sqlx::query_as(
             "SELECT k.id, k.key_hash, k.name, k.scopes, k.expires_at, k.last_used_at, k.user_id, u.email, u.role, \
              u.active FROM api_keys k LEFT JOIN users u ON u.id = k.user_id \
-             WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         )
         .bind(&presented)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row.filter(|row| same_hash(&row.key_hash, &presented)) else { return Ok(None) };
-        if row.expires_at.is_some_and(|at| at <= now) || row.active == Some(false) {
+        if row.expires_at.is_some_and(|at| at <= now) || row.active == Some(Flag(false)) {
             return Ok(None);
         }
         if row.user_id.is_some() && row.email.is_none() {
             return Ok(None);
         }
         if row.last_used_at.is_none_or(|at| now - at > TOUCH_EVERY_NANOS) {
-            self.touch("UPDATE api_keys SET last_used_at = ? WHERE id = ?", now, row.id);
+            self.touch("UPDATE api_keys SET last_used_at = $1 WHERE id = $2", now, row.id);
         }
         let scopes = Scope::parse_list(&row.scopes);
         let role = row.role.as_deref().map(|r| Role::parse(r).unwrap_or(Role::Viewer));

@@ -4,9 +4,10 @@
 //! it names one); every change to a collection is a row of
 //! `collection_versions`, so Phoenix's `version_id` names one change.
 
+use super::db::{Flag, Sql};
 use std::collections::HashMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::collection_items::touch;
 use super::collections::{insert_collection, now_nanos};
@@ -48,7 +49,7 @@ impl Store {
         let span_rowids = self.span_rowids(&span_ids).await?;
         let now = now_nanos();
         let mut tx = self.begin_write().await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM collections WHERE name = ?")
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM collections WHERE name = $1")
             .bind(&upload.name)
             .fetch_optional(&mut *tx)
             .await?;
@@ -65,7 +66,7 @@ impl Store {
         };
         let mut deleted = 0;
         if upload.action == UploadAction::Update && !created {
-            deleted = sqlx::query("DELETE FROM collection_items WHERE collection_id = ?")
+            deleted = sqlx::query("DELETE FROM collection_items WHERE collection_id = $1")
                 .bind(collection_rowid)
                 .execute(&mut *tx)
                 .await?
@@ -77,13 +78,13 @@ impl Store {
             let json =
                 |map: &serde_json::Map<String, serde_json::Value>| serde_json::Value::Object(map.clone()).to_string();
             // `RETURNING added_at = now` tells an insert from an update of an item flagged earlier.
-            let fresh: bool = sqlx::query_scalar(
+            let Flag(fresh) = sqlx::query_scalar(
                 "INSERT INTO collection_items
                      (collection_id, span_rowid, input, output, metadata, splits, user_id, api_key_id, added_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                  ON CONFLICT (collection_id, span_rowid) DO UPDATE SET input = excluded.input,
                      output = excluded.output, metadata = excluded.metadata, splits = excluded.splits
-                 RETURNING added_at = ?",
+                 RETURNING added_at = $10",
             )
             .bind(collection_rowid)
             .bind(span_rowid)
@@ -100,7 +101,7 @@ impl Store {
             if fresh { inserted += 1 } else { updated += 1 }
         }
         let version = if created {
-            sqlx::query_scalar("SELECT max(id) FROM collection_versions WHERE collection_id = ?")
+            sqlx::query_scalar("SELECT max(id) FROM collection_versions WHERE collection_id = $1")
                 .bind(collection_rowid)
                 .fetch_one(&mut *tx)
                 .await?
@@ -122,9 +123,9 @@ impl Store {
         if span_ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT span_id, id FROM spans s WHERE 1");
+        let mut query = Sql::new("SELECT span_id, id FROM spans s WHERE true");
         super::push_in(&mut query, "s.span_id", "IN", span_ids);
-        let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<(String, i64)> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().collect())
     }
 
@@ -137,7 +138,7 @@ impl Store {
     ) -> Result<VersionPage> {
         let rows: Vec<VersionRow> = sqlx::query_as(
             "SELECT id, description, created_at FROM collection_versions
-             WHERE collection_id = ? AND id <= ? ORDER BY id DESC LIMIT ?",
+             WHERE collection_id = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(collection_rowid)
         .bind(cursor.unwrap_or(i64::MAX))
@@ -150,17 +151,18 @@ impl Store {
 
     /// The rowid of a collection's latest version (0 when it has none yet).
     pub async fn latest_version(&self, collection_rowid: i64) -> Result<i64> {
-        let latest: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM collection_versions WHERE collection_id = ?")
-            .bind(collection_rowid)
-            .fetch_one(&self.pool)
-            .await?;
+        let latest: Option<i64> =
+            sqlx::query_scalar("SELECT max(id) FROM collection_versions WHERE collection_id = $1")
+                .bind(collection_rowid)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(latest.unwrap_or_default())
     }
 
     /// Whether `version_rowid` is one of this collection's versions.
     pub async fn has_version(&self, collection_rowid: i64, version_rowid: i64) -> Result<bool> {
         let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM collection_versions WHERE collection_id = ? AND id = ?")
+            sqlx::query_scalar("SELECT id FROM collection_versions WHERE collection_id = $1 AND id = $2")
                 .bind(collection_rowid)
                 .bind(version_rowid)
                 .fetch_optional(&self.pool)
@@ -183,13 +185,14 @@ impl Store {
             .or_else(|| parse_global_id("DatasetExample", item))
             .ok_or_else(not_found)?;
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE collection_items SET expected_output = ? WHERE id = ? AND collection_id = ?")
-            .bind(expected_output.map(serde_json::Value::to_string))
-            .bind(item_rowid)
-            .bind(collection_rowid)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE collection_items SET expected_output = $1 WHERE id = $2 AND collection_id = $3")
+                .bind(expected_output.map(serde_json::Value::to_string))
+                .bind(item_rowid)
+                .bind(collection_rowid)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if changed == 0 {
             return Err(not_found());
         }

@@ -22,8 +22,7 @@
 //! outbox so their `annotation.deleted` events are recorded in the same
 //! transaction.
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-
+use super::db::{DbConnection, Dialect, Sql};
 use super::{Error, Result, Store, outbox, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{ProjectRetention, RemovedItem, RetentionRule, TargetKind};
@@ -40,11 +39,11 @@ impl Store {
     pub async fn delete_trace(&self, identifier: &str) -> Result<()> {
         let (select, missing) = match parse_global_id("Trace", identifier) {
             Some(rowid) => (
-                sqlx::query_scalar("SELECT id FROM traces WHERE id = ?").bind(rowid),
+                sqlx::query_scalar("SELECT id FROM traces WHERE id = $1").bind(rowid),
                 format!("Trace with relay ID '{identifier}' not found"),
             ),
             None => (
-                sqlx::query_scalar("SELECT id FROM traces WHERE trace_id = ?").bind(identifier.to_owned()),
+                sqlx::query_scalar("SELECT id FROM traces WHERE trace_id = $1").bind(identifier.to_owned()),
                 format!("Trace with trace_id '{identifier}' not found"),
             ),
         };
@@ -61,7 +60,7 @@ impl Store {
     pub async fn delete_traces_between(&self, project: &str, start: Option<i64>, end: Option<i64>) -> Result<u64> {
         let project_rowid = self.project_rowid(project).await?;
         self.delete_in_batches(|| {
-            let mut select = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE project_id = ");
+            let mut select = Sql::new("SELECT id FROM traces WHERE project_id = ");
             select.push_bind(project_rowid);
             if let Some(start) = start {
                 select.push(" AND start_time >= ").push_bind(start);
@@ -78,11 +77,11 @@ impl Store {
     /// Runs the query `select` makes (trace rowids, at most [`BATCH`]) and
     /// deletes what it finds, one transaction per batch, until it finds fewer
     /// than a batch. (A fresh query each time: a built `QueryBuilder` is spent.)
-    async fn delete_in_batches(&self, select: impl Fn() -> QueryBuilder<Sqlite>) -> Result<u64> {
+    async fn delete_in_batches(&self, select: impl Fn() -> Sql) -> Result<u64> {
         let mut deleted = 0;
         loop {
             let mut tx = self.begin_write().await?;
-            let ids: Vec<i64> = select().build_query_scalar().fetch_all(&mut *tx).await?;
+            let ids: Vec<i64> = select().build_query_scalar(self.dialect).fetch_all(&mut *tx).await?;
             delete_traces(&mut tx, &self.outbox, &ids).await?;
             tx.commit().await?;
             self.outbox.committed();
@@ -96,7 +95,7 @@ impl Store {
     /// A project's retention rule.
     pub async fn retention(&self, project: &str) -> Result<ProjectRetention> {
         let rowid = self.project_rowid(project).await?;
-        let rule: Option<String> = sqlx::query_scalar("SELECT rule FROM project_retention WHERE project_id = ?")
+        let rule: Option<String> = sqlx::query_scalar("SELECT rule FROM project_retention WHERE project_id = $1")
             .bind(rowid)
             .fetch_optional(&self.pool)
             .await?;
@@ -117,7 +116,7 @@ impl Store {
         match rule {
             Some(rule) => {
                 sqlx::query(
-                    "INSERT INTO project_retention (project_id, rule, updated_at) VALUES (?, ?, ?)
+                    "INSERT INTO project_retention (project_id, rule, updated_at) VALUES ($1, $2, $3)
                      ON CONFLICT (project_id) DO UPDATE SET rule = excluded.rule, updated_at = excluded.updated_at",
                 )
                 .bind(rowid)
@@ -127,7 +126,7 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query("DELETE FROM project_retention WHERE project_id = ?").bind(rowid).execute(&mut *tx).await?
+                sqlx::query("DELETE FROM project_retention WHERE project_id = $1").bind(rowid).execute(&mut *tx).await?
             }
         };
         tx.commit().await?;
@@ -149,7 +148,7 @@ impl Store {
                 let cutoff = to_nanos(chrono::Utc::now()) - (days * DAY_NANOS) as i64;
                 deleted += self
                     .delete_in_batches(|| {
-                        let mut select = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE project_id = ");
+                        let mut select = Sql::new("SELECT id FROM traces WHERE project_id = ");
                         select.push_bind(project_rowid).push(" AND start_time < ").push_bind(cutoff);
                         select.push(" LIMIT ").push_bind(BATCH);
                         select
@@ -161,12 +160,13 @@ impl Store {
                 // the (project_id, start_time) index.
                 deleted += self
                     .delete_in_batches(|| {
-                        let mut select = QueryBuilder::<Sqlite>::new(
-                            "SELECT id FROM (SELECT id, start_time FROM traces WHERE project_id = ",
-                        );
+                        let mut select =
+                            Sql::new("SELECT id FROM (SELECT id, start_time FROM traces WHERE project_id = ");
                         select.push_bind(project_rowid);
-                        select.push(" ORDER BY start_time DESC LIMIT -1 OFFSET ").push_bind(count);
-                        select.push(") ORDER BY start_time LIMIT ").push_bind(BATCH);
+                        // "No limit" is `LIMIT -1` on SQLite, `LIMIT ALL` on PostgreSQL.
+                        let all = self.dialect.pick("-1", "ALL");
+                        select.push(format!(" ORDER BY start_time DESC LIMIT {all} OFFSET ")).push_bind(count);
+                        select.push(") oldest ORDER BY start_time LIMIT ").push_bind(BATCH);
                         select
                     })
                     .await?;
@@ -181,7 +181,7 @@ impl Store {
     pub async fn removed_items(&self, collection_rowid: i64, cursor: Option<i64>, limit: u32) -> Result<RemovedPage> {
         let rows: Vec<TombstoneRow> = sqlx::query_as(
             "SELECT id, span_id, trace_id, span_name, note, added_at, removed_at FROM collection_tombstones
-             WHERE collection_id = ? AND id >= ? ORDER BY id LIMIT ?",
+             WHERE collection_id = $1 AND id >= $2 ORDER BY id LIMIT $3",
         )
         .bind(collection_rowid)
         .bind(cursor.unwrap_or(i64::MIN))
@@ -221,25 +221,24 @@ struct TombstoneRow {
 /// Deletes traces `ids` (rowids) inside the caller's writing transaction:
 /// their annotations through the outbox when a webhook listens, then their
 /// spans, then the traces (see the module's doc for what follows by cascade).
-pub(super) async fn delete_traces(conn: &mut SqliteConnection, outbox: &outbox::Outbox, ids: &[i64]) -> Result<()> {
+pub(super) async fn delete_traces(conn: &mut DbConnection, outbox: &outbox::Outbox, ids: &[i64]) -> Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
     if outbox::active(conn).await? {
-        let mut spans = QueryBuilder::<Sqlite>::new(
-            "DELETE FROM span_annotations WHERE target_rowid IN (SELECT id FROM spans WHERE trace_rowid IN ",
-        );
+        let mut spans =
+            Sql::new("DELETE FROM span_annotations WHERE target_rowid IN (SELECT id FROM spans WHERE trace_rowid IN ");
         push_values(&mut spans, ids.iter().copied());
         spans.push(")");
         outbox::delete_and_record(conn, outbox, TargetKind::Span, spans).await?;
-        let mut traces = QueryBuilder::<Sqlite>::new("DELETE FROM trace_annotations WHERE target_rowid IN ");
+        let mut traces = Sql::new("DELETE FROM trace_annotations WHERE target_rowid IN ");
         push_values(&mut traces, ids.iter().copied());
         outbox::delete_and_record(conn, outbox, TargetKind::Trace, traces).await?;
     }
     for table in ["spans WHERE trace_rowid", "traces WHERE id"] {
-        let mut delete = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {table} IN "));
+        let mut delete = Sql::new(format!("DELETE FROM {table} IN "));
         push_values(&mut delete, ids.iter().copied());
-        delete.build().execute(&mut *conn).await?;
+        delete.build(Dialect::of(conn)).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ impl Store {
         let names: Vec<NameRow> = sqlx::query_as(
             "SELECT p.name AS project, a.name, count(*) AS count, avg(a.score) AS mean_score
              FROM span_annotations a JOIN projects p ON p.id = a.project_id
-             WHERE a.name != ?1 GROUP BY p.name, a.name ORDER BY p.name, a.name",
+             WHERE a.name != $1 GROUP BY p.name, a.name ORDER BY p.name, a.name",
         )
         .bind(NOTE_NAME)
         .fetch_all(&self.pool)
@@ -53,7 +53,7 @@ impl Store {
         let labels: Vec<LabelRow> = sqlx::query_as(
             "SELECT p.name AS project, a.name, a.label, count(*) AS count
              FROM span_annotations a JOIN projects p ON p.id = a.project_id
-             WHERE a.name != ?1 AND a.label IS NOT NULL GROUP BY p.name, a.name, a.label
+             WHERE a.name != $1 AND a.label IS NOT NULL GROUP BY p.name, a.name, a.label
              ORDER BY count DESC, a.label",
         )
         .bind(NOTE_NAME)

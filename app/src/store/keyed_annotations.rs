@@ -3,6 +3,7 @@
 //! arrived: read it, or delete it. The feedback widget uses this for "my vote".
 
 // Table and column names come from `tables`, never from input.
+use super::db::Sql;
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::annotations::{Tables, tables};
@@ -36,7 +37,7 @@ impl Store {
         let Tables { annotations, targets, id_column, .. } = tables(key.kind);
         let stored: Option<ResultRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT a.label, a.score, a.explanation FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid \
-             WHERE t.{id_column} = ? AND a.name = ? AND a.identifier = ?"
+             WHERE t.{id_column} = $1 AND a.name = $2 AND a.identifier = $3"
         )))
         .bind(key.target_id)
         .bind(key.name)
@@ -47,8 +48,8 @@ impl Store {
             Some(row) => Some(row),
             None => {
                 sqlx::query_as(
-                    "SELECT label, score, explanation FROM pending_annotations WHERE target_kind = ? \
-                     AND target_id = ? AND name = ? AND identifier = ? ORDER BY received_at DESC, id DESC LIMIT 1",
+                    "SELECT label, score, explanation FROM pending_annotations WHERE target_kind = $1 \
+                     AND target_id = $2 AND name = $3 AND identifier = $4 ORDER BY received_at DESC, id DESC LIMIT 1",
                 )
                 .bind(key.kind.as_str())
                 .bind(key.target_id)
@@ -66,13 +67,13 @@ impl Store {
     pub async fn delete_annotation(&self, key: AnnotationKey<'_>) -> Result<u64> {
         let Tables { annotations, targets, id_column, .. } = tables(key.kind);
         let mut tx = self.begin_write().await?;
-        let mut delete = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!("DELETE FROM {annotations} WHERE name = "));
+        let mut delete = Sql::new(format!("DELETE FROM {annotations} WHERE name = "));
         delete.push_bind(key.name).push(" AND identifier = ").push_bind(key.identifier);
         delete.push(format!(" AND target_rowid IN (SELECT id FROM {targets} WHERE {id_column} = "));
         delete.push_bind(key.target_id).push(")");
         let stored = super::outbox::delete_and_record(&mut tx, &self.outbox, key.kind, delete).await?;
         let pending = sqlx::query(
-            "DELETE FROM pending_annotations WHERE target_kind = ? AND target_id = ? AND name = ? AND identifier = ?",
+            "DELETE FROM pending_annotations WHERE target_kind = $1 AND target_id = $2 AND name = $3 AND identifier = $4",
         )
         .bind(key.kind.as_str())
         .bind(key.target_id)

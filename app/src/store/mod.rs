@@ -7,7 +7,7 @@
 //! # One rule for writes
 //!
 //! **Every transaction that writes starts with `BEGIN IMMEDIATE`** (through
-//! `Store::begin_write`, or `BEGIN_WRITE` on the writer's own connection);
+//! `Store::begin_write`, or `Dialect::begin_write` on the writer's own connection);
 //! a write outside a transaction is one single statement. Why: a plain
 //! (deferred) transaction that reads first holds a read snapshot; when another
 //! connection (the writer, during ingestion) commits before it writes, SQLite
@@ -34,6 +34,7 @@ mod collection_summary;
 mod collections;
 mod credentials;
 mod dataset_uploads;
+mod db;
 mod deletes;
 mod error;
 mod feedback_summary;
@@ -64,8 +65,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Sqlite, Transaction};
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, Executor, Transaction};
+
+use db::{Db, DbConnection, Sql};
 
 pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
 pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
@@ -73,6 +78,7 @@ pub use collection_items::{ItemPage, Selection};
 pub use collections::CollectionPage;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
 pub use dataset_uploads::VersionPage;
+pub use db::Dialect;
 pub use deletes::RemovedPage;
 pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
@@ -91,9 +97,6 @@ pub use writer::{NewSpan, Writer, WriterTask};
 
 /// The schema migrations this build knows (`migrations/sqlite/`), run at start.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
-/// How every writing transaction begins: see the module's rule for writes.
-const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Settings of [`Store::open_with`].
 #[derive(Clone, Debug)]
@@ -121,7 +124,9 @@ impl Default for StoreOptions {
 /// Handle to the database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    /// Which engine `pool` reaches.
+    dialect: Dialect,
     writer: Writer,
     /// How far the search index has come (advanced by the writer).
     search: search::SearchProgress,
@@ -139,20 +144,22 @@ impl Store {
         Store::open_with(url, StoreOptions::default()).await
     }
 
-    /// [`Store::open`] with settings.
+    /// [`Store::open`] with settings. `url` is `sqlite://…` or `postgres://…`.
     pub async fn open_with(url: &str, settings: StoreOptions) -> Result<(Store, WriterTask)> {
-        if postgres::is_postgres(url) {
-            return Err(Error::Invalid(postgres::NOT_SERVED_YET.into()));
-        }
-        let options = connect_options(url)?;
+        sqlx::any::install_default_drivers();
+        let dialect = if postgres::is_postgres(url) { Dialect::Postgres } else { Dialect::Sqlite };
+        // Creates the SQLite file, or migrates PostgreSQL under its advisory
+        // lock so that replicas starting together apply each migration once.
+        Store::migrate(url).await?;
+        let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
         // Page caches are per connection: modest for the readers, larger for
         // the one writer, which touches the indexes of every insert.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+        let pool = AnyPoolOptions::new()
+            .max_connections(dialect.pick(4, 10))
             .min_connections(1)
-            .connect_with(options.clone().pragma("cache_size", "-4000"))
+            .after_connect(move |conn, _| Box::pin(async move { prepare(conn, dialect, 4_000).await }))
+            .connect_with(options.clone())
             .await?;
-        MIGRATOR.run(&pool).await?;
         let search = search::SearchProgress::default();
         search.load(&mut *pool.acquire().await?).await?;
         let outbox = Arc::new(outbox::Outbox::new(&settings.public_url));
@@ -161,8 +168,10 @@ impl Store {
             search: search.clone(),
             outbox: outbox.clone(),
         };
-        let (writer, task) = writer::start(options.pragma("cache_size", "-16000").connect().await?, config);
-        Ok((Store { pool, writer, search, outbox, webhook_key: settings.webhook_key }, task))
+        let mut writer_conn = sqlx::AnyConnection::connect_with(&options).await?;
+        prepare(&mut writer_conn, dialect, 16_000).await?;
+        let (writer, task) = writer::start(writer_conn, config);
+        Ok((Store { pool, dialect, writer, search, outbox, webhook_key: settings.webhook_key }, task))
     }
 
     /// Runs the migrations this build knows on the database at `url`
@@ -222,7 +231,7 @@ impl Store {
     /// (see the module's rule for writes), and the writer's turn first.
     async fn begin_write(&self) -> Result<WriteTx> {
         let turn = self.writer.turn().await;
-        Ok(WriteTx { tx: self.pool.begin_with(BEGIN_WRITE).await?, _turn: turn })
+        Ok(WriteTx { tx: self.pool.begin_with(self.dialect.begin_write()).await?, _turn: turn })
     }
 
     /// Whether the database answers and has every migration this build knows
@@ -230,7 +239,8 @@ impl Store {
     pub async fn ready(&self) -> Result<bool> {
         let applied: Option<i64> =
             sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
-        Ok(applied == MIGRATOR.iter().map(|migration| migration.version).max())
+        let known = self.dialect.pick(&MIGRATOR, &postgres::MIGRATOR);
+        Ok(applied == known.iter().map(|migration| migration.version).max())
     }
 
     /// A cheap query proving the database answers.
@@ -240,7 +250,22 @@ impl Store {
     }
 }
 
-/// How every connection to the database at `url` is made.
+/// Sets up a new connection: on SQLite, the settings every connection
+/// needs (sqlx's `Any` driver takes only the URL) and a page cache of
+/// `cache_kib`.
+async fn prepare(conn: &mut DbConnection, dialect: Dialect, cache_kib: u32) -> sqlx::Result<()> {
+    if dialect == Dialect::Sqlite {
+        // FULL: a commit is on disk before any request is acknowledged.
+        let pragmas = format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000; \
+             PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib}"
+        );
+        conn.execute(sqlx::AssertSqlSafe(pragmas)).await?;
+    }
+    Ok(())
+}
+
+/// How `plume migrate`'s connection to the SQLite database at `url` is made.
 fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
     Ok(SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
@@ -256,7 +281,7 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
 /// turn to write, taken in that order from [`Writer::turn`] and held until
 /// it commits or is dropped. Derefs to the connection, like a transaction.
 struct WriteTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Db>,
     _turn: writer::Turn,
 }
 
@@ -269,15 +294,15 @@ impl WriteTx {
 }
 
 impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
+    type Target = DbConnection;
 
-    fn deref(&self) -> &sqlx::SqliteConnection {
+    fn deref(&self) -> &DbConnection {
         &self.tx
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
         &mut self.tx
     }
 }
@@ -297,7 +322,7 @@ fn page<T>(mut rows: Vec<T>, limit: u32, rowid: impl Fn(&T) -> i64) -> (Vec<T>, 
 
 /// ` AND column IN (…)` (or `NOT IN`) unless `values` is empty, which means
 /// "no condition".
-fn push_in(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, column: &str, op: &str, values: &[String]) {
+fn push_in(query: &mut Sql, column: &str, op: &str, values: &[String]) {
     if values.is_empty() {
         return;
     }
@@ -306,9 +331,9 @@ fn push_in(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, column: &str, op: &str,
 }
 
 /// `(?, ?, …)`: one bound parameter per value, the list of an `IN`.
-fn push_values<'t, T>(query: &mut sqlx::QueryBuilder<sqlx::Sqlite>, values: impl IntoIterator<Item = T>)
+fn push_values<'t, T>(query: &mut Sql, values: impl IntoIterator<Item = T>)
 where
-    T: sqlx::Encode<'t, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: sqlx::Encode<'t, Db> + sqlx::Type<Db>,
 {
     query.push("(");
     let mut list = query.separated(", ");

@@ -6,10 +6,11 @@
 //! Without any webhook this costs one indexed `EXISTS` per batch
 //! ([`active`]); nothing else runs.
 
+use super::db::{DbConnection, Dialect, Flag, Sql};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Value, json};
-use sqlx::{FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::FromRow;
 use tokio::sync::Notify;
 
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow, Tables, tables};
@@ -56,8 +57,9 @@ impl Outbox {
 pub(super) type Written = Vec<(TargetKind, i64, bool)>;
 
 /// Whether any webhook exists (then annotation changes are looked at).
-pub(super) async fn active(conn: &mut SqliteConnection) -> Result<bool> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks)").fetch_one(conn).await?)
+pub(super) async fn active(conn: &mut DbConnection) -> Result<bool> {
+    let active: Flag = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhooks)").fetch_one(conn).await?;
+    Ok(active.0)
 }
 
 /// An annotation row with its project, as the outbox needs it.
@@ -84,7 +86,7 @@ fn deleted_columns(kind: TargetKind) -> String {
 
 /// Records the events of the annotations just written (created or replaced).
 pub(super) async fn record_written(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     outbox: &Outbox,
     written: &Written,
     now: i64,
@@ -95,13 +97,13 @@ pub(super) async fn record_written(
             written.iter().filter(|(k, _, _)| *k == kind).map(|(_, id, created)| (*id, *created)).collect();
         let Tables { annotations, targets, id_column, .. } = tables(kind);
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(format!(
+            let mut query = Sql::new(format!(
                 "SELECT {ANNOTATION_COLUMNS}, t.{id_column} AS target_id, a.target_rowid, p.name AS project \
                  FROM {annotations} a JOIN {targets} t ON t.id = a.target_rowid \
                  JOIN projects p ON p.id = t.project_id WHERE a.id IN "
             ));
             push_values(&mut query, chunk.iter().map(|(id, _)| *id));
-            for row in query.build_query_as::<ChangedRow>().fetch_all(&mut *conn).await? {
+            for row in query.build_query_as::<ChangedRow>(Dialect::of(conn)).fetch_all(&mut *conn).await? {
                 let created = chunk.iter().any(|(id, created)| *created && *id == row.annotation.id());
                 let event = if created { "annotation.created" } else { "annotation.updated" };
                 changes.push((kind, event, row));
@@ -116,13 +118,13 @@ pub(super) async fn record_written(
 /// events of the rows it removed; returns how many. Call
 /// [`Outbox::committed`] after the commit.
 pub(super) async fn delete_and_record(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     outbox: &Outbox,
     kind: TargetKind,
-    mut delete: QueryBuilder<Sqlite>,
+    mut delete: Sql,
 ) -> Result<u64> {
     delete.push(deleted_columns(kind));
-    let rows: Vec<ChangedRow> = delete.build_query_as().fetch_all(&mut *conn).await?;
+    let rows: Vec<ChangedRow> = delete.build_query_as(Dialect::of(conn)).fetch_all(&mut *conn).await?;
     let count = rows.len() as u64;
     if count > 0 && active(conn).await? {
         let now = crate::time::to_nanos(chrono::Utc::now());
@@ -140,7 +142,7 @@ struct Hook {
 }
 
 async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     outbox: &Outbox,
     changes: Vec<(TargetKind, &'static str, ChangedRow)>,
     now: i64,
@@ -190,7 +192,7 @@ async fn record(
         }
         for rule in counted {
             sqlx::query(
-                "INSERT INTO alert_hits (rule_id, annotation_id, link, at) VALUES (?, ?, ?, ?) \
+                "INSERT INTO alert_hits (rule_id, annotation_id, link, at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (rule_id, annotation_id) DO UPDATE SET link = excluded.link, at = excluded.at",
             )
             .bind(rule.id)
@@ -214,14 +216,14 @@ async fn record(
 
 /// Counts the rule's hits within its window and, at the threshold and out
 /// of its cool-down, records one `alert` event; whether it fired.
-async fn fire_if_due(conn: &mut SqliteConnection, outbox: &Outbox, rule: &RuleRow, now: i64) -> Result<bool> {
+async fn fire_if_due(conn: &mut DbConnection, outbox: &Outbox, rule: &RuleRow, now: i64) -> Result<bool> {
     const NANOS: i64 = 1_000_000_000;
-    sqlx::query("DELETE FROM alert_hits WHERE rule_id = ? AND at <= ?")
+    sqlx::query("DELETE FROM alert_hits WHERE rule_id = $1 AND at <= $2")
         .bind(rule.id)
         .bind(now - rule.window_seconds * NANOS)
         .execute(&mut *conn)
         .await?;
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM alert_hits WHERE rule_id = ?")
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM alert_hits WHERE rule_id = $1")
         .bind(rule.id)
         .fetch_one(&mut *conn)
         .await?;
@@ -230,7 +232,7 @@ async fn fire_if_due(conn: &mut SqliteConnection, outbox: &Outbox, rule: &RuleRo
         return Ok(false);
     }
     let links: Vec<String> =
-        sqlx::query_scalar("SELECT link FROM alert_hits WHERE rule_id = ? ORDER BY at DESC LIMIT ?")
+        sqlx::query_scalar("SELECT link FROM alert_hits WHERE rule_id = $1 ORDER BY at DESC LIMIT $2")
             .bind(rule.id)
             .bind(ALERT_LINKS)
             .fetch_all(&mut *conn)
@@ -258,18 +260,18 @@ async fn fire_if_due(conn: &mut SqliteConnection, outbox: &Outbox, rule: &RuleRo
         "text": text,
     });
     insert_event(conn, ALERT_EVENT, &payload, &[rule.webhook_id], now).await?;
-    sqlx::query("UPDATE alert_rules SET last_fired_at = ? WHERE id = ?")
+    sqlx::query("UPDATE alert_rules SET last_fired_at = $1 WHERE id = $2")
         .bind(now)
         .bind(rule.id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM alert_hits WHERE rule_id = ?").bind(rule.id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM alert_hits WHERE rule_id = $1").bind(rule.id).execute(&mut *conn).await?;
     Ok(true)
 }
 
 /// Records one event (a fresh `webhook-id`) and its delivery to each webhook, due now.
 pub(super) async fn insert_event(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     event_type: &str,
     payload: &Value,
     webhooks: &[i64],
@@ -277,7 +279,7 @@ pub(super) async fn insert_event(
 ) -> Result<String> {
     let event_id = format!("msg_{}", super::new_token());
     let rowid: i64 = sqlx::query_scalar(
-        "INSERT INTO webhook_events (event_id, event_type, payload, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO webhook_events (event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(&event_id)
     .bind(event_type)
@@ -285,7 +287,7 @@ pub(super) async fn insert_event(
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    let mut query = QueryBuilder::<Sqlite>::new(
+    let mut query = Sql::new(
         "INSERT INTO webhook_deliveries (webhook_id, event_rowid, next_attempt_at, give_up_at, created_at, updated_at) ",
     );
     query.push_values(webhooks, |mut row, webhook| {
@@ -296,7 +298,7 @@ pub(super) async fn insert_event(
             .push_bind(now)
             .push_bind(now);
     });
-    query.build().execute(&mut *conn).await?;
+    query.build(Dialect::of(conn)).execute(&mut *conn).await?;
     Ok(event_id)
 }
 
@@ -310,20 +312,22 @@ struct Summary {
     output: Option<String>,
 }
 
-async fn summary(conn: &mut SqliteConnection, kind: TargetKind, target_rowid: i64) -> Result<Option<Summary>> {
+async fn summary(conn: &mut DbConnection, kind: TargetKind, target_rowid: i64) -> Result<Option<Summary>> {
     let which = match kind {
-        TargetKind::Span => "s.id = ?",
-        TargetKind::Trace => "s.trace_rowid = ? AND s.parent_id IS NULL",
+        TargetKind::Span => "s.id = $1",
+        TargetKind::Trace => "s.trace_rowid = $1 AND s.parent_id IS NULL",
         TargetKind::Session => return Ok(None),
-        TargetKind::Document => "s.id = (SELECT span_rowid FROM span_documents WHERE id = ?)",
+        TargetKind::Document => "s.id = (SELECT span_rowid FROM span_documents WHERE id = $1)",
     };
     // One character more than shown tells a cut text from a whole one.
     let limit = SUMMARY_CHARS + 1;
+    let dialect = Dialect::of(conn);
     let row: Option<Summary> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.name, s.span_id, t.trace_id, \
-         substr(CAST(json_extract(s.attributes, '$.\"input.value\"') AS TEXT), 1, {limit}) AS input, \
-         substr(CAST(json_extract(s.attributes, '$.\"output.value\"') AS TEXT), 1, {limit}) AS output \
-         FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE {which} ORDER BY s.start_time LIMIT 1"
+         substr(CAST({input} AS TEXT), 1, {limit}) AS input, substr(CAST({output} AS TEXT), 1, {limit}) AS output \
+         FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE {which} ORDER BY s.start_time LIMIT 1",
+        input = dialect.attribute("s.attributes", "input.value"),
+        output = dialect.attribute("s.attributes", "output.value"),
     )))
     .bind(target_rowid)
     .fetch_optional(conn)

@@ -8,6 +8,7 @@
 //! (the matches are collected from the search index or from the project's
 //! annotations first).
 
+use super::db::Sql;
 use std::sync::Arc;
 
 use crate::model::accounts::Author;
@@ -97,8 +98,8 @@ fn scans(plan: &[String]) -> Vec<String> {
         .collect()
 }
 
-async fn explain(store: &Store, mut query: sqlx::QueryBuilder<sqlx::Sqlite>) -> Vec<String> {
-    let rows: Vec<(i64, i64, i64, String)> = query.build_query_as().fetch_all(&store.pool).await.unwrap();
+async fn explain(store: &Store, mut query: Sql) -> Vec<String> {
+    let rows: Vec<(i64, i64, i64, String)> = query.build_query_as(store.dialect).fetch_all(&store.pool).await.unwrap();
     rows.into_iter().map(|row| row.3).collect()
 }
 

@@ -1,13 +1,11 @@
 //! PostgreSQL (`postgres://…`), the engine for deployments that outgrow one
 //! machine (several `plume` replicas on one database).
 //!
-//! What exists of it so far is its schema: `migrations/postgres/`, one
-//! migration per SQLite one with the same number, so a database at version
-//! N has the same tables on both engines. `plume migrate` runs them under
-//! sqlx's advisory lock (`pg_advisory_lock`), so replicas or deploy jobs
-//! that start together on an empty database apply them once. The store's
-//! queries do not run on PostgreSQL yet: [`super::Store::open_with`]
-//! refuses a `postgres://` URL with a message saying so.
+//! Its schema is `migrations/postgres/`, one migration per SQLite one with
+//! the same number, so a database at version N has the same tables on both
+//! engines. They run under sqlx's advisory lock (`pg_advisory_lock`), so
+//! replicas or deploy jobs that start together on an empty database apply
+//! them once. The queries are the store's own, through [`super::db`].
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
@@ -15,11 +13,7 @@ use sqlx::postgres::PgPoolOptions;
 use super::Result;
 
 /// The PostgreSQL migrations this build knows (`migrations/postgres/`).
-static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
-
-/// Why `plume serve` does not take a PostgreSQL URL yet.
-pub(super) const NOT_SERVED_YET: &str = "this version of Plume serves from SQLite only: a postgres:// database can \
-     be created and migrated (`plume migrate --database-url postgres://…`), but not served yet; use --data-dir";
+pub(super) static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// Whether `url` names a PostgreSQL database.
 pub(super) fn is_postgres(url: &str) -> bool {

@@ -42,11 +42,12 @@ impl Store {
         name_contains: Option<&str>,
     ) -> Result<(Vec<Project>, Option<String>)> {
         let pattern = name_contains.filter(|n| !n.is_empty()).map(|n| format!("%{}%", escape_like(n)));
-        let rows: Vec<ProjectRow> = sqlx::query_as(
+        let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, description FROM projects
-             WHERE (?1 IS NULL OR id <= ?1) AND (?2 IS NULL OR name LIKE ?2 ESCAPE '\\')
-             ORDER BY id DESC LIMIT ?3",
-        )
+             WHERE ($1 IS NULL OR id <= $1) AND ($2 IS NULL OR name {like} $2 ESCAPE '\\')
+             ORDER BY id DESC LIMIT $3",
+            like = self.dialect.like(),
+        )))
         .bind(cursor)
         .bind(pattern)
         .bind(i64::from(limit) + 1)
@@ -59,13 +60,13 @@ impl Store {
     /// The rowid of the project named by `identifier`: its global id, else its name.
     pub async fn project_rowid(&self, identifier: &str) -> Result<i64> {
         if let Some(rowid) = parse_global_id("Project", identifier) {
-            return sqlx::query_scalar("SELECT id FROM projects WHERE id = ?")
+            return sqlx::query_scalar("SELECT id FROM projects WHERE id = $1")
                 .bind(rowid)
                 .fetch_optional(&self.pool)
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("Project with ID {identifier} not found")));
         }
-        sqlx::query_scalar("SELECT id FROM projects WHERE name = ?")
+        sqlx::query_scalar("SELECT id FROM projects WHERE name = $1")
             .bind(identifier)
             .fetch_optional(&self.pool)
             .await?
@@ -75,7 +76,7 @@ impl Store {
     /// The project named by `identifier` (global id or name).
     pub async fn project(&self, identifier: &str) -> Result<Project> {
         let rowid = self.project_rowid(identifier).await?;
-        let row: ProjectRow = sqlx::query_as("SELECT id, name, description FROM projects WHERE id = ?")
+        let row: ProjectRow = sqlx::query_as("SELECT id, name, description FROM projects WHERE id = $1")
             .bind(rowid)
             .fetch_one(&self.pool)
             .await?;
@@ -86,7 +87,7 @@ impl Store {
     pub async fn create_project(&self, new: &NewProject) -> Result<Project> {
         let now = to_nanos(chrono::Utc::now());
         let row: Option<ProjectRow> = sqlx::query_as(
-            "INSERT INTO projects (name, description, created_at, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO projects (name, description, created_at, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO NOTHING RETURNING id, name, description",
         )
         .bind(&new.name)
@@ -102,7 +103,7 @@ impl Store {
     pub async fn update_project(&self, identifier: &str, description: Option<&str>) -> Result<Project> {
         let rowid = self.project_rowid(identifier).await?;
         if let Some(description) = description {
-            sqlx::query("UPDATE projects SET description = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE projects SET description = $1, updated_at = $2 WHERE id = $3")
                 .bind(description)
                 .bind(to_nanos(chrono::Utc::now()))
                 .bind(rowid)
@@ -119,7 +120,7 @@ impl Store {
             return Err(Error::Forbidden("The default project cannot be deleted".into()));
         }
         let rowid = parse_global_id("Project", &project.id).unwrap_or_default();
-        sqlx::query("DELETE FROM projects WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM projects WHERE id = $1").bind(rowid).execute(&self.pool).await?;
         Ok(())
     }
 

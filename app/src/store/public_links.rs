@@ -2,8 +2,9 @@
 //! creator once; the database keeps only the token's SHA-256, and a presented
 //! token is checked by hashing it and comparing hashes in constant time.
 
+use super::db::{Flag, Sql};
 use chrono::{DateTime, Utc};
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::collections::now_nanos;
 use super::secrets::{new_token, same_hash, token_hash};
@@ -39,7 +40,9 @@ struct LinkRow {
     collection_id: Option<i64>,
     trace_id: Option<String>,
     redact: String,
+    #[sqlx(try_from = "Flag")]
     redact_explanations: bool,
+    #[sqlx(try_from = "Flag")]
     redact_notes: bool,
     created_at: i64,
     expires_at: i64,
@@ -96,7 +99,7 @@ impl Store {
         let (collection_rowid, trace_rowid) = match target {
             LinkTarget::Collection(rowid) => (Some(*rowid), None),
             LinkTarget::Trace(trace_id) => {
-                let rowid: Option<i64> = sqlx::query_scalar("SELECT id FROM traces WHERE trace_id = ?")
+                let rowid: Option<i64> = sqlx::query_scalar("SELECT id FROM traces WHERE trace_id = $1")
                     .bind(trace_id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -110,7 +113,7 @@ impl Store {
         let rowid: i64 = sqlx::query_scalar(
             "INSERT INTO public_links (token_hash, collection_id, trace_rowid, redact, redact_explanations,
                  redact_notes, created_at, expires_at, user_id, api_key_id)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(token_hash(&token))
         .bind(collection_rowid)
@@ -129,12 +132,12 @@ impl Store {
 
     /// Every link, newest first, from rowid `cursor` (inclusive).
     pub async fn list_public_links(&self, cursor: Option<i64>, limit: u32) -> Result<PublicLinkPage> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT {LINK_COLUMNS} WHERE 1"));
+        let mut query = Sql::new(format!("SELECT {LINK_COLUMNS} WHERE true"));
         if let Some(cursor) = cursor {
             query.push(" AND l.id <= ").push_bind(cursor);
         }
         query.push(" ORDER BY l.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows: Vec<LinkRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<LinkRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.id);
         let now = now_nanos();
         Ok((rows.into_iter().map(|row| row.into_link(now)).collect(), next))
@@ -143,7 +146,7 @@ impl Store {
     /// The links to one collection (by rowid), newest first, at most `limit`.
     pub async fn collection_public_links(&self, collection_rowid: i64, limit: u32) -> Result<Vec<PublicLink>> {
         let rows: Vec<LinkRow> = sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT {LINK_COLUMNS} WHERE l.collection_id = ? ORDER BY l.id DESC LIMIT ?"
+            "SELECT {LINK_COLUMNS} WHERE l.collection_id = $1 ORDER BY l.id DESC LIMIT $2"
         )))
         .bind(collection_rowid)
         .bind(i64::from(limit))
@@ -157,7 +160,7 @@ impl Store {
     pub async fn revoke_public_link(&self, id: &str) -> Result<()> {
         let missing = || Error::NotFound(format!("Public link {id} not found"));
         let rowid = parse_global_id("PublicLink", id).ok_or_else(missing)?;
-        let updated = sqlx::query("UPDATE public_links SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?")
+        let updated = sqlx::query("UPDATE public_links SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2")
             .bind(now_nanos())
             .bind(rowid)
             .execute(&self.pool)
@@ -173,7 +176,7 @@ impl Store {
     pub async fn shared_view(&self, token: &str) -> Result<ShareOutcome> {
         let presented = token_hash(token);
         let row: Option<LinkRow> =
-            sqlx::query_as(AssertSqlSafe(format!("SELECT {LINK_COLUMNS} WHERE l.token_hash = ?")))
+            sqlx::query_as(AssertSqlSafe(format!("SELECT {LINK_COLUMNS} WHERE l.token_hash = $1")))
                 .bind(&presented)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -217,14 +220,14 @@ impl Store {
     ) -> Result<SharedView> {
         let rows: Vec<SpanRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid
-             WHERE t.trace_id = ? ORDER BY s.start_time, s.id LIMIT ?"
+             WHERE t.trace_id = $1 ORDER BY s.start_time, s.id LIMIT $2"
         )))
         .bind(trace_id)
         .bind(i64::from(MAX_SHARED_EXAMPLES))
         .fetch_all(&self.pool)
         .await?;
         let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE t.trace_id = ?",
+            "SELECT count(*) FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE t.trace_id = $1",
         )
         .bind(trace_id)
         .fetch_one(&self.pool)

@@ -8,10 +8,11 @@
 //! one commit. Completing a review is a writer job too: the reviewer's
 //! annotations and the review marked done commit together.
 
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite, SqliteConnection};
+use super::db::{DbConnection, Dialect, Flag, Sql};
+use sqlx::{AssertSqlSafe, FromRow};
 
 use super::collections::now_nanos;
-use super::trace_list::ROOT;
+use super::trace_list::root;
 use super::{Error, NewAnnotation, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::{Author, Permission, Principal};
@@ -76,8 +77,9 @@ const TARGET_COLUMNS: &str = "i.id AS item_rowid, s.span_id, t.trace_id, p.name 
 const TARGET_JOINS: &str = " LEFT JOIN spans s ON s.id = i.span_rowid LEFT JOIN traces t ON t.id = i.trace_rowid \
      JOIN projects p ON p.id = coalesce(s.project_id, t.project_id)";
 
-fn target_select() -> String {
-    format!("SELECT {TARGET_COLUMNS}{ROOT})) AS shown_span_id FROM annotation_queue_items i{TARGET_JOINS}")
+fn target_select(dialect: Dialect) -> String {
+    let root = root(dialect);
+    format!("SELECT {TARGET_COLUMNS}{root})) AS shown_span_id FROM annotation_queue_items i{TARGET_JOINS}")
 }
 
 #[derive(FromRow)]
@@ -155,7 +157,7 @@ impl Store {
         let rowid: i64 = sqlx::query_scalar(
             "INSERT INTO annotation_queues (name, instructions, reviewers_per_item, reservation_seconds, project_id,
                  user_id, api_key_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(new.name.trim())
         .bind(new.instructions.as_deref().unwrap_or_default())
@@ -181,7 +183,7 @@ impl Store {
         for id in ids {
             let rowid =
                 parse_config_id(id).ok_or_else(|| Error::Invalid(format!("Invalid annotation config id {id}")))?;
-            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM annotation_configs WHERE id = ?")
+            let found: Option<i64> = sqlx::query_scalar("SELECT id FROM annotation_configs WHERE id = $1")
                 .bind(rowid)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -211,7 +213,7 @@ impl Store {
     pub async fn queue_rowid(&self, identifier: &str) -> Result<i64> {
         let found: Option<i64> = match parse_global_id(QUEUE_TYPE, identifier) {
             Some(rowid) => {
-                sqlx::query_scalar("SELECT id FROM annotation_queues WHERE id = ?")
+                sqlx::query_scalar("SELECT id FROM annotation_queues WHERE id = $1")
                     .bind(rowid)
                     .fetch_optional(&self.pool)
                     .await?
@@ -231,7 +233,7 @@ impl Store {
         let row: QueueRow = sqlx::query_as(
             "SELECT q.id, q.name, q.instructions, q.reviewers_per_item, q.reservation_seconds, q.project_id,
                  p.name AS project_name, q.created_at, q.updated_at
-             FROM annotation_queues q LEFT JOIN projects p ON p.id = q.project_id WHERE q.id = ?",
+             FROM annotation_queues q LEFT JOIN projects p ON p.id = q.project_id WHERE q.id = $1",
         )
         .bind(rowid)
         .fetch_optional(&self.pool)
@@ -243,7 +245,7 @@ impl Store {
     async fn queue_of(&self, row: QueueRow) -> Result<AnnotationQueue> {
         let configs: Vec<AnnotationConfig> = self.queue_configs(row.id).await?;
         let reviewers: Vec<i64> =
-            sqlx::query_scalar("SELECT user_id FROM annotation_queue_reviewers WHERE queue_id = ? ORDER BY user_id")
+            sqlx::query_scalar("SELECT user_id FROM annotation_queue_reviewers WHERE queue_id = $1 ORDER BY user_id")
                 .bind(row.id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -266,7 +268,7 @@ impl Store {
     /// The annotation configs a queue's reviewers fill, in order.
     pub async fn queue_configs(&self, queue_rowid: i64) -> Result<Vec<AnnotationConfig>> {
         let rowids: Vec<i64> = sqlx::query_scalar(
-            "SELECT annotation_config_id FROM annotation_queue_configs WHERE queue_id = ? ORDER BY position",
+            "SELECT annotation_config_id FROM annotation_queue_configs WHERE queue_id = $1 ORDER BY position",
         )
         .bind(queue_rowid)
         .fetch_all(&self.pool)
@@ -277,7 +279,7 @@ impl Store {
     /// Done / total and per reviewer.
     pub async fn queue_progress(&self, queue_rowid: i64) -> Result<QueueProgress> {
         let (total, done): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), coalesce(sum(complete), 0) FROM annotation_queue_items WHERE queue_id = ?",
+            "SELECT count(*), count(*) FILTER (WHERE complete = 1) FROM annotation_queue_items WHERE queue_id = $1",
         )
         .bind(queue_rowid)
         .fetch_one(&self.pool)
@@ -287,7 +289,7 @@ impl Store {
              FROM annotation_queue_reviews r JOIN annotation_queue_items i ON i.id = r.item_id
              LEFT JOIN users u ON u.id = r.user_id
              LEFT JOIN api_keys k ON r.user_id IS NULL AND r.reviewer = 'key:' || k.id
-             WHERE i.queue_id = ? GROUP BY r.reviewer ORDER BY done DESC, name",
+             WHERE i.queue_id = $1 GROUP BY r.reviewer, r.user_id, u.email, k.name ORDER BY done DESC, name",
         )
         .bind(queue_rowid)
         .fetch_all(&self.pool)
@@ -309,7 +311,7 @@ impl Store {
             "SELECT q.id, q.name, q.instructions, q.reviewers_per_item, q.reservation_seconds, q.project_id,
                  p.name AS project_name, q.created_at, q.updated_at
              FROM annotation_queues q LEFT JOIN projects p ON p.id = q.project_id
-             WHERE q.id <= ? ORDER BY q.id DESC LIMIT ?",
+             WHERE q.id <= $1 ORDER BY q.id DESC LIMIT $2",
         )
         .bind(cursor.unwrap_or(i64::MAX))
         .bind(i64::from(limit) + 1)
@@ -342,10 +344,10 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "UPDATE annotation_queues SET name = coalesce(?, name), instructions = coalesce(?, instructions),
-                 reviewers_per_item = coalesce(?, reviewers_per_item),
-                 reservation_seconds = coalesce(?, reservation_seconds), updated_at = ?
-             WHERE id = ?",
+            "UPDATE annotation_queues SET name = coalesce($1, name), instructions = coalesce($2, instructions),
+                 reviewers_per_item = coalesce($3, reviewers_per_item),
+                 reservation_seconds = coalesce($4, reservation_seconds), updated_at = $5
+             WHERE id = $6",
         )
         .bind(update.name.as_deref().map(str::trim))
         .bind(&update.instructions)
@@ -356,7 +358,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(k) = update.reviewers_per_item {
-            sqlx::query("UPDATE annotation_queue_items SET complete = (done >= ?) WHERE queue_id = ?")
+            sqlx::query("UPDATE annotation_queue_items SET complete = CASE WHEN done >= $1 THEN 1 ELSE 0 END WHERE queue_id = $2")
                 .bind(k)
                 .bind(rowid)
                 .execute(&mut *tx)
@@ -376,7 +378,7 @@ impl Store {
     /// annotations its reviewers wrote).
     pub async fn delete_queue(&self, identifier: &str) -> Result<()> {
         let rowid = self.queue_rowid(identifier).await?;
-        sqlx::query("DELETE FROM annotation_queues WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM annotation_queues WHERE id = $1").bind(rowid).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -387,7 +389,7 @@ impl Store {
         if !principal.can(Permission::Annotate) {
             return Err(Error::Forbidden("Working a queue needs the annotator role or higher".into()));
         }
-        let listed: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM annotation_queue_reviewers WHERE queue_id = ?")
+        let listed: Vec<i64> = sqlx::query_scalar("SELECT user_id FROM annotation_queue_reviewers WHERE queue_id = $1")
             .bind(queue_rowid)
             .fetch_all(&self.pool)
             .await?;
@@ -407,9 +409,8 @@ impl Store {
         let now = now_nanos();
         let (column, mut insert) = match selection {
             QueueSelection::Spans(spans) => {
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO annotation_queue_items (queue_id, span_rowid, added_at) SELECT ",
-                );
+                let mut insert =
+                    Sql::new("INSERT INTO annotation_queue_items (queue_id, span_rowid, added_at) SELECT ");
                 insert.push_bind(queue_rowid).push(", s.id, ").push_bind(now).push(" FROM ");
                 self.push_selection(&mut insert, spans).await?;
                 insert.push(" ORDER BY s.id");
@@ -417,10 +418,9 @@ impl Store {
             }
             QueueSelection::TraceIds(ids) => {
                 self.check_ids_exist("traces", "trace_id", "Traces", ids).await?;
-                let mut insert = QueryBuilder::<Sqlite>::new(
-                    "INSERT INTO annotation_queue_items (queue_id, trace_rowid, added_at) SELECT ",
-                );
-                insert.push_bind(queue_rowid).push(", t.id, ").push_bind(now).push(" FROM traces t WHERE 1");
+                let mut insert =
+                    Sql::new("INSERT INTO annotation_queue_items (queue_id, trace_rowid, added_at) SELECT ");
+                insert.push_bind(queue_rowid).push(", t.id, ").push_bind(now).push(" FROM traces t WHERE true");
                 push_in(&mut insert, "t.trace_id", "IN", ids);
                 insert.push(" ORDER BY t.id");
                 ("trace_rowid", insert)
@@ -430,7 +430,7 @@ impl Store {
         // its old `added_at`: one statement tells new rows from present ones.
         insert.push(format!(" ON CONFLICT (queue_id, {column}) DO UPDATE SET added_at = added_at RETURNING added_at"));
         let mut tx = self.begin_write().await?;
-        let stamps: Vec<i64> = insert.build_query_scalar().fetch_all(&mut *tx).await?;
+        let stamps: Vec<i64> = insert.build_query_scalar(self.dialect).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         let added = stamps.iter().filter(|stamp| **stamp == now).count() as u64;
         Ok(QueueItemsAdded { added, already_present: stamps.len() as u64 - added })
@@ -439,7 +439,7 @@ impl Store {
     /// Removes an item (global id) from a queue; 404 when it is not in it.
     pub async fn remove_queue_item(&self, queue_rowid: i64, item: &str) -> Result<()> {
         let rowid = parse_global_id(ITEM_TYPE, item).unwrap_or(-1);
-        let removed = sqlx::query("DELETE FROM annotation_queue_items WHERE id = ? AND queue_id = ?")
+        let removed = sqlx::query("DELETE FROM annotation_queue_items WHERE id = $1 AND queue_id = $2")
             .bind(rowid)
             .bind(queue_rowid)
             .execute(&self.pool)
@@ -463,9 +463,10 @@ impl Store {
         let now = now_nanos();
         let live =
             "EXISTS (SELECT 1 FROM annotation_queue_reservations v WHERE v.item_id = i.id AND v.reserved_until > ";
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {TARGET_COLUMNS}{ROOT})) AS shown_span_id, i.done, i.added_at, \
-             CASE WHEN i.complete THEN 'done' WHEN {live}"
+        let mut query = Sql::new(format!(
+            "SELECT {TARGET_COLUMNS}{root})) AS shown_span_id, i.done, i.added_at, \
+             CASE WHEN i.complete = 1 THEN 'done' WHEN {live}",
+            root = root(self.dialect),
         ));
         query.push_bind(now).push(") THEN 'reserved' ELSE 'pending' END AS status FROM annotation_queue_items i");
         query.push(TARGET_JOINS).push(" WHERE i.queue_id = ").push_bind(queue_rowid);
@@ -483,7 +484,7 @@ impl Store {
             None => {}
         }
         query.push(" ORDER BY i.id LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows: Vec<ItemRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<ItemRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, limit, |row| row.target.item_rowid);
         let items = rows
             .into_iter()
@@ -503,12 +504,14 @@ impl Store {
     /// The target of item `item` (global id) of a queue; 404 when it is not in it.
     pub async fn queue_item_target(&self, queue_rowid: i64, item: &str) -> Result<ItemTarget> {
         let rowid = parse_global_id(ITEM_TYPE, item).unwrap_or(-1);
-        let found: Option<ItemTarget> =
-            sqlx::query_as(AssertSqlSafe(format!("{} WHERE i.id = ? AND i.queue_id = ?", target_select())))
-                .bind(rowid)
-                .bind(queue_rowid)
-                .fetch_optional(&self.pool)
-                .await?;
+        let found: Option<ItemTarget> = sqlx::query_as(AssertSqlSafe(format!(
+            "{} WHERE i.id = $1 AND i.queue_id = $2",
+            target_select(self.dialect)
+        )))
+        .bind(rowid)
+        .bind(queue_rowid)
+        .fetch_optional(&self.pool)
+        .await?;
         found.ok_or_else(|| Error::NotFound(format!("Item {item} is not in this queue")))
     }
 
@@ -525,10 +528,11 @@ impl Store {
     ) -> Result<Option<QueueReservation>> {
         let ask = NextItem { queue_rowid, reviewer: reviewer.key.clone(), user_id: reviewer.user_id, skip };
         let Some((item, until)) = self.writer.reserve_next(ask).await? else { return Ok(None) };
-        let target: ItemTarget = sqlx::query_as(AssertSqlSafe(format!("{} WHERE i.id = ?", target_select())))
-            .bind(item)
-            .fetch_one(&self.pool)
-            .await?;
+        let target: ItemTarget =
+            sqlx::query_as(AssertSqlSafe(format!("{} WHERE i.id = $1", target_select(self.dialect))))
+                .bind(item)
+                .fetch_one(&self.pool)
+                .await?;
         Ok(Some(QueueReservation {
             item_id: global_id(ITEM_TYPE, item),
             span_id: target.span_id,
@@ -542,10 +546,10 @@ impl Store {
     /// not completed it (what completing needs before its annotations are
     /// written).
     async fn check_reservation(&self, target: &ItemTarget, reviewer: &Reviewer) -> Result<()> {
-        let (held, done): (bool, bool) = sqlx::query_as(
+        let (Flag(held), Flag(done)): (Flag, Flag) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM annotation_queue_reservations
-                     WHERE item_id = ?1 AND reviewer = ?2 AND reserved_until > ?3),
-                 EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = ?1 AND reviewer = ?2)",
+                     WHERE item_id = $1 AND reviewer = $2 AND reserved_until > $3),
+                 EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = $1 AND reviewer = $2)",
         )
         .bind(target.item_rowid)
         .bind(&reviewer.key)
@@ -592,7 +596,7 @@ impl Store {
     ) -> Result<Option<i64>> {
         let before_time: Option<i64> = match before {
             Some(item) => {
-                sqlx::query_scalar("SELECT done_at FROM annotation_queue_reviews WHERE item_id = ? AND reviewer = ?")
+                sqlx::query_scalar("SELECT done_at FROM annotation_queue_reviews WHERE item_id = $1 AND reviewer = $2")
                     .bind(item)
                     .bind(&reviewer.key)
                     .fetch_optional(&self.pool)
@@ -602,7 +606,7 @@ impl Store {
         };
         Ok(sqlx::query_scalar(
             "SELECT r.item_id FROM annotation_queue_reviews r JOIN annotation_queue_items i ON i.id = r.item_id
-             WHERE r.reviewer = ? AND i.queue_id = ? AND r.done_at < ? ORDER BY r.done_at DESC LIMIT 1",
+             WHERE r.reviewer = $1 AND i.queue_id = $2 AND r.done_at < $3 ORDER BY r.done_at DESC LIMIT 1",
         )
         .bind(&reviewer.key)
         .bind(queue_rowid)
@@ -613,13 +617,14 @@ impl Store {
 
     /// Whether `reviewer` completed the item.
     pub async fn reviewed(&self, item_rowid: i64, reviewer: &Reviewer) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = ? AND reviewer = ?)",
+        let Flag(reviewed) = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = $1 AND reviewer = $2)",
         )
         .bind(item_rowid)
         .bind(&reviewer.key)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(reviewed)
     }
 }
 
@@ -645,12 +650,12 @@ pub(super) struct NextItem {
 /// when nothing is left; the outer error is a database failure, the inner
 /// one the caller's (no such queue).
 pub(super) async fn reserve_next(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     ask: &NextItem,
     now: i64,
 ) -> Result<Result<Option<(i64, i64)>>> {
     let settings: Option<(i64, i64)> =
-        sqlx::query_as("SELECT reviewers_per_item, reservation_seconds FROM annotation_queues WHERE id = ?")
+        sqlx::query_as("SELECT reviewers_per_item, reservation_seconds FROM annotation_queues WHERE id = $1")
             .bind(ask.queue_rowid)
             .fetch_optional(&mut *conn)
             .await?;
@@ -661,8 +666,8 @@ pub(super) async fn reserve_next(
         skip_item(conn, ask.queue_rowid, item, &ask.reviewer, now).await?;
     }
     sqlx::query(
-        "DELETE FROM annotation_queue_reservations WHERE reserved_until <= ?
-         AND (SELECT queue_id FROM annotation_queue_items WHERE id = item_id) = ?",
+        "DELETE FROM annotation_queue_reservations WHERE reserved_until <= $1
+         AND (SELECT queue_id FROM annotation_queue_items WHERE id = item_id) = $2",
     )
     .bind(now)
     .bind(ask.queue_rowid)
@@ -671,7 +676,7 @@ pub(super) async fn reserve_next(
     let held: Option<(i64, i64)> = sqlx::query_as(
         "SELECT v.item_id, v.reserved_until FROM annotation_queue_reservations v
          JOIN annotation_queue_items i ON i.id = v.item_id
-         WHERE v.reviewer = ? AND v.reserved_until > ? AND i.queue_id = ? ORDER BY v.item_id LIMIT 1",
+         WHERE v.reviewer = $1 AND v.reserved_until > $2 AND i.queue_id = $3 ORDER BY v.item_id LIMIT 1",
     )
     .bind(&ask.reviewer)
     .bind(now)
@@ -684,7 +689,7 @@ pub(super) async fn reserve_next(
     let Some(item) = pick(conn, ask.queue_rowid, &ask.reviewer, k, now).await? else { return Ok(Ok(None)) };
     let until = now.saturating_add(seconds.saturating_mul(1_000_000_000));
     sqlx::query(
-        "INSERT INTO annotation_queue_reservations (item_id, reviewer, user_id, reserved_until) VALUES (?, ?, ?, ?)
+        "INSERT INTO annotation_queue_reservations (item_id, reviewer, user_id, reserved_until) VALUES ($1, $2, $3, $4)
          ON CONFLICT (item_id, reviewer) DO UPDATE SET reserved_until = excluded.reserved_until",
     )
     .bind(item)
@@ -711,10 +716,10 @@ pub(super) struct Completion {
 /// Whether the reviewer may complete the item now: they hold its
 /// reservation (not yet taken back after expiring) and have not completed
 /// it. The outer error is a database failure, the inner one the 409.
-pub(super) async fn completable(conn: &mut SqliteConnection, completion: &Completion) -> Result<Result<()>> {
-    let (held, done): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM annotation_queue_reservations WHERE item_id = ?1 AND reviewer = ?2),
-             EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = ?1 AND reviewer = ?2)",
+pub(super) async fn completable(conn: &mut DbConnection, completion: &Completion) -> Result<Result<()>> {
+    let (Flag(held), Flag(done)): (Flag, Flag) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM annotation_queue_reservations WHERE item_id = $1 AND reviewer = $2),
+             EXISTS (SELECT 1 FROM annotation_queue_reviews WHERE item_id = $1 AND reviewer = $2)",
     )
     .bind(completion.item_rowid)
     .bind(&completion.reviewer)
@@ -730,14 +735,14 @@ pub(super) async fn completable(conn: &mut SqliteConnection, completion: &Comple
 /// Marks a [`completable`] review done: releases the reservation, records
 /// the review, counts it on the item (done once k reviewers did it) and
 /// forgets the reviewer's skip of it.
-pub(super) async fn finish(conn: &mut SqliteConnection, completion: &Completion, now: i64) -> Result<()> {
+pub(super) async fn finish(conn: &mut DbConnection, completion: &Completion, now: i64) -> Result<()> {
     let (item, reviewer) = (completion.item_rowid, &completion.reviewer);
-    sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = ? AND reviewer = ?")
+    sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = $1 AND reviewer = $2")
         .bind(item)
         .bind(reviewer)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO annotation_queue_reviews (item_id, reviewer, user_id, done_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO annotation_queue_reviews (item_id, reviewer, user_id, done_at) VALUES ($1, $2, $3, $4)")
         .bind(item)
         .bind(reviewer)
         .bind(completion.user_id)
@@ -745,14 +750,14 @@ pub(super) async fn finish(conn: &mut SqliteConnection, completion: &Completion,
         .execute(&mut *conn)
         .await?;
     sqlx::query(
-        "UPDATE annotation_queue_items SET done = done + 1, complete = (done + 1 >=
-             (SELECT reviewers_per_item FROM annotation_queues q WHERE q.id = queue_id))
-         WHERE id = ?",
+        "UPDATE annotation_queue_items SET done = done + 1, complete = CASE WHEN done + 1 >=
+             (SELECT reviewers_per_item FROM annotation_queues q WHERE q.id = queue_id) THEN 1 ELSE 0 END
+         WHERE id = $1",
     )
     .bind(item)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM annotation_queue_skips WHERE item_id = ? AND reviewer = ?")
+    sqlx::query("DELETE FROM annotation_queue_skips WHERE item_id = $1 AND reviewer = $2")
         .bind(item)
         .bind(reviewer)
         .execute(&mut *conn)
@@ -774,16 +779,16 @@ fn not_reserved(item: i64) -> Error {
 /// The first open item for `reviewer` (see [`Store::next_queue_item`]):
 /// first among those they have not skipped, by id; then the skipped ones,
 /// longest skipped first.
-async fn pick(conn: &mut SqliteConnection, queue: i64, reviewer: &str, k: i64, now: i64) -> Result<Option<i64>> {
+async fn pick(conn: &mut DbConnection, queue: i64, reviewer: &str, k: i64, now: i64) -> Result<Option<i64>> {
     const OPEN: &str = "SELECT i.id FROM annotation_queue_items i {skips}
-         WHERE i.queue_id = ?1 AND i.complete = 0
-         AND NOT EXISTS (SELECT 1 FROM annotation_queue_reviews r WHERE r.item_id = i.id AND r.reviewer = ?2)
+         WHERE i.queue_id = $1 AND i.complete = 0
+         AND NOT EXISTS (SELECT 1 FROM annotation_queue_reviews r WHERE r.item_id = i.id AND r.reviewer = $2)
          AND i.done + (SELECT count(*) FROM annotation_queue_reservations v
-             WHERE v.item_id = i.id AND v.reserved_until > ?4 AND v.reviewer <> ?2) < ?3";
+             WHERE v.item_id = i.id AND v.reserved_until > $4 AND v.reviewer <> $2) < $3";
     let fresh = OPEN.replace("{skips}", "")
-        + " AND NOT EXISTS (SELECT 1 FROM annotation_queue_skips x WHERE x.item_id = i.id AND x.reviewer = ?2)
+        + " AND NOT EXISTS (SELECT 1 FROM annotation_queue_skips x WHERE x.item_id = i.id AND x.reviewer = $2)
             ORDER BY i.id LIMIT 1";
-    let skipped = OPEN.replace("{skips}", "JOIN annotation_queue_skips x ON x.item_id = i.id AND x.reviewer = ?2")
+    let skipped = OPEN.replace("{skips}", "JOIN annotation_queue_skips x ON x.item_id = i.id AND x.reviewer = $2")
         + " ORDER BY x.skipped_at, i.id LIMIT 1";
     for sql in [fresh, skipped] {
         let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
@@ -801,15 +806,15 @@ async fn pick(conn: &mut SqliteConnection, queue: i64, reviewer: &str, k: i64, n
 }
 
 /// Releases `reviewer`'s reservation on `item` and notes the skip.
-async fn skip_item(conn: &mut SqliteConnection, queue: i64, item: i64, reviewer: &str, now: i64) -> Result<()> {
-    sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = ? AND reviewer = ?")
+async fn skip_item(conn: &mut DbConnection, queue: i64, item: i64, reviewer: &str, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM annotation_queue_reservations WHERE item_id = $1 AND reviewer = $2")
         .bind(item)
         .bind(reviewer)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO annotation_queue_skips (item_id, reviewer, skipped_at)
-         SELECT id, ?, ? FROM annotation_queue_items WHERE id = ? AND queue_id = ?
+         SELECT id, $1, $2 FROM annotation_queue_items WHERE id = $3 AND queue_id = $4
          ON CONFLICT (item_id, reviewer) DO UPDATE SET skipped_at = excluded.skipped_at",
     )
     .bind(reviewer)
@@ -822,24 +827,26 @@ async fn skip_item(conn: &mut SqliteConnection, queue: i64, item: i64, reviewer:
 }
 
 /// Replaces a queue's configs with `configs`, in order.
-async fn set_configs(conn: &mut SqliteConnection, queue: i64, configs: &[i64]) -> Result<()> {
-    sqlx::query("DELETE FROM annotation_queue_configs WHERE queue_id = ?").bind(queue).execute(&mut *conn).await?;
+async fn set_configs(conn: &mut DbConnection, queue: i64, configs: &[i64]) -> Result<()> {
+    sqlx::query("DELETE FROM annotation_queue_configs WHERE queue_id = $1").bind(queue).execute(&mut *conn).await?;
     for (position, config) in configs.iter().enumerate() {
-        sqlx::query("INSERT INTO annotation_queue_configs (queue_id, annotation_config_id, position) VALUES (?, ?, ?)")
-            .bind(queue)
-            .bind(config)
-            .bind(position as i64)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO annotation_queue_configs (queue_id, annotation_config_id, position) VALUES ($1, $2, $3)",
+        )
+        .bind(queue)
+        .bind(config)
+        .bind(position as i64)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
 
 /// Replaces a queue's reviewers with `users`.
-async fn set_reviewers(conn: &mut SqliteConnection, queue: i64, users: &[i64]) -> Result<()> {
-    sqlx::query("DELETE FROM annotation_queue_reviewers WHERE queue_id = ?").bind(queue).execute(&mut *conn).await?;
+async fn set_reviewers(conn: &mut DbConnection, queue: i64, users: &[i64]) -> Result<()> {
+    sqlx::query("DELETE FROM annotation_queue_reviewers WHERE queue_id = $1").bind(queue).execute(&mut *conn).await?;
     for user in users {
-        sqlx::query("INSERT INTO annotation_queue_reviewers (queue_id, user_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO annotation_queue_reviewers (queue_id, user_id) VALUES ($1, $2)")
             .bind(queue)
             .bind(user)
             .execute(&mut *conn)

@@ -33,10 +33,9 @@
 //! index: walk the listing in its order and test each row, which fills a
 //! page quickly when matches are frequent.
 
+use super::db::{DbConnection, Dialect, Sql};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::projects::escape_like;
 use super::{Result, Store};
@@ -66,7 +65,10 @@ const FEW_CANDIDATES: i64 = 10_000;
 
 /// The searched texts of span `s`, one SQL expression per `span_text` column
 /// (name, input, output, messages), in that order.
-fn searched(s: &str) -> [String; 4] {
+fn searched(dialect: Dialect, s: &str) -> [String; 4] {
+    if dialect == Dialect::Postgres {
+        return searched_postgres(s);
+    }
     let input = format!("json_extract({s}.attributes, '$.\"input.value\"')");
     let output = format!("json_extract({s}.attributes, '$.\"output.value\"')");
     // The strings of a JSON input or output (chat messages, decoded: a
@@ -85,15 +87,38 @@ fn searched(s: &str) -> [String; 4] {
     [format!("{s}.name"), input, output, messages]
 }
 
+/// [`searched`] on PostgreSQL: the same texts, through its JSON functions
+/// (`plume_json`, migration 0007, is NULL for text that is not JSON).
+fn searched_postgres(s: &str) -> [String; 4] {
+    let input = format!("({s}.attributes::jsonb ->> 'input.value')");
+    let output = format!("({s}.attributes::jsonb ->> 'output.value')");
+    let strings = |value: &str| {
+        format!(
+            "SELECT j #>> '{{}}' FROM jsonb_path_query(plume_json({value}), 'strict $.**') j \
+             WHERE jsonb_typeof(j) = 'string'"
+        )
+    };
+    let messages = format!(
+        "(SELECT string_agg(m.value, chr(10)) FROM ({} UNION ALL {} UNION ALL \
+         SELECT e.value #>> '{{}}' FROM jsonb_each({s}.attributes::jsonb) e WHERE jsonb_typeof(e.value) = 'string' \
+         AND (e.key LIKE 'llm.input\\_messages.%' OR e.key LIKE 'llm.output\\_messages.%')) m(value))",
+        strings(&input),
+        strings(&output),
+    );
+    [format!("{s}.name"), input, output, messages]
+}
+
 /// `(… LIKE ? OR …)`: whether span `s` matches `text` (see the module's doc).
-pub(super) fn push_like(sql: &mut QueryBuilder<Sqlite>, s: &str, text: &str) {
+/// PostgreSQL's `LIKE` minds case: there it is `ILIKE`.
+pub(super) fn push_like(dialect: Dialect, sql: &mut Sql, s: &str, text: &str) {
     let pattern = format!("%{}%", escape_like(text));
+    let like = dialect.like();
     sql.push("(");
-    for (i, expression) in searched(s).iter().enumerate() {
+    for (i, expression) in searched(dialect, s).iter().enumerate() {
         if i > 0 {
             sql.push(" OR ");
         }
-        sql.push(format!("{expression} LIKE ")).push_bind(pattern.clone()).push(" ESCAPE '\\'");
+        sql.push(format!("{expression} {like} ")).push_bind(pattern.clone()).push(" ESCAPE '\\'");
     }
     sql.push(")");
 }
@@ -134,7 +159,7 @@ impl SearchProgress {
     }
 
     /// Reads the committed position (at start).
-    pub(super) async fn load(&self, conn: &mut SqliteConnection) -> Result<()> {
+    pub(super) async fn load(&self, conn: &mut DbConnection) -> Result<()> {
         let upto: i64 =
             sqlx::query_scalar("SELECT indexed_upto FROM search_progress WHERE id = 1").fetch_one(conn).await?;
         self.advance(upto);
@@ -145,28 +170,28 @@ impl SearchProgress {
 /// Indexes the next [`INDEX_BATCH`] spans above the index's position, in
 /// one transaction with the new position; returns how many it indexed (0:
 /// the index has caught up). Run by the writer on its own connection.
-pub(super) async fn index_batch(conn: &mut SqliteConnection, progress: &SearchProgress) -> Result<i64> {
+pub(super) async fn index_batch(conn: &mut DbConnection, progress: &SearchProgress) -> Result<i64> {
     use sqlx::Connection as _;
     let from = progress.indexed_upto();
-    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
+    let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
     let (upto, count): (Option<i64>, i64) =
-        sqlx::query_as("SELECT max(id), count(*) FROM (SELECT id FROM spans WHERE id > ?1 ORDER BY id LIMIT ?2)")
+        sqlx::query_as("SELECT max(id), count(*) FROM (SELECT id FROM spans WHERE id > $1 ORDER BY id LIMIT $2) b")
             .bind(from)
             .bind(INDEX_BATCH)
             .fetch_one(&mut *tx)
             .await?;
     let Some(upto) = upto else { return Ok(0) };
-    let [name, input, output, messages] = searched("s");
+    let [name, input, output, messages] = searched(Dialect::of(&tx), "s");
     // The expressions are this module's constants, not input.
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO span_text (rowid, name, input, output, messages) \
-         SELECT s.id, {name}, {input}, {output}, {messages} FROM spans s WHERE s.id > ?1 AND s.id <= ?2"
+         SELECT s.id, {name}, {input}, {output}, {messages} FROM spans s WHERE s.id > $1 AND s.id <= $2"
     )))
     .bind(from)
     .bind(upto)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE search_progress SET indexed_upto = ?1 WHERE id = 1").bind(upto).execute(&mut *tx).await?;
+    sqlx::query("UPDATE search_progress SET indexed_upto = $1 WHERE id = 1").bind(upto).execute(&mut *tx).await?;
     tx.commit().await?;
     progress.advance(upto);
     Ok(count)
@@ -174,7 +199,8 @@ pub(super) async fn index_batch(conn: &mut SqliteConnection, progress: &SearchPr
 
 /// How a search is answered (see the module's doc).
 pub(super) enum Plan {
-    /// Few candidates: the spans the index finds (FTS5 query), plus the
+    /// Few candidates: the spans the index finds (FTS5 query, or the `ILIKE`
+    /// pattern on PostgreSQL), plus the
     /// spans above this rowid, not indexed yet.
     Collect { fts: String, unindexed_above: i64 },
     /// Walk the listing and test each row.
@@ -185,16 +211,15 @@ impl Store {
     /// How to answer a search for `text`.
     pub(super) async fn search_plan(&self, text: &str) -> Result<Plan> {
         let Some(fts) = trigram_query(text) else { return Ok(Plan::Walk) };
+        let fts = self.dialect.pick(fts, format!("%{}%", escape_like(text)));
         let unindexed_above = self.search.indexed_upto();
         if self.unindexed_spans().await? > DIRECT_LAG {
             return Ok(Plan::Walk);
         }
-        let candidates: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM (SELECT 1 FROM span_text WHERE span_text MATCH ?1 LIMIT ?2)")
-                .bind(&fts)
-                .bind(FEW_CANDIDATES)
-                .fetch_one(&self.pool)
-                .await?;
+        let mut count = Sql::new("SELECT count(*) FROM (SELECT 1 FROM span_text WHERE ");
+        push_indexed(self.dialect, &mut count, &fts);
+        count.push(" LIMIT ").push_bind(FEW_CANDIDATES).push(") c");
+        let candidates: i64 = count.build_query_scalar(self.dialect).fetch_one(&self.pool).await?;
         Ok(if candidates < FEW_CANDIDATES { Plan::Collect { fts, unindexed_above } } else { Plan::Walk })
     }
 
@@ -208,11 +233,31 @@ impl Store {
 /// ` s.id IN (…)`-ready list of the spans `plan` collects: the index's
 /// candidates and the unindexed spans, for `… IN (` to wrap. The caller adds
 /// the `LIKE` test and its own conditions on `s`.
-pub(super) fn push_candidates(sql: &mut QueryBuilder<Sqlite>, fts: &str, unindexed_above: i64) {
-    sql.push("SELECT rowid FROM span_text WHERE span_text MATCH ")
-        .push_bind(fts.to_owned())
-        .push(" UNION ALL SELECT id FROM spans WHERE id > ")
-        .push_bind(unindexed_above);
+pub(super) fn push_candidates(dialect: Dialect, sql: &mut Sql, fts: &str, unindexed_above: i64) {
+    sql.push("SELECT rowid FROM span_text WHERE ");
+    push_indexed(dialect, sql, fts);
+    sql.push(" UNION ALL SELECT id FROM spans WHERE id > ").push_bind(unindexed_above);
+}
+
+/// The index's test of a `span_text` row: SQLite's FTS5 `MATCH` of the
+/// trigram query; on PostgreSQL, whose trigram index answers `ILIKE` on its
+/// columns exactly, the `ILIKE` pattern.
+fn push_indexed(dialect: Dialect, sql: &mut Sql, fts: &str) {
+    match dialect {
+        Dialect::Sqlite => {
+            sql.push("span_text MATCH ").push_bind(fts.to_owned());
+        }
+        Dialect::Postgres => {
+            sql.push("(");
+            for (i, column) in ["name", "input", "output", "messages"].into_iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push(format!("{column} ILIKE ")).push_bind(fts.to_owned()).push(" ESCAPE '\\'");
+            }
+            sql.push(")");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,12 +31,12 @@ impl super::Store {
     /// (the first process to ask decides; every later one, on any replica,
     /// gets the same).
     pub async fn shared_secret(&self, name: &str, candidate: &str) -> super::Result<String> {
-        sqlx::query("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
+        sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(candidate)
             .execute(&self.pool)
             .await?;
-        Ok(sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = ?")
+        Ok(sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)
             .await?)

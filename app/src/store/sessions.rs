@@ -8,11 +8,12 @@
 //! migration 0007 keep the search index and the project counts right, as for
 //! any other deletion.
 
+use super::db::{Dialect, Sql};
 use std::collections::HashMap;
 
-use sqlx::{AssertSqlSafe, FromRow, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow};
 
-use super::trace_list::ROOT;
+use super::trace_list::root;
 use super::{Error, Result, Store, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{
@@ -66,11 +67,12 @@ struct SessionTraceRecord {
 
 /// `SELECT` of a session `se` with its LLM token totals (summed in floating
 /// point and cast, saturating, as the traces' totals: counts are untrusted).
-fn select_sessions() -> String {
+fn select_sessions(dialect: Dialect) -> String {
     let tokens = |column: &str| {
         format!(
-            "CAST((SELECT total(s.{column}) FROM traces t JOIN spans s ON s.trace_rowid = t.id \
-             WHERE t.session_rowid = se.id AND s.span_kind = 'LLM') AS INTEGER)"
+            "CAST((SELECT {} FROM traces t JOIN spans s ON s.trace_rowid = t.id \
+             WHERE t.session_rowid = se.id AND s.span_kind = 'LLM') AS BIGINT)",
+            dialect.saturating_total(&format!("s.{column}"))
         )
     };
     format!(
@@ -82,7 +84,7 @@ fn select_sessions() -> String {
 }
 
 /// ` se.id IN (…)` or ` se.session_id IN (…)`.
-fn push_keys(query: &mut QueryBuilder<Sqlite>, column_prefix: &str, rowids: &[i64], names: &[String]) {
+fn push_keys(query: &mut Sql, column_prefix: &str, rowids: &[i64], names: &[String]) {
     if names.is_empty() {
         query.push(format!(" {column_prefix}id IN "));
         push_values(query, rowids.iter().copied());
@@ -95,7 +97,7 @@ fn push_keys(query: &mut QueryBuilder<Sqlite>, column_prefix: &str, rowids: &[i6
 impl Store {
     /// The session named by `identifier` (global id or `session.id`) with its traces.
     pub async fn session(&self, identifier: &str) -> Result<Session> {
-        let mut query = QueryBuilder::<Sqlite>::new(select_sessions());
+        let mut query = Sql::new(select_sessions(self.dialect));
         let missing = match SessionKey::parse(identifier) {
             SessionKey::Rowid(rowid) => {
                 query.push(" WHERE se.id = ").push_bind(rowid);
@@ -107,7 +109,7 @@ impl Store {
             }
         };
         let record: SessionRecord =
-            query.build_query_as().fetch_optional(&self.pool).await?.ok_or(Error::NotFound(missing))?;
+            query.build_query_as(self.dialect).fetch_optional(&self.pool).await?.ok_or(Error::NotFound(missing))?;
         let mut sessions = self.with_traces(vec![record]).await?;
         Ok(sessions.remove(0))
     }
@@ -122,14 +124,14 @@ impl Store {
         ascending: bool,
     ) -> Result<(Vec<Session>, Option<String>)> {
         let project_rowid = self.project_rowid(project).await?;
-        let mut query = QueryBuilder::<Sqlite>::new(select_sessions());
+        let mut query = Sql::new(select_sessions(self.dialect));
         query.push(" WHERE se.project_id = ").push_bind(project_rowid);
         let (comparison, direction) = if ascending { (">=", "ASC") } else { ("<=", "DESC") };
         if let Some(cursor) = cursor {
             query.push(format!(" AND se.id {comparison} ")).push_bind(cursor);
         }
         query.push(format!(" ORDER BY se.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
-        let records: Vec<SessionRecord> = query.build_query_as().fetch_all(&self.pool).await?;
+        let records: Vec<SessionRecord> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (records, next) = page(records, limit, |record| record.id);
         Ok((self.with_traces(records).await?, next.map(|rowid| global_id(SESSION_TYPE, rowid))))
     }
@@ -138,12 +140,12 @@ impl Store {
     async fn with_traces(&self, records: Vec<SessionRecord>) -> Result<Vec<Session>> {
         let mut traces: HashMap<i64, Vec<SessionTrace>> = HashMap::new();
         if !records.is_empty() {
-            let mut query = QueryBuilder::<Sqlite>::new(
+            let mut query = Sql::new(
                 "SELECT session_rowid, id, trace_id, start_time, end_time FROM traces WHERE session_rowid IN ",
             );
             push_values(&mut query, records.iter().map(|record| record.id));
             query.push(" ORDER BY start_time, id");
-            let rows: Vec<SessionTraceRecord> = query.build_query_as().fetch_all(&self.pool).await?;
+            let rows: Vec<SessionTraceRecord> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
             for row in rows {
                 traces.entry(row.session_rowid).or_default().push(SessionTrace {
                     id: global_id("Trace", row.id),
@@ -210,22 +212,22 @@ impl Store {
             }
         }
         let mut tx = self.begin_write().await?;
-        let mut select = QueryBuilder::<Sqlite>::new("SELECT id FROM sessions WHERE");
+        let mut select = Sql::new("SELECT id FROM sessions WHERE");
         push_keys(&mut select, "", &rowids, &names);
-        let found: Vec<i64> = select.build_query_scalar().fetch_all(&mut *tx).await?;
+        let found: Vec<i64> = select.build_query_scalar(self.dialect).fetch_all(&mut *tx).await?;
         if found.is_empty() {
             return Ok(0);
         }
         // The traces first, the way every trace delete goes (their spans,
         // annotations with their webhook events, notes and items): a
         // session's own cascade would only unlink them.
-        let mut traces = QueryBuilder::<Sqlite>::new("SELECT id FROM traces WHERE session_rowid IN ");
+        let mut traces = Sql::new("SELECT id FROM traces WHERE session_rowid IN ");
         push_values(&mut traces, found.iter().copied());
-        let trace_rowids: Vec<i64> = traces.build_query_scalar().fetch_all(&mut *tx).await?;
+        let trace_rowids: Vec<i64> = traces.build_query_scalar(self.dialect).fetch_all(&mut *tx).await?;
         super::deletes::delete_traces(&mut tx, &self.outbox, &trace_rowids).await?;
-        let mut sessions = QueryBuilder::<Sqlite>::new("DELETE FROM sessions WHERE");
+        let mut sessions = Sql::new("DELETE FROM sessions WHERE");
         push_keys(&mut sessions, "", &found, &[]);
-        let deleted = sessions.build().execute(&mut *tx).await?.rows_affected();
+        let deleted = sessions.build(self.dialect).execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         self.outbox.committed();
         Ok(deleted)
@@ -262,8 +264,8 @@ struct SessionAnnotationRecord {
 }
 
 /// The root span `r`'s text attribute `key`, its first `chars` characters.
-fn root_text(key: &str, chars: i64) -> String {
-    format!("substr(json_extract(r.attributes, '$.\"{key}\"'), 1, {chars})")
+fn root_text(dialect: Dialect, key: &str, chars: i64) -> String {
+    format!("substr({}, 1, {chars})", dialect.attribute("r.attributes", key))
 }
 
 impl Store {
@@ -280,11 +282,12 @@ impl Store {
         let sql = format!(
             "SELECT se.id, se.session_id, se.start_time, se.end_time,
                     (SELECT count(*) FROM traces t WHERE t.session_rowid = se.id) AS turns,
-                    (SELECT {input} FROM spans r WHERE r.id = (SELECT {ROOT} FROM traces t
+                    (SELECT {input} FROM spans r WHERE r.id = (SELECT {root} FROM traces t
                         WHERE t.session_rowid = se.id ORDER BY t.start_time DESC, t.id DESC LIMIT 1)) AS last_input
-             FROM sessions se WHERE se.project_id = ?1 AND (?2 IS NULL OR se.id <= ?2)
-             ORDER BY se.id DESC LIMIT ?3",
-            input = root_text("input.value", PREVIEW_CHARS),
+             FROM sessions se WHERE se.project_id = $1 AND ($2 IS NULL OR se.id <= $2)
+             ORDER BY se.id DESC LIMIT $3",
+            input = root_text(self.dialect, "input.value", PREVIEW_CHARS),
+            root = root(self.dialect),
         );
         let records: Vec<SessionListRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(project_rowid)
@@ -318,8 +321,8 @@ impl Store {
         if rowids.is_empty() {
             return Ok(HashMap::new());
         }
-        let mut query = QueryBuilder::<Sqlite>::new("SELECT t.session_rowid, sum(a.label = ");
-        query.push_bind(THUMBS_UP).push("), sum(a.label = ").push_bind(THUMBS_DOWN);
+        let mut query = Sql::new("SELECT t.session_rowid, count(*) FILTER (WHERE a.label = ");
+        query.push_bind(THUMBS_UP).push("), count(*) FILTER (WHERE a.label = ").push_bind(THUMBS_DOWN);
         query.push(
             ") FROM traces t JOIN spans s ON s.trace_rowid = t.id JOIN span_annotations a ON a.target_rowid = s.id \
              WHERE a.name = ",
@@ -327,7 +330,7 @@ impl Store {
         query.push_bind(FEEDBACK_NAME).push(" AND t.session_rowid IN ");
         push_values(&mut query, rowids);
         query.push(" GROUP BY t.session_rowid");
-        let rows: Vec<(i64, i64, i64)> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<(i64, i64, i64)> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|(session, up, down)| (session, (up, down))).collect())
     }
 
@@ -336,13 +339,13 @@ impl Store {
     pub async fn session_view(&self, project: &str, session_id: &str) -> Result<Option<SessionView>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
         let found: Option<(i64, i64, i64)> =
-            sqlx::query_as("SELECT id, start_time, end_time FROM sessions WHERE session_id = ? AND project_id = ?")
+            sqlx::query_as("SELECT id, start_time, end_time FROM sessions WHERE session_id = $1 AND project_id = $2")
                 .bind(session_id)
                 .bind(project_rowid)
                 .fetch_optional(&self.pool)
                 .await?;
         let Some((rowid, start_time, end_time)) = found else { return Ok(None) };
-        let turn_count: i64 = sqlx::query_scalar("SELECT count(*) FROM traces WHERE session_rowid = ?")
+        let turn_count: i64 = sqlx::query_scalar("SELECT count(*) FROM traces WHERE session_rowid = $1")
             .bind(rowid)
             .fetch_one(&self.pool)
             .await?;
@@ -350,11 +353,12 @@ impl Store {
         let sql = format!(
             "SELECT t.trace_id, t.start_time, t.end_time, r.id AS root_rowid, r.span_id AS root_span_id,
                     {input} AS input, {output} AS output
-             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {ROOT} AS root FROM traces t
-                   WHERE t.session_rowid = ?1 ORDER BY t.start_time, t.id LIMIT ?2) t
+             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, {root} AS root FROM traces t
+                   WHERE t.session_rowid = $1 ORDER BY t.start_time, t.id LIMIT $2) t
              LEFT JOIN spans r ON r.id = t.root ORDER BY t.start_time, t.id",
-            input = root_text("input.value", TURN_CHARS),
-            output = root_text("output.value", TURN_CHARS),
+            input = root_text(self.dialect, "input.value", TURN_CHARS),
+            output = root_text(self.dialect, "output.value", TURN_CHARS),
+            root = root(self.dialect),
         );
         let records: Vec<TurnRecord> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(rowid)
@@ -375,8 +379,8 @@ impl Store {
             })
             .collect();
         let annotations: Vec<SessionAnnotationRecord> = sqlx::query_as(
-            "SELECT name, label, score, explanation FROM session_annotations WHERE target_rowid = ?
-             ORDER BY name = ?, name, identifier",
+            "SELECT name, label, score, explanation FROM session_annotations WHERE target_rowid = $1
+             ORDER BY name = $2, name, identifier",
         )
         .bind(rowid)
         .bind(NOTE_NAME)
@@ -402,7 +406,7 @@ impl Store {
     /// The `session.id` of trace `trace_id`, if it has one.
     pub async fn trace_session(&self, trace_id: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT se.session_id FROM traces t JOIN sessions se ON se.id = t.session_rowid WHERE t.trace_id = ?",
+            "SELECT se.session_id FROM traces t JOIN sessions se ON se.id = t.session_rowid WHERE t.trace_id = $1",
         )
         .bind(trace_id)
         .fetch_optional(&self.pool)

@@ -1,6 +1,7 @@
 //! The trace and span pages' reads, made of the same span and annotation
 //! reads as the REST API.
 
+use super::db::{Flag, Sql};
 use serde_json::{Map, Value};
 
 use super::{AnnotationFilter, Error, Result, SpanFilter, Store};
@@ -55,7 +56,7 @@ impl Store {
         let filter = SpanFilter { span_ids: vec![span_id.to_owned()], limit: 1, ..Default::default() };
         let Some((mut spans, _)) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
         let Some(span) = spans.pop() else { return Ok(None) };
-        let resource: String = sqlx::query_scalar("SELECT resource_attributes FROM spans WHERE span_id = ?")
+        let resource: String = sqlx::query_scalar("SELECT resource_attributes FROM spans WHERE span_id = $1")
             .bind(span_id)
             .fetch_one(&self.pool)
             .await?;
@@ -80,16 +81,16 @@ impl Store {
             return Ok(false);
         };
         let project_rowid = self.project_rowid(project).await?;
-        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM span_annotations WHERE id = ");
+        let mut query = Sql::new("DELETE FROM span_annotations WHERE id = ");
         query.push_bind(rowid).push(" AND target_rowid IN (SELECT id FROM spans WHERE project_id = ");
         query.push_bind(project_rowid).push(")");
         super::annotations::push_made_by(&mut query, made_by);
         if self.delete_recording(TargetKind::Span, query).await? > 0 {
             return Ok(true);
         }
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM span_annotations WHERE id = ?
-             AND target_rowid IN (SELECT id FROM spans WHERE project_id = ?))",
+        let Flag(exists) = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM span_annotations WHERE id = $1
+             AND target_rowid IN (SELECT id FROM spans WHERE project_id = $2))",
         )
         .bind(rowid)
         .bind(project_rowid)

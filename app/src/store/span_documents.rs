@@ -1,11 +1,10 @@
 //! A span's retrieved documents as document annotations address them: how
 //! many each span has, for the position check of `sync=true`.
 
+use super::db::Sql;
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Sqlite};
-
-use super::annotation_writes::DOCUMENT_COUNT;
+use super::annotation_writes::document_count;
 use super::{Result, Store, push_values};
 
 /// Span ids per statement.
@@ -17,11 +16,10 @@ impl Store {
     pub async fn span_document_counts(&self, span_ids: &[&str]) -> Result<HashMap<String, i64>> {
         let mut counts = HashMap::new();
         for chunk in span_ids.chunks(IDS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(format!(
-                "SELECT s.span_id, {DOCUMENT_COUNT} FROM spans s WHERE s.span_id IN "
-            ));
+            let count = document_count(self.dialect);
+            let mut query = Sql::new(format!("SELECT s.span_id, {count} FROM spans s WHERE s.span_id IN "));
             push_values(&mut query, chunk.iter().copied());
-            counts.extend(query.build_query_as::<(String, i64)>().fetch_all(&self.pool).await?);
+            counts.extend(query.build_query_as::<(String, i64)>(self.dialect).fetch_all(&self.pool).await?);
         }
         Ok(counts)
     }

@@ -4,8 +4,7 @@
 //! attribute keys and annotation names are bound too (JSON paths are
 //! parameters), so no text of the condition reaches SQL.
 
-use sqlx::{QueryBuilder, Sqlite};
-
+use super::db::{Dialect, Sql};
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Result, Store};
 use crate::model::Span;
@@ -38,7 +37,7 @@ impl Store {
     /// which walks the project's index and stops at the limit).
     pub async fn query_spans(&self, project: &str, filter: &SpanQueryFilter) -> Result<Vec<Span>> {
         let project_rowid = self.project_rowid(project).await?;
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+        let mut query = Sql::new(format!(
             "SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.project_id = "
         ));
         query.push_bind(project_rowid);
@@ -54,10 +53,11 @@ impl Store {
         }
         if let Some(condition) = &filter.condition {
             query.push(" AND ");
-            push_condition(&mut query, condition, project_rowid).map_err(|e| super::Error::Invalid(e.0))?;
+            push_condition(self.dialect, &mut query, condition, project_rowid)
+                .map_err(|e| super::Error::Invalid(e.0))?;
         }
         query.push(" ORDER BY s.id DESC LIMIT ").push_bind(i64::from(filter.limit.min(MAX_SPAN_QUERY_ROWS)));
-        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<SpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Span::from).collect())
     }
 }
@@ -66,14 +66,20 @@ impl Store {
 /// `project_rowid`, its trace `t` in scope (the span query joins it; the trace
 /// list tests its traces' spans). Fails only for a time compared with text that is
 /// not an ISO 8601 time.
+///
+/// Python compares values of any type, and so does SQLite. PostgreSQL does
+/// not: there every operand is a JSONB value (fields through `to_jsonb`,
+/// attributes as stored, constants as JSON), which compare as Python's would
+/// (numbers by value, text by text, `true` equal only to `true`).
 pub(super) fn push_condition(
-    query: &mut QueryBuilder<Sqlite>,
+    dialect: Dialect,
+    query: &mut Sql,
     condition: &Condition,
     project_rowid: i64,
 ) -> Result<(), ConditionError> {
     query.push("(");
     if let Some(test) = annotation_test(condition) {
-        push_annotation_test(query, &test, project_rowid)?;
+        push_annotation_test(dialect, query, &test, project_rowid)?;
         query.push(")");
         return Ok(());
     }
@@ -84,16 +90,16 @@ pub(super) fn push_condition(
                 if i > 0 {
                     query.push(joiner);
                 }
-                push_condition(query, part, project_rowid)?;
+                push_condition(dialect, query, part, project_rowid)?;
             }
         }
         Condition::Not(inner) => {
             query.push("NOT ");
-            push_condition(query, inner, project_rowid)?;
+            push_condition(dialect, query, inner, project_rowid)?;
         }
         Condition::Compare(left, op, right) => {
             let time = time_field(left) || time_field(right);
-            push_operand(query, left, time)?;
+            push_operand(dialect, query, left, time)?;
             query.push(match op {
                 CompareOp::Eq => " = ",
                 CompareOp::NotEq => " != ",
@@ -102,7 +108,7 @@ pub(super) fn push_condition(
                 CompareOp::Gt => " > ",
                 CompareOp::GtE => " >= ",
             });
-            push_operand(query, right, time)?;
+            push_operand(dialect, query, right, time)?;
         }
         Condition::In { needle, haystack, negated } => {
             if *negated {
@@ -111,31 +117,31 @@ pub(super) fn push_condition(
             let time = time_field(needle);
             match haystack {
                 Operand::List(values) if values.is_empty() => {
-                    query.push("0");
+                    query.push("false");
                 }
                 Operand::List(values) => {
-                    push_operand(query, needle, time)?;
+                    push_operand(dialect, query, needle, time)?;
                     query.push(" IN (");
                     for (i, value) in values.iter().enumerate() {
                         if i > 0 {
                             query.push(", ");
                         }
-                        push_literal(query, value, time)?;
+                        push_literal(dialect, query, value, time)?;
                     }
                     query.push(")");
                 }
                 _ => {
                     // Python's substring test.
-                    query.push("instr(");
-                    push_operand(query, haystack, false)?;
-                    query.push(", ");
-                    push_operand(query, needle, false)?;
-                    query.push(") > 0");
+                    query.push(dialect.pick("instr(", "strpos(("));
+                    push_operand(dialect, query, haystack, false)?;
+                    query.push(dialect.pick(", ", ") #>> '{}', ("));
+                    push_operand(dialect, query, needle, false)?;
+                    query.push(dialect.pick(") > 0", ") #>> '{}') > 0"));
                 }
             }
         }
         Condition::IsNone { operand, negated } => {
-            push_operand(query, operand, false)?;
+            push_operand(dialect, query, operand, false)?;
             query.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
         }
     }
@@ -219,11 +225,13 @@ fn annotation_test(condition: &Condition) -> Option<AnnotationTest<'_>> {
 }
 
 fn push_annotation_test(
-    query: &mut QueryBuilder<Sqlite>,
+    dialect: Dialect,
+    query: &mut Sql,
     test: &AnnotationTest,
     project_rowid: i64,
 ) -> Result<(), ConditionError> {
     let column = annotation_column(test.part);
+    let compared = dialect.pick(column.to_owned(), format!("to_jsonb({column})"));
     query.push(if test.negated { "s.id NOT IN" } else { "s.id IN" });
     query.push(" (SELECT a.target_rowid FROM span_annotations a WHERE a.project_id = ").push_bind(project_rowid);
     query.push(" AND a.name = ").push_bind(test.name.to_owned()).push(" AND ");
@@ -232,26 +240,26 @@ fn push_annotation_test(
             query.push(column).push(" IS NOT NULL");
         }
         Some(("instr", values)) => {
-            query.push("instr(").push(column).push(", ");
-            push_literal(query, values[0], false)?;
-            query.push(") > 0");
+            query.push(dialect.pick("instr(", "strpos(")).push(column).push(", ");
+            push_literal(dialect, query, values[0], false)?;
+            query.push(dialect.pick(") > 0", " #>> '{}') > 0"));
         }
         Some((" IN ", values)) if values.is_empty() => {
-            query.push("0");
+            query.push("false");
         }
         Some((" IN ", values)) => {
-            query.push(column).push(" IN (");
+            query.push(&compared).push(" IN (");
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
                     query.push(", ");
                 }
-                push_literal(query, value, false)?;
+                push_literal(dialect, query, value, false)?;
             }
             query.push(")");
         }
         Some((op, values)) => {
-            query.push(column).push(*op);
-            push_literal(query, values[0], false)?;
+            query.push(&compared).push(*op);
+            push_literal(dialect, query, values[0], false)?;
         }
     }
     query.push(")");
@@ -270,23 +278,37 @@ fn time_field(operand: &Operand) -> bool {
     matches!(operand, Operand::Field(field) if field.is_time())
 }
 
-fn push_operand(query: &mut QueryBuilder<Sqlite>, operand: &Operand, time: bool) -> Result<(), ConditionError> {
+fn push_operand(dialect: Dialect, query: &mut Sql, operand: &Operand, time: bool) -> Result<(), ConditionError> {
     match operand {
-        Operand::Field(field) => push_field(query, field),
-        Operand::Literal(literal) => push_literal(query, literal, time)?,
+        Operand::Field(field) => push_field(dialect, query, field),
+        Operand::Literal(literal) => push_literal(dialect, query, literal, time)?,
         Operand::List(_) => return Err(ConditionError("unsupported construct: a list outside `in [...]`".into())),
     }
     Ok(())
 }
 
-/// A constant, bound; text compared with a time is read as ISO 8601.
-fn push_literal(query: &mut QueryBuilder<Sqlite>, literal: &Literal, time: bool) -> Result<(), ConditionError> {
+/// A constant, bound; text compared with a time is read as ISO 8601. On
+/// PostgreSQL, a JSONB value (see [`push_condition`]).
+fn push_literal(dialect: Dialect, query: &mut Sql, literal: &Literal, time: bool) -> Result<(), ConditionError> {
+    let nanos = |text: &str| {
+        parse_iso(text).map(to_nanos).ok_or_else(|| {
+            ConditionError(format!("{text:?} is not an ISO 8601 time (start_time/end_time compare with one)"))
+        })
+    };
+    if dialect == Dialect::Postgres {
+        let json = match literal {
+            Literal::Text(text) if time => serde_json::Value::from(nanos(text)?),
+            Literal::Text(text) => serde_json::Value::from(text.as_str()),
+            Literal::Integer(i) => serde_json::Value::from(*i),
+            Literal::Float(f) => serde_json::Value::from(*f),
+            Literal::Bool(b) => serde_json::Value::from(*b),
+        };
+        query.push_bind(json.to_string()).push("::jsonb");
+        return Ok(());
+    }
     match literal {
         Literal::Text(text) if time => {
-            let nanos = parse_iso(text).map(to_nanos).ok_or_else(|| {
-                ConditionError(format!("{text:?} is not an ISO 8601 time (start_time/end_time compare with one)"))
-            })?;
-            query.push_bind(nanos);
+            query.push_bind(nanos(text)?);
         }
         Literal::Text(text) => {
             query.push_bind(text.clone());
@@ -305,8 +327,15 @@ fn push_literal(query: &mut QueryBuilder<Sqlite>, literal: &Literal, time: bool)
     Ok(())
 }
 
-/// A field as an SQL expression: fixed text, with keys and names bound.
-fn push_field(query: &mut QueryBuilder<Sqlite>, field: &Field) {
+/// A field as an SQL expression: fixed text, with keys and names bound. On
+/// PostgreSQL, a JSONB value (see [`push_condition`]).
+fn push_field(dialect: Dialect, query: &mut Sql, field: &Field) {
+    if dialect == Dialect::Postgres && !matches!(field, Field::Attribute(_)) {
+        query.push("to_jsonb(");
+        push_field(Dialect::Sqlite, query, field);
+        query.push(")");
+        return;
+    }
     let column = match field {
         Field::Name => "s.name",
         Field::SpanKind => "s.span_kind",
@@ -339,7 +368,10 @@ fn push_field(query: &mut QueryBuilder<Sqlite>, field: &Field) {
             return;
         }
         Field::Attribute(keys) => {
-            push_attribute(query, keys);
+            match dialect {
+                Dialect::Sqlite => push_attribute(query, keys),
+                Dialect::Postgres => push_attribute_postgres(query, keys),
+            }
             return;
         }
     };
@@ -356,7 +388,7 @@ fn member_path(keys: &[String]) -> String {
 /// (`metadata`), so each split of the path is tried, longest key first:
 /// the key `k1.….ki` and, inside its value (an object or a JSON text), the
 /// member path `ki+1 … kn`.
-fn push_attribute(query: &mut QueryBuilder<Sqlite>, keys: &[String]) {
+fn push_attribute(query: &mut Sql, keys: &[String]) {
     let splits = keys.len();
     if splits > 1 {
         query.push("COALESCE(");
@@ -378,6 +410,30 @@ fn push_attribute(query: &mut QueryBuilder<Sqlite>, keys: &[String]) {
     if splits > 1 {
         query.push(")");
     }
+}
+
+/// [`push_attribute`] on PostgreSQL, as JSONB: the key `k1.….ki` and,
+/// inside its value (an object, or a JSON text that `plume_json` parses), the
+/// member path `ki+1 … kn`; a JSON `null` reads as SQL `NULL`, as SQLite's
+/// `json_extract` reads it.
+fn push_attribute_postgres(query: &mut Sql, keys: &[String]) {
+    query.push("NULLIF(COALESCE(");
+    for (n, cut) in (1..=keys.len()).rev().enumerate() {
+        if n > 0 {
+            query.push(", ");
+        }
+        let key = keys[..cut].join(".");
+        let rest = &keys[cut..];
+        if rest.is_empty() {
+            query.push("s.attributes::jsonb -> ").push_bind(key);
+        } else {
+            // A text[] literal: each key quoted, its backslashes doubled (keys hold no `"`).
+            let path = rest.iter().map(|k| format!("\"{}\"", k.replace('\\', "\\\\"))).collect::<Vec<_>>().join(",");
+            query.push("plume_json(s.attributes::jsonb ->> ").push_bind(key).push(") #> ");
+            query.push_bind(format!("{{{path}}}")).push("::text[]");
+        }
+    }
+    query.push("), 'null'::jsonb)");
 }
 
 #[cfg(test)]

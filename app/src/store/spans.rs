@@ -1,7 +1,8 @@
 //! Span reads (`/v1/projects/{p}/spans`, the UI) and deletion.
 
+use super::db::{Dialect, Sql};
 use serde_json::{Map, Value};
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::search::{Plan, push_candidates, push_like};
 use super::trace_list::push_annotation_conditions;
@@ -127,11 +128,10 @@ impl Store {
         if span_ids.is_empty() {
             return Ok(Default::default());
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT s.span_id, p.name FROM spans s JOIN projects p ON p.id = s.project_id WHERE 1",
-        );
+        let mut query =
+            Sql::new("SELECT s.span_id, p.name FROM spans s JOIN projects p ON p.id = s.project_id WHERE true");
         push_in(&mut query, "s.span_id", "IN", span_ids);
-        let rows: Vec<(String, String)> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<(String, String)> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().collect())
     }
 }
@@ -141,20 +141,15 @@ impl Store {
     pub async fn list_spans(&self, project: &str, filter: &SpanFilter) -> Result<SpanPage> {
         let project_rowid = self.project_rowid(project).await?;
         let mut query = self.list_spans_query("", project_rowid, filter).await?;
-        let rows: Vec<SpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<SpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         let (rows, next) = page(rows, filter.limit, |row| row.id);
         Ok((rows.into_iter().map(Span::from).collect(), next.map(|id| global_id("Span", id))))
     }
 
     /// The span listing's query for one page (`limit + 1` rows), after
     /// `prefix` (empty, or `EXPLAIN QUERY PLAN ` for the plan tests).
-    pub(super) async fn list_spans_query(
-        &self,
-        prefix: &str,
-        project_rowid: i64,
-        filter: &SpanFilter,
-    ) -> Result<QueryBuilder<Sqlite>> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
+    pub(super) async fn list_spans_query(&self, prefix: &str, project_rowid: i64, filter: &SpanFilter) -> Result<Sql> {
+        let mut query = Sql::new(format!(
             "{prefix}SELECT {SPAN_COLUMNS} FROM spans s JOIN traces t ON t.id = s.trace_rowid WHERE s.project_id = "
         ));
         query.push_bind(project_rowid);
@@ -170,21 +165,21 @@ impl Store {
     pub async fn delete_span(&self, identifier: &str) -> Result<()> {
         let (rowid, missing) = match parse_global_id("Span", identifier) {
             Some(rowid) => (
-                sqlx::query_scalar("SELECT id FROM spans WHERE id = ?").bind(rowid),
+                sqlx::query_scalar("SELECT id FROM spans WHERE id = $1").bind(rowid),
                 format!("Span with relay ID '{identifier}' not found"),
             ),
             None => (
-                sqlx::query_scalar("SELECT id FROM spans WHERE span_id = ?").bind(identifier.to_owned()),
+                sqlx::query_scalar("SELECT id FROM spans WHERE span_id = $1").bind(identifier.to_owned()),
                 format!("Span with span_id '{identifier}' not found"),
             ),
         };
         let mut tx = self.begin_write().await?;
         let rowid: i64 = rowid.fetch_optional(&mut *tx).await?.ok_or(Error::NotFound(missing))?;
-        let trace: i64 = sqlx::query_scalar("DELETE FROM spans WHERE id = ? RETURNING trace_rowid")
+        let trace: i64 = sqlx::query_scalar("DELETE FROM spans WHERE id = $1 RETURNING trace_rowid")
             .bind(rowid)
             .fetch_one(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM traces WHERE id = ? AND NOT EXISTS (SELECT 1 FROM spans WHERE trace_rowid = ?)")
+        sqlx::query("DELETE FROM traces WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM spans WHERE trace_rowid = $2)")
             .bind(trace)
             .bind(trace)
             .execute(&mut *tx)
@@ -201,7 +196,7 @@ impl Store {
     /// the same rows).
     pub(super) async fn push_span_conditions(
         &self,
-        query: &mut QueryBuilder<Sqlite>,
+        query: &mut Sql,
         filter: &SpanFilter,
         project_rowid: i64,
     ) -> Result<()> {
@@ -226,28 +221,31 @@ impl Store {
             }
         }
         for (key, value) in &filter.attributes {
-            push_attribute(query, key, value);
+            push_attribute(self.dialect, query, key, value);
         }
         if let Some(text) = &filter.text {
             if let Plan::Collect { fts, unindexed_above } = self.search_plan(text).await? {
                 query.push(" AND s.id IN (");
-                push_candidates(query, &fts, unindexed_above);
+                push_candidates(self.dialect, query, &fts, unindexed_above);
                 query.push(")");
             }
             query.push(" AND ");
-            push_like(query, "s", text);
+            push_like(self.dialect, query, "s", text);
         }
         if filter.annotation.is_some() || filter.label.is_some() {
-            let matching = |q: &mut QueryBuilder<Sqlite>| {
+            let matching = |q: &mut Sql| {
                 push_annotation_conditions(q, filter.annotation.as_deref(), filter.label.as_deref(), None, None);
             };
             // As the trace list's annotation filters: walk when matches are
             // many, else collect them from this project's annotations.
-            let here = |q: &mut QueryBuilder<Sqlite>| {
+            let here = |q: &mut Sql| {
                 q.push(" AND a.project_id = ").push_bind(project_rowid);
                 matching(q);
             };
-            if self.dense("span_annotations a INDEXED BY span_annotations_project", here).await? {
+            if self
+                .dense(&format!("span_annotations a{}", self.dialect.indexed_by("span_annotations_project")), here)
+                .await?
+            {
                 query.push(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = s.id");
                 matching(query);
             } else {
@@ -262,7 +260,19 @@ impl Store {
 }
 
 /// Type-strict match of one top-level attribute, as Phoenix does it.
-fn push_attribute(query: &mut QueryBuilder<Sqlite>, key: &str, value: &AttributeValue) {
+fn push_attribute(dialect: Dialect, query: &mut Sql, key: &str, value: &AttributeValue) {
+    if dialect == Dialect::Postgres {
+        // JSONB equality is type-strict, and equal numbers are equal (5 = 5.0).
+        let json = match value {
+            AttributeValue::Text(text) => serde_json::Value::from(text.as_str()),
+            AttributeValue::Integer(i) => serde_json::Value::from(*i),
+            AttributeValue::Float(f) => serde_json::Value::from(*f),
+            AttributeValue::Bool(b) => serde_json::Value::from(*b),
+        };
+        query.push(" AND (s.attributes::jsonb -> ").push_bind(key.to_owned()).push(") = ");
+        query.push_bind(json.to_string()).push("::jsonb");
+        return;
+    }
     // JSON path with the dotted key quoted as one member name.
     let path = format!("$.\"{}\"", key.replace('\\', "\\\\").replace('"', "\\\""));
     query.push(" AND json_type(s.attributes, ").push_bind(path.clone()).push(")");

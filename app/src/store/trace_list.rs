@@ -1,9 +1,10 @@
 //! The UI's trace list: one row per trace, described by its root span, with
 //! keyset paging on (sort key, rowid) so that no page scans the ones before it.
 
+use super::db::{Dialect, Sql};
 use std::collections::HashMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::search::{Plan, push_candidates, push_like};
 use super::span_query::{led_by_annotation, push_condition};
@@ -45,16 +46,13 @@ struct ChipRow {
 
 /// The rowid of trace `t`'s root span (the earliest without a parent), an
 /// index-only lookup in `spans_roots`.
-pub(super) const ROOT: &str = "(SELECT id FROM spans INDEXED BY spans_roots \
-     WHERE trace_rowid = t.id AND parent_id IS NULL ORDER BY start_time LIMIT 1)";
+pub(super) fn root(dialect: Dialect) -> String {
+    let index = dialect.indexed_by("spans_roots");
+    format!("(SELECT id FROM spans{index} WHERE trace_rowid = t.id AND parent_id IS NULL ORDER BY start_time LIMIT 1)")
+}
 
 /// Matching rows from which a filter counts as dense (see [`Store::dense`]).
 const DENSE_ROWS: i64 = 2_000;
-
-/// The root span's text attribute `key`, as an SQL expression.
-fn root_text(key: &str) -> String {
-    format!("json_extract(r.attributes, '$.\"{key}\"')")
-}
 
 /// A datetime-local value (`2024-05-01T10:30`, taken as UTC) or RFC 3339, in ns.
 fn parse_time(text: &str) -> Option<i64> {
@@ -114,7 +112,7 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<Row>, Option<String>)> {
         let mut sql = self.trace_rows_query("", project_rowid, query, limit).await?;
-        let mut rows: Vec<Row> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let mut rows: Vec<Row> = sql.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         if rows.len() <= limit as usize {
             return Ok((rows, None));
         }
@@ -136,7 +134,7 @@ impl Store {
         project_rowid: i64,
         query: &TraceListQuery,
         limit: u32,
-    ) -> Result<QueryBuilder<Sqlite>> {
+    ) -> Result<Sql> {
         // The expressions match the indexes of 0003_ui_indexes.sql exactly.
         let key = match query.sort {
             TraceSort::Time => "t.start_time",
@@ -144,18 +142,19 @@ impl Store {
         };
         // The page is chosen from `traces` and index-only lookups of the root
         // span (spans_roots); only its rows then read the root span itself.
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+        let mut sql = Sql::new(format!(
             "{prefix}SELECT p.id, p.trace_id, p.start_time, p.end_time, r.id AS root_rowid, r.span_id AS root_span_id, \
              r.name, r.span_kind, r.status_code, \
              substr({input}, 1, {PREVIEW_CHARS}) AS input_preview, \
              substr({output}, 1, {PREVIEW_CHARS}) AS output_preview, \
              {prompt} AS prompt, {completion} AS completion, \
              (SELECT se.session_id FROM sessions se WHERE se.id = p.session_rowid) AS session_id \
-             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, t.session_rowid, {ROOT} AS root ",
-            input = root_text("input.value"),
-            output = root_text("output.value"),
-            prompt = token_total("prompt_tokens", "p.id"),
-            completion = token_total("completion_tokens", "p.id"),
+             FROM (SELECT t.id, t.trace_id, t.start_time, t.end_time, t.session_rowid, {root} AS root ",
+            input = self.dialect.attribute("r.attributes", "input.value"),
+            output = self.dialect.attribute("r.attributes", "output.value"),
+            prompt = token_total(self.dialect, "prompt_tokens", "p.id"),
+            root = root(self.dialect),
+            completion = token_total(self.dialect, "completion_tokens", "p.id"),
         ));
         self.push_traces(&mut sql, query, project_rowid).await?;
         let (comparison, direction) = if query.ascending { (">", "ASC") } else { ("<", "DESC") };
@@ -175,13 +174,8 @@ impl Store {
     /// `FROM traces t WHERE …`: the traces of project `project_rowid`
     /// matching every filter of `query` (not its cursor). The trace list's
     /// page, its count and "flag all matching" all select traces through here.
-    async fn push_traces(
-        &self,
-        sql: &mut QueryBuilder<Sqlite>,
-        query: &TraceListQuery,
-        project_rowid: i64,
-    ) -> Result<()> {
-        sql.push("FROM traces t WHERE 1");
+    async fn push_traces(&self, sql: &mut Sql, query: &TraceListQuery, project_rowid: i64) -> Result<()> {
+        sql.push("FROM traces t WHERE true");
         let collected = self.push_trace_filters(sql, query, project_rowid).await?;
         // With a filter whose few matching traces were collected, the unary
         // `+` keeps SQLite from walking the project's index and probing that
@@ -195,12 +189,8 @@ impl Store {
     /// matches is tested on the traces as the listing walks them; one with
     /// few collects its traces first (` AND t.id IN (…)`): the answer says
     /// whether one did.
-    async fn push_trace_filters(
-        &self,
-        sql: &mut QueryBuilder<Sqlite>,
-        query: &TraceListQuery,
-        project_rowid: i64,
-    ) -> Result<bool> {
+    async fn push_trace_filters(&self, sql: &mut Sql, query: &TraceListQuery, project_rowid: i64) -> Result<bool> {
+        let root = root(self.dialect);
         let mut collected = false;
         if let Some(from) = query.from.as_deref().and_then(parse_time) {
             sql.push(" AND t.start_time >= ").push_bind(from);
@@ -237,18 +227,26 @@ impl Store {
             } else {
                 sql.push(" AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_rowid = t.id AND ");
             }
-            push_condition(sql, &condition, project_rowid).map_err(refused)?;
+            push_condition(self.dialect, sql, &condition, project_rowid).map_err(refused)?;
             sql.push(")");
         }
         if query.status.is_some() || query.kind.is_some() {
             let dense = self
-                .dense("spans INDEXED BY spans_root_status", |q| push_root_match(q, query, Some(project_rowid)))
+                .dense(&format!("spans{}", self.dialect.indexed_by("spans_root_status")), |q| {
+                    push_root_match(q, query, Some(project_rowid))
+                })
                 .await?;
             if dense {
-                sql.push(" AND EXISTS (SELECT 1 FROM spans INDEXED BY spans_roots WHERE trace_rowid = t.id");
+                sql.push(format!(
+                    " AND EXISTS (SELECT 1 FROM spans{} WHERE trace_rowid = t.id",
+                    self.dialect.indexed_by("spans_roots")
+                ));
                 push_root_match(sql, query, None);
             } else {
-                sql.push(" AND t.id IN (SELECT trace_rowid FROM spans INDEXED BY spans_root_status WHERE 1");
+                sql.push(format!(
+                    " AND t.id IN (SELECT trace_rowid FROM spans{} WHERE true",
+                    self.dialect.indexed_by("spans_root_status")
+                ));
                 push_root_match(sql, query, Some(project_rowid));
                 collected = true;
             }
@@ -258,21 +256,21 @@ impl Store {
             match self.search_plan(text).await? {
                 Plan::Collect { fts, unindexed_above } => {
                     sql.push(" AND t.id IN (SELECT s.trace_rowid FROM spans s WHERE s.id IN (");
-                    push_candidates(sql, &fts, unindexed_above);
+                    push_candidates(self.dialect, sql, &fts, unindexed_above);
                     sql.push(") AND s.parent_id IS NULL AND s.project_id = ").push_bind(project_rowid).push(" AND ");
-                    push_like(sql, "s", text);
+                    push_like(self.dialect, sql, "s", text);
                     sql.push(")");
                     collected = true;
                 }
                 Plan::Walk => {
-                    sql.push(format!(" AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {ROOT} AND "));
-                    push_like(sql, "r", text);
+                    sql.push(format!(" AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {root} AND "));
+                    push_like(self.dialect, sql, "r", text);
                     sql.push(")");
                 }
             }
         }
         if query.unannotated {
-            sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+            sql.push(format!(" AND NOT EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {root}"));
             push_annotation_match(sql, query);
             sql.push(")");
         } else if has_annotation_filter(query) {
@@ -280,14 +278,16 @@ impl Store {
             // walk over this project's traces look promising. Annotations
             // carry their project, so neither the count nor the collection
             // reads other projects' annotations.
-            let here = |q: &mut QueryBuilder<Sqlite>| {
+            let here = |q: &mut Sql| {
                 q.push(" AND a.project_id = ").push_bind(project_rowid).push(" AND s.parent_id IS NULL");
                 push_annotation_match(q, query);
             };
-            let annotated_roots =
-                "span_annotations a INDEXED BY span_annotations_project JOIN spans s ON s.id = a.target_rowid";
+            let annotated_roots = &format!(
+                "span_annotations a{} JOIN spans s ON s.id = a.target_rowid",
+                self.dialect.indexed_by("span_annotations_project")
+            );
             if self.dense(annotated_roots, here).await? {
-                sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {ROOT}"));
+                sql.push(format!(" AND EXISTS (SELECT 1 FROM span_annotations a WHERE a.target_rowid = {root}"));
             } else {
                 sql.push(format!(" AND t.id IN (SELECT s.trace_rowid FROM {annotated_roots} WHERE a.project_id = "));
                 sql.push_bind(project_rowid).push(" AND s.parent_id IS NULL");
@@ -305,16 +305,16 @@ impl Store {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
         if !query.is_filtered() {
             // Kept by triggers (migration 0007): no scan of the project.
-            let count = sqlx::query_scalar("SELECT traces FROM project_counts WHERE project_id = ?")
+            let count = sqlx::query_scalar("SELECT traces FROM project_counts WHERE project_id = $1")
                 .bind(project_rowid)
                 .fetch_optional(&self.pool)
                 .await?;
             return Ok(Some(MatchCount { count: count.unwrap_or(0), at_least: false }));
         }
-        let mut sql = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (SELECT 1 ");
+        let mut sql = Sql::new("SELECT count(*) FROM (SELECT 1 ");
         self.push_traces(&mut sql, query, project_rowid).await?;
-        sql.push(" LIMIT ").push_bind(MatchCount::CAP + 1).push(")");
-        let found: i64 = sql.build_query_scalar().fetch_one(&self.pool).await?;
+        sql.push(" LIMIT ").push_bind(MatchCount::CAP + 1).push(") matching");
+        let found: i64 = sql.build_query_scalar(self.dialect).fetch_one(&self.pool).await?;
         Ok(Some(MatchCount { count: found.min(MatchCount::CAP), at_least: found > MatchCount::CAP }))
     }
 
@@ -322,11 +322,11 @@ impl Store {
     /// matching `query`'s filters, for selections over spans `s`.
     pub(super) async fn push_trace_list_roots(
         &self,
-        sql: &mut QueryBuilder<Sqlite>,
+        sql: &mut Sql,
         query: &TraceListQuery,
         project_rowid: i64,
     ) -> Result<()> {
-        sql.push(format!(" AND s.id IN (SELECT {ROOT} "));
+        sql.push(format!(" AND s.id IN (SELECT {} ", root(self.dialect)));
         self.push_traces(sql, query, project_rowid).await?;
         sql.push(")");
         Ok(())
@@ -351,12 +351,10 @@ impl Store {
         if rowids.is_empty() {
             return Ok(chips);
         }
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT target_rowid, name, label, score FROM span_annotations WHERE target_rowid IN ",
-        );
+        let mut sql = Sql::new("SELECT target_rowid, name, label, score FROM span_annotations WHERE target_rowid IN ");
         push_values(&mut sql, rowids);
         sql.push(" AND name != ").push_bind(NOTE_NAME).push(" ORDER BY name, identifier");
-        let found: Vec<ChipRow> = sql.build_query_as().fetch_all(&self.pool).await?;
+        let found: Vec<ChipRow> = sql.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         for row in found {
             chips.entry(row.target_rowid).or_default().push(AnnotationChip {
                 name: row.name,
@@ -370,7 +368,7 @@ impl Store {
 
 /// ` AND t.session_rowid IN (…)`: traces in any of `sessions` of project
 /// `project_rowid`, each a `ProjectSession` global id or a `session.id`.
-fn push_sessions(sql: &mut QueryBuilder<Sqlite>, sessions: &[String], project_rowid: i64) {
+fn push_sessions(sql: &mut Sql, sessions: &[String], project_rowid: i64) {
     let rowids: Vec<i64> = sessions.iter().filter_map(|s| parse_global_id("ProjectSession", s)).collect();
     sql.push(" AND t.session_rowid IN (SELECT id FROM sessions WHERE project_id = ");
     sql.push_bind(project_rowid).push(" AND (session_id IN ");
@@ -392,7 +390,7 @@ fn has_annotation_filter(query: &TraceListQuery) -> bool {
 
 /// ` AND …` conditions on annotation `a`: not a note, and (unless looking
 /// for unannotated traces, where only the name counts) name, label, scores.
-fn push_annotation_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery) {
+fn push_annotation_match(sql: &mut Sql, query: &TraceListQuery) {
     if query.unannotated {
         push_annotation_conditions(sql, query.annotation.as_deref(), None, None, None);
     } else {
@@ -405,7 +403,7 @@ fn push_annotation_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery)
 /// label and score bounds that is given. The trace list and the span
 /// listing filter annotations through here.
 pub(super) fn push_annotation_conditions(
-    sql: &mut QueryBuilder<Sqlite>,
+    sql: &mut Sql,
     name: Option<&str>,
     label: Option<&str>,
     min_score: Option<f64>,
@@ -427,7 +425,7 @@ pub(super) fn push_annotation_conditions(
 }
 
 /// ` AND …` conditions on a root span (of `project`, when given): status and kind.
-fn push_root_match(sql: &mut QueryBuilder<Sqlite>, query: &TraceListQuery, project_rowid: Option<i64>) {
+fn push_root_match(sql: &mut Sql, query: &TraceListQuery, project_rowid: Option<i64>) {
     if let Some(project_rowid) = project_rowid {
         sql.push(" AND project_id = ").push_bind(project_rowid);
     }
@@ -445,11 +443,11 @@ impl Store {
     /// `conditions` pushes. Many matches: walk the traces in list order and
     /// test each (the page fills quickly). Few: collect the matching traces
     /// first (walking would pass over almost every trace).
-    pub(super) async fn dense(&self, from: &str, conditions: impl Fn(&mut QueryBuilder<Sqlite>)) -> Result<bool> {
-        let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1"));
+    pub(super) async fn dense(&self, from: &str, conditions: impl Fn(&mut Sql)) -> Result<bool> {
+        let mut count = Sql::new(format!("SELECT count(*) FROM (SELECT 1 FROM {from} WHERE true"));
         conditions(&mut count);
-        count.push(format!(" LIMIT {DENSE_ROWS})"));
-        let found: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        count.push(format!(" LIMIT {DENSE_ROWS}) d"));
+        let found: i64 = count.build_query_scalar(self.dialect).fetch_one(&self.pool).await?;
         Ok(found >= DENSE_ROWS)
     }
 }

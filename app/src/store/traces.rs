@@ -1,8 +1,9 @@
 //! Trace reads (`/v1/projects/{p}/traces`, the UI).
 
+use super::db::{Dialect, Sql};
 use std::collections::HashMap;
 
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::FromRow;
 
 use super::{Result, Store, push_values};
 use crate::ids::global_id;
@@ -15,11 +16,11 @@ pub type TracePage = (Vec<Trace>, Option<String>);
 /// SQL for the total of a token-count `column` over the LLM spans of the
 /// trace whose rowid is `trace`. `total()` adds in floating point and the
 /// cast saturates, so counts near `i64::MAX` (they come from spans, untrusted)
-/// can't make the query fail the way `sum()`'s "integer overflow" does.
-pub(super) fn token_total(column: &str, trace: &str) -> String {
-    format!(
-        "CAST((SELECT total(s.{column}) FROM spans s WHERE s.trace_rowid = {trace} AND s.span_kind = 'LLM') AS INTEGER)"
-    )
+/// can't make the query fail the way `sum()`'s "integer overflow" does
+/// (see [`Dialect::saturating_total`]).
+pub(super) fn token_total(dialect: Dialect, column: &str, trace: &str) -> String {
+    let total = dialect.saturating_total(&format!("s.{column}"));
+    format!("CAST((SELECT {total} FROM spans s WHERE s.trace_rowid = {trace} AND s.span_kind = 'LLM') AS BIGINT)")
 }
 
 #[derive(FromRow)]
@@ -73,13 +74,13 @@ impl Store {
         if traces.is_empty() {
             return Ok(by_trace);
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "SELECT trace_rowid, id, span_id, parent_id, name, span_kind, status_code, start_time, end_time
              FROM spans WHERE trace_rowid IN ",
         );
         push_values(&mut query, traces.iter().copied());
         query.push(" ORDER BY start_time, id");
-        let rows: Vec<TraceSpanRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<TraceSpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         for row in rows {
             by_trace.entry(row.trace_rowid).or_default().push(TraceSpan {
                 id: global_id("Span", row.id),

@@ -5,6 +5,7 @@
 //! password change, and a demoted or deactivated user's browser stops at once.
 //! (Their API keys stop too: every key lookup joins the owner's row.)
 
+use super::db::{Db, Flag};
 use std::time::Duration;
 
 use sqlx::FromRow;
@@ -28,6 +29,7 @@ pub struct UserRecord {
     /// argon2id PHC string, `None` until set.
     pub password_hash: Option<String>,
     /// `false` once deactivated.
+    #[sqlx(try_from = "Flag")]
     pub active: bool,
     created_at: i64,
     updated_at: i64,
@@ -78,7 +80,7 @@ impl Store {
         let now = now_nanos();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO users (email, role, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO users (email, role, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING {USER_COLUMNS}"
         )))
         .bind(&email)
@@ -101,7 +103,7 @@ impl Store {
     /// Users, newest first, from rowid `cursor` down (Phoenix's order).
     pub async fn users(&self, cursor: Option<i64>, limit: u32) -> Result<(Vec<UserRecord>, Option<i64>)> {
         let rows = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE id <= ? ORDER BY id DESC LIMIT ?"
+            "SELECT {USER_COLUMNS} FROM users WHERE id <= $1 ORDER BY id DESC LIMIT $2"
         )))
         .bind(cursor.unwrap_or(i64::MAX))
         .bind(i64::from(limit) + 1)
@@ -112,14 +114,14 @@ impl Store {
 
     /// One user by rowid.
     pub async fn user(&self, rowid: i64) -> Result<Option<UserRecord>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(rowid).fetch_optional(&self.pool).await?)
     }
 
     /// One user by email (any case, surrounding spaces ignored).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
         let Ok(email) = normalize_email(email) else { return Ok(None) };
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?");
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(email).fetch_optional(&self.pool).await?)
     }
 
@@ -132,13 +134,13 @@ impl Store {
     /// (the one that changed it).
     pub async fn set_password(&self, user: i64, password_hash: &str, keep_session: Option<i64>) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now_nanos())
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM user_sessions WHERE user_id = ? AND id IS NOT ?")
+        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND id IS NOT $2")
             .bind(user)
             .bind(keep_session)
             .execute(&mut *tx)
@@ -149,24 +151,24 @@ impl Store {
     /// Changes a user's role and ends their sessions (they log in again with
     /// the new role). `false` when there is no such user.
     pub async fn set_role(&self, user: i64, role: Role) -> Result<bool> {
-        self.change_user(user, "role = ?", role.as_str()).await
+        self.change_user(user, "role = $1", role.as_str().to_owned()).await
     }
 
     /// Deactivates (sessions end; keys stop) or reactivates a user.
     pub async fn set_active(&self, user: i64, active: bool) -> Result<bool> {
-        self.change_user(user, "active = ?", i64::from(active)).await
+        self.change_user(user, "active = $1", i64::from(active)).await
     }
 
     /// One `SET` on a user's row, and the end of their sessions, atomically.
     async fn change_user<T>(&self, user: i64, set: &str, value: T) -> Result<bool>
     where
-        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+        T: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send,
     {
         let mut tx = self.begin_write().await?;
-        let sql = format!("UPDATE users SET {set}, updated_at = ? WHERE id = ?");
+        let sql = format!("UPDATE users SET {set}, updated_at = $2 WHERE id = $3");
         let done =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).bind(now_nanos()).bind(user).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM user_sessions WHERE user_id = ?").bind(user).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -175,7 +177,7 @@ impl Store {
     /// annotations stay, attributed to a user id no longer shown.
     pub async fn delete_user(&self, user: i64) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM users WHERE id = ?").bind(user).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1").bind(user).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -187,8 +189,8 @@ impl Store {
         let now = now_nanos();
         let ttl = i64::try_from(ttl.as_nanos()).unwrap_or(i64::MAX);
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM user_links WHERE user_id = ?").bind(user).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO user_links (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("DELETE FROM user_links WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO user_links (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash(&token))
             .bind(user)
             .bind(now)
@@ -203,7 +205,7 @@ impl Store {
     pub async fn user_link(&self, token: &str) -> Result<Option<UserRecord>> {
         let sql = format!(
             "SELECT {} FROM users u JOIN user_links l ON l.user_id = u.id \
-             WHERE l.token_hash = ? AND l.used_at IS NULL AND l.expires_at > ?",
+             WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2",
             USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
         );
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -219,7 +221,7 @@ impl Store {
         let now = now_nanos();
         let mut tx = self.begin_write().await?;
         let user: Option<i64> = sqlx::query_scalar(
-            "UPDATE user_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? \
+            "UPDATE user_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3 \
              RETURNING user_id",
         )
         .bind(now)
@@ -228,13 +230,13 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(user) = user else { return Ok(None) };
-        sqlx::query("UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(password_hash)
             .bind(now)
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM user_sessions WHERE user_id = ?").bind(user).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(user))
     }

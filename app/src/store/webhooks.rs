@@ -117,7 +117,7 @@ impl Store {
         let now = now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO webhooks (url, events, filter, secret, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(&request.url)
         .bind(json!(request.events).to_string())
@@ -143,7 +143,7 @@ impl Store {
     pub async fn webhook(&self, id: &str) -> Result<Webhook> {
         let rowid = webhook_rowid(id)?;
         let row: Option<WebhookRow> =
-            sqlx::query_as("SELECT id, url, events, filter, created_at, updated_at FROM webhooks WHERE id = ?")
+            sqlx::query_as("SELECT id, url, events, filter, created_at, updated_at FROM webhooks WHERE id = $1")
                 .bind(rowid)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -154,8 +154,8 @@ impl Store {
     pub async fn update_webhook(&self, id: &str, patch: &WebhookPatch) -> Result<Webhook> {
         let rowid = webhook_rowid(id)?;
         let changed = sqlx::query(
-            "UPDATE webhooks SET url = coalesce(?, url), events = coalesce(?, events), \
-             filter = coalesce(?, filter), updated_at = ? WHERE id = ?",
+            "UPDATE webhooks SET url = coalesce($1, url), events = coalesce($2, events), \
+             filter = coalesce($3, filter), updated_at = $4 WHERE id = $5",
         )
         .bind(&patch.url)
         .bind(patch.events.as_ref().map(|events| json!(events).to_string()))
@@ -175,7 +175,7 @@ impl Store {
     pub async fn delete_webhook(&self, id: &str) -> Result<()> {
         let rowid = webhook_rowid(id)?;
         let mut tx = self.begin_write().await?;
-        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = ?").bind(rowid).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(rowid).execute(&mut *tx).await?;
         if deleted.rows_affected() == 0 {
             return Err(Error::NotFound(format!("Webhook with ID {id} not found")));
         }
@@ -190,7 +190,7 @@ impl Store {
         let rows: Vec<DeliveryRow> = sqlx::query_as(
             "SELECT d.id, e.event_id, e.event_type, d.status, d.attempts, d.last_status_code, d.last_error, \
              d.next_attempt_at, d.created_at, d.updated_at FROM webhook_deliveries d \
-             JOIN webhook_events e ON e.id = d.event_rowid WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ?",
+             JOIN webhook_events e ON e.id = d.event_rowid WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
         )
         .bind(webhook_rowid(id)?)
         .bind(i64::from(limit))
@@ -224,8 +224,8 @@ impl Store {
         let rowid = parse_global_id("WebhookDelivery", delivery).ok_or_else(missing)?;
         let now = now();
         let changed = sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, give_up_at = ?, \
-             claimed_until = 0, updated_at = ? WHERE id = ? AND webhook_id = ?",
+            "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, give_up_at = $2, \
+             claimed_until = 0, updated_at = $3 WHERE id = $4 AND webhook_id = $5",
         )
         .bind(now)
         .bind(now + GIVE_UP_AFTER_NANOS)
@@ -267,7 +267,7 @@ impl Store {
         let filter = WebhookFilter { project: None, ..request.filter.clone() };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alert_rules (webhook_id, project_id, filter, threshold, window_seconds, cooldown_seconds, \
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(webhook)
         .bind(project)
@@ -305,7 +305,7 @@ impl Store {
     pub async fn delete_alert_rule(&self, id: &str) -> Result<()> {
         let missing = || Error::NotFound(format!("Alert rule with ID {id} not found"));
         let rowid = parse_global_id("AlertRule", id).ok_or_else(missing)?;
-        let done = sqlx::query("DELETE FROM alert_rules WHERE id = ?").bind(rowid).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(rowid).execute(&self.pool).await?;
         match done.rows_affected() {
             0 => Err(missing()),
             _ => Ok(()),
@@ -323,15 +323,16 @@ impl Store {
         let now = now();
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT DISTINCT webhook_id FROM webhook_deliveries \
-             WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until <= ?",
+             WHERE status = 'pending' AND next_attempt_at <= $1 AND claimed_until <= $2",
         )
         .bind(now)
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        let next: Option<i64> = sqlx::query_scalar(
-            "SELECT min(max(next_attempt_at, claimed_until)) FROM webhook_deliveries WHERE status = 'pending'",
-        )
+        let next: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT min({}(next_attempt_at, claimed_until)) FROM webhook_deliveries WHERE status = 'pending'",
+            self.dialect.greatest()
+        )))
         .fetch_one(&self.pool)
         .await?;
         Ok((due, next))
@@ -343,8 +344,8 @@ impl Store {
     pub async fn claim_delivery(&self, webhook: i64) -> Result<Option<ClaimedDelivery>> {
         let now = now();
         let claimed: Option<(i64, i64, i64)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = (SELECT id FROM webhook_deliveries \
-             WHERE webhook_id = ? AND status = 'pending' AND next_attempt_at <= ? AND claimed_until <= ? \
+            "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id = (SELECT id FROM webhook_deliveries \
+             WHERE webhook_id = $2 AND status = 'pending' AND next_attempt_at <= $3 AND claimed_until <= $4 \
              ORDER BY id LIMIT 1) RETURNING id, event_rowid, attempts",
         )
         .bind(now + CLAIM_NANOS)
@@ -355,7 +356,7 @@ impl Store {
         .await?;
         let Some((rowid, event, attempts)) = claimed else { return Ok(None) };
         let (url, secret, event_id, payload): (String, Vec<u8>, String, String) = sqlx::query_as(
-            "SELECT w.url, w.secret, e.event_id, e.payload FROM webhooks w, webhook_events e WHERE w.id = ? AND e.id = ?",
+            "SELECT w.url, w.secret, e.event_id, e.payload FROM webhooks w, webhook_events e WHERE w.id = $1 AND e.id = $2",
         )
         .bind(webhook)
         .bind(event)
@@ -369,7 +370,7 @@ impl Store {
     /// (ns), and the events left without any; returns how many deliveries went.
     pub async fn purge_delivery_log(&self, before: i64) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let gone = sqlx::query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?")
+        let gone = sqlx::query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < $1")
             .bind(before)
             .execute(&mut *tx)
             .await?
@@ -384,8 +385,8 @@ impl Store {
     /// Records a delivered attempt.
     pub async fn record_delivered(&self, delivery: i64, status_code: u16) -> Result<()> {
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status_code = ?, \
-             last_error = NULL, claimed_until = 0, updated_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_status_code = $1, \
+             last_error = NULL, claimed_until = 0, updated_at = $2 WHERE id = $3",
         )
         .bind(i64::from(status_code))
         .bind(now())
@@ -405,9 +406,9 @@ impl Store {
         retry_at: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = ?, last_error = ?, \
-             next_attempt_at = ?, status = CASE WHEN ? > give_up_at THEN 'failed' ELSE 'pending' END, \
-             claimed_until = 0, updated_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $1, last_error = $2, \
+             next_attempt_at = $3, status = CASE WHEN $4 > give_up_at THEN 'failed' ELSE 'pending' END, \
+             claimed_until = 0, updated_at = $5 WHERE id = $6",
         )
         .bind(status_code.map(i64::from))
         .bind(error)

@@ -5,11 +5,12 @@
 //! each job. While one commit is being synced, new jobs queue up and share the
 //! next one: that is group commit.
 
+use super::db::{DbConnection, Dialect, Sql};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::Connection;
 use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -185,7 +186,7 @@ impl WriterConfig {
 pub type WriterTask = JoinHandle<()>;
 
 /// Starts the writer task on its own connection.
-pub(super) fn start(conn: SqliteConnection, config: WriterConfig) -> (Writer, WriterTask) {
+pub(super) fn start(conn: DbConnection, config: WriterConfig) -> (Writer, WriterTask) {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
     let bytes = Arc::new(Semaphore::new(QUEUE_BYTES as usize));
     let turn = Arc::new(Mutex::new(()));
@@ -266,7 +267,7 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>, config: WriterConfig) {
+async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>, config: WriterConfig) {
     {
         let _turn = turn.lock().await;
         purge(&mut conn, &config).await;
@@ -344,7 +345,7 @@ async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Job>, turn: A
 
 /// Indexes one batch of spans for search; returns the new guess of spans
 /// left to index (0 when caught up). A failure is logged and retried later.
-async fn index(conn: &mut SqliteConnection, progress: &SearchProgress, unindexed: i64) -> i64 {
+async fn index(conn: &mut DbConnection, progress: &SearchProgress, unindexed: i64) -> i64 {
     match search::index_batch(conn, progress).await {
         Ok(0) => 0,
         Ok(indexed) => (unindexed - indexed).max(1),
@@ -356,7 +357,7 @@ async fn index(conn: &mut SqliteConnection, progress: &SearchProgress, unindexed
 }
 
 /// Drops expired pending annotations (attaching ignores them anyway).
-async fn purge(conn: &mut SqliteConnection, config: &WriterConfig) {
+async fn purge(conn: &mut DbConnection, config: &WriterConfig) {
     let cutoff = config.pending_cutoff(crate::time::to_nanos(chrono::Utc::now()));
     match annotation_writes::purge_expired(conn, cutoff).await {
         Ok(0) => {}
@@ -372,7 +373,7 @@ async fn purge(conn: &mut SqliteConnection, config: &WriterConfig) {
 /// anything (a `sync=true` annotation of an unknown span, say). If the
 /// database fails midway, the batch is rolled back and replayed job by job,
 /// each in a savepoint, so that one bad job can't sink the others.
-async fn commit_batch(conn: &mut SqliteConnection, jobs: Vec<Job>, config: &WriterConfig) {
+async fn commit_batch(conn: &mut DbConnection, jobs: Vec<Job>, config: &WriterConfig) {
     let started = std::time::Instant::now();
     let works: Vec<&Work> = jobs.iter().map(|job| &job.work).collect();
     let now = crate::time::to_nanos(chrono::Utc::now());
@@ -443,7 +444,7 @@ fn clicks_only_batch(works: &[&Work]) -> bool {
 /// annotations of one kind on stored targets, and is now written by
 /// [`annotation_writes::write_known_targets`] (one statement). Anything
 /// else, or any failure, is left to the full path.
-async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> bool {
+async fn clicks_only(conn: &mut DbConnection, works: &[&Work], now: i64) -> bool {
     let Some(Work::Annotations { kind, .. }) = works.first() else { return false };
     let jobs: Vec<annotation_writes::Job> = works
         .iter()
@@ -457,13 +458,13 @@ async fn clicks_only(conn: &mut SqliteConnection, works: &[&Work], now: i64) -> 
 
 /// The fast path: every job in one transaction, no savepoints.
 async fn apply_together(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
     hooks: Option<bool>,
 ) -> Result<Outcomes> {
-    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
+    let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
     let outcomes = apply(&mut tx, works, now, config, hooks).await?;
     tx.commit().await?;
     Ok(outcomes)
@@ -472,13 +473,13 @@ async fn apply_together(
 /// The replay after a failed batch: each job in its own savepoint, so a job
 /// that fails is rolled back alone and the others still commit.
 async fn apply_one_by_one(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
     hooks: Option<bool>,
 ) -> Result<Outcomes> {
-    let mut tx = conn.begin_with(super::BEGIN_WRITE).await?;
+    let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
     let mut outcomes = Vec::with_capacity(works.len());
     for work in works {
         let mut savepoint = tx.begin().await?;
@@ -502,7 +503,7 @@ async fn apply_one_by_one(
 /// when `None`: spans can attach pending annotations); the error is a
 /// database failure.
 async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     works: &[&Work],
     now: i64,
     config: &WriterConfig,
@@ -560,7 +561,7 @@ async fn apply(
 /// the reviewer may complete it now; then their annotations (refused alone,
 /// before writing, like any `sync=true` job) and the review marked done.
 async fn review(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     kind: TargetKind,
     items: &[NewAnnotation],
     completion: &Completion,
@@ -584,7 +585,7 @@ async fn review(
 /// inserted unless their id is stored already; annotations that were waiting
 /// for these spans, traces or sessions are attached (received after `cutoff`).
 async fn insert_spans(
-    conn: &mut SqliteConnection,
+    conn: &mut DbConnection,
     spans: &[NewSpan],
     now: i64,
     cutoff: i64,
@@ -615,43 +616,43 @@ async fn insert_spans(
         entry.3 = entry.3.or(span.session_id.as_deref());
     }
 
+    let dialect = Dialect::of(conn);
+    let (least, greatest) = (dialect.least(), dialect.greatest());
     let mut session_rowids: HashMap<String, i64> = HashMap::new();
     for chunk in sessions.rows.chunks(ROWS_PER_STATEMENT) {
-        let mut query =
-            QueryBuilder::<Sqlite>::new("INSERT INTO sessions (project_id, session_id, start_time, end_time) ");
+        let mut query = Sql::new("INSERT INTO sessions (project_id, session_id, start_time, end_time) ");
         query.push_values(chunk, |mut row, (session, (project, start, end))| {
             row.push_bind(*project).push_bind(*session).push_bind(*start).push_bind(*end);
         });
-        query.push(
-            " ON CONFLICT (session_id) DO UPDATE SET start_time = min(start_time, excluded.start_time), \
-             end_time = max(end_time, excluded.end_time) RETURNING id, session_id",
-        );
-        for (id, session) in query.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+        query.push(format!(
+            " ON CONFLICT (session_id) DO UPDATE \
+             SET start_time = {least}(sessions.start_time, excluded.start_time), \
+             end_time = {greatest}(sessions.end_time, excluded.end_time) RETURNING id, session_id",
+        ));
+        for (id, session) in query.build_query_as::<(i64, String)>(Dialect::of(conn)).fetch_all(&mut *conn).await? {
             session_rowids.insert(session, id);
         }
     }
 
     let mut trace_rowids: HashMap<String, i64> = HashMap::new();
     for chunk in traces.rows.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO traces (project_id, trace_id, session_rowid, start_time, end_time) ",
-        );
+        let mut query = Sql::new("INSERT INTO traces (project_id, trace_id, session_rowid, start_time, end_time) ");
         query.push_values(chunk, |mut row, (trace, (project, start, end, session))| {
             let session = session.and_then(|s| session_rowids.get(s).copied());
             row.push_bind(*project).push_bind(*trace).push_bind(session).push_bind(*start).push_bind(*end);
         });
-        query.push(
-            " ON CONFLICT (trace_id) DO UPDATE SET start_time = min(start_time, excluded.start_time), \
-             end_time = max(end_time, excluded.end_time), \
-             session_rowid = coalesce(session_rowid, excluded.session_rowid) RETURNING id, trace_id",
-        );
-        for (id, trace) in query.build_query_as::<(i64, String)>().fetch_all(&mut *conn).await? {
+        query.push(format!(
+            " ON CONFLICT (trace_id) DO UPDATE SET start_time = {least}(traces.start_time, excluded.start_time), \
+             end_time = {greatest}(traces.end_time, excluded.end_time), \
+             session_rowid = coalesce(traces.session_rowid, excluded.session_rowid) RETURNING id, trace_id",
+        ));
+        for (id, trace) in query.build_query_as::<(i64, String)>(Dialect::of(conn)).fetch_all(&mut *conn).await? {
             trace_rowids.insert(trace, id);
         }
     }
 
     for chunk in spans.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let mut query = Sql::new(
             "INSERT INTO spans (project_id, trace_rowid, span_id, parent_id, name, span_kind, \
              start_time, end_time, status_code, status_message, attributes, events, \
              resource_attributes, prompt_tokens, completion_tokens) ",
@@ -674,7 +675,7 @@ async fn insert_spans(
                 .push_bind(span.completion_tokens);
         });
         query.push(" ON CONFLICT (span_id) DO NOTHING");
-        query.build().execute(&mut *conn).await?;
+        query.build(Dialect::of(conn)).execute(&mut *conn).await?;
     }
 
     if annotation_writes::any_pending(conn).await? {
@@ -716,13 +717,13 @@ impl<'a, V> Aggregate<'a, V> {
 }
 
 /// The id of the named project, creating it if needed.
-async fn project_id(conn: &mut SqliteConnection, name: &str, now: i64) -> Result<i64> {
+async fn project_id(conn: &mut DbConnection, name: &str, now: i64) -> Result<i64> {
     let existing =
-        sqlx::query_scalar("SELECT id FROM projects WHERE name = ?").bind(name).fetch_optional(&mut *conn).await?;
+        sqlx::query_scalar("SELECT id FROM projects WHERE name = $1").bind(name).fetch_optional(&mut *conn).await?;
     if let Some(id) = existing {
         return Ok(id);
     }
-    let id = sqlx::query_scalar("INSERT INTO projects (name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id")
+    let id = sqlx::query_scalar("INSERT INTO projects (name, created_at, updated_at) VALUES ($1, $2, $3) RETURNING id")
         .bind(name)
         .bind(now)
         .bind(now)
