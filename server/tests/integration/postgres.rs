@@ -1,12 +1,12 @@
-//! PostgreSQL, first steps: `plume migrate` gives a PostgreSQL database the
-//! schema SQLite has (same tables, same columns), applies each migration once
-//! however many run at the same moment, and `plume serve` says plainly that it
-//! does not serve from PostgreSQL yet.
+//! PostgreSQL's own concerns: `plume migrate` gives a PostgreSQL database the
+//! schema SQLite has (same tables, same columns) and applies each migration
+//! once however many run at the same moment, and so do replicas of `plume
+//! serve` that start together on an empty database.
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-use crate::common::postgres;
+use crate::common::{Server, postgres};
 
 /// Runs the `plume` binary with `args` to its end.
 fn plume(args: &[&str]) -> Output {
@@ -98,12 +98,20 @@ async fn migrations_started_together_on_an_empty_database_run_once() {
 }
 
 #[tokio::test]
-async fn serve_says_it_does_not_serve_from_postgres_yet() {
+async fn replicas_started_together_on_an_empty_database_migrate_once_and_are_ready() {
     let url = postgres::database();
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().to_str().unwrap();
-    let out = plume(&["serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir, "--database-url", &url]);
-    assert!(!out.status.success());
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("serves from SQLite only") && said.contains("plume migrate"), "{said}");
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let replicas: Vec<Server> = std::thread::scope(|scope| {
+        let starting: Vec<_> =
+            dirs.iter().map(|dir| scope.spawn(|| Server::start_with(dir.path(), &["--database-url", &url]))).collect();
+        starting.into_iter().map(|replica| replica.join().expect("a replica started")).collect()
+    });
+    for replica in &replicas {
+        let (status, body, _) = replica.get_text("/readyz").await;
+        assert_eq!((status, body.trim()), (200, "ready"), "{}", replica.url);
+    }
+    let pg = sqlx::PgPool::connect(&url).await.unwrap();
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&pg).await.unwrap();
+    assert_eq!(versions, migration_numbers("postgres").into_iter().collect::<Vec<_>>());
 }

@@ -1,5 +1,6 @@
-//! A real `plume` process on ephemeral ports and a temporary SQLite file,
-//! plus OTLP payload builders shared by the integration tests.
+//! A real `plume` process on ephemeral ports and a temporary SQLite file
+//! (or, with `PLUME_TEST_DATABASE=postgres`, a PostgreSQL database of its
+//! own), plus OTLP payload builders shared by the integration tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -37,6 +38,29 @@ pub fn wait_for_ready_file(path: &Path, child: &mut Child) -> serde_json::Value 
     }
 }
 
+/// Whether the servers under test run on PostgreSQL (`PLUME_TEST_DATABASE=postgres`,
+/// as `make test` does for its second round) rather than SQLite.
+pub fn on_postgres() -> bool {
+    std::env::var("PLUME_TEST_DATABASE").is_ok_and(|engine| engine == "postgres")
+}
+
+/// The flags giving a server on `data_dir` its database: none on SQLite (the
+/// data directory holds it); on PostgreSQL a database of its own, created on
+/// the first start and named in `data_dir/postgres-url`, so that a server
+/// restarted on the same directory finds the same data.
+fn database_flags(data_dir: &Path) -> Vec<String> {
+    if !on_postgres() {
+        return Vec::new();
+    }
+    let named = data_dir.join("postgres-url");
+    let url = std::fs::read_to_string(&named).unwrap_or_else(|_| {
+        let url = postgres::database();
+        std::fs::write(&named, &url).expect("writing postgres-url");
+        url
+    });
+    vec!["--database-url".into(), url]
+}
+
 /// A running server; killed when dropped.
 pub struct Server {
     child: Child,
@@ -65,6 +89,7 @@ impl Server {
             .arg(data_dir)
             .arg("--ready-file")
             .arg(&ready_file)
+            .args(if extra.contains(&"--database-url") { Vec::new() } else { database_flags(data_dir) })
             .args(extra)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
