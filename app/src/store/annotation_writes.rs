@@ -2,7 +2,7 @@
 //! `sync=true`, pending annotations for targets not stored yet, and their
 //! attachment in the transaction that stores the target.
 
-use super::db::{DbConnection, Dialect, Flag, Separated, Sql};
+use super::db::{DbConnection, Dialect, Flag, Float, Separated, Sql};
 use std::collections::HashMap;
 
 use sqlx::FromRow;
@@ -448,7 +448,7 @@ fn push_fields(values: &mut Separated<'_>, item: &NewAnnotation) {
     values
         .push_bind(&item.name)
         .push_bind(&item.result.label)
-        .push_bind(item.result.score)
+        .push_bind(Float(item.result.score))
         .push_bind(&item.result.explanation)
         .push_bind(&item.metadata)
         .push_bind(item.annotator_kind.as_str())

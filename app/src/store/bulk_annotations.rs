@@ -3,7 +3,7 @@
 //! transaction, so either every selected span has it or none does.
 
 use super::annotation_writes::UPSERT_CLAUSE;
-use super::db::{Flag, Sql};
+use super::db::{Flag, Float, Sql};
 use super::{Error, NewAnnotation, Result, Selection, Store};
 use crate::model::{MAX_BULK_ANNOTATED, TargetKind};
 
@@ -57,7 +57,7 @@ impl Store {
         values
             .push_bind(annotation.name.clone())
             .push_bind(annotation.result.label.clone())
-            .push_bind(annotation.result.score)
+            .push_bind(Float(annotation.result.score))
             .push_bind(annotation.result.explanation.clone())
             .push_bind(annotation.metadata.clone())
             .push_bind(annotation.annotator_kind.as_str())

@@ -108,7 +108,7 @@ impl Store {
         match selection {
             Selection::SpanIds(ids) => {
                 self.check_ids_exist("spans", "span_id", "Spans", ids).await?;
-                query.push(if ids.is_empty() { "0" } else { "1" });
+                query.push(if ids.is_empty() { "false" } else { "true" });
                 push_in(query, "s.span_id", "IN", ids);
             }
             Selection::Filter { project, filter } => {

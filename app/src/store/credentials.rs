@@ -208,7 +208,7 @@ impl Store {
     pub async fn api_keys(&self, owner: Option<i64>) -> Result<Vec<ApiKey>> {
         let rows: Vec<KeyListRow> = sqlx::query_as(
             "SELECT id, prefix, name, description, user_id, scopes, created_at, expires_at, last_used_at \
-             FROM api_keys WHERE user_id IS $1 AND revoked_at IS NULL ORDER BY id DESC",
+             FROM api_keys WHERE user_id IS NOT DISTINCT FROM $1 AND revoked_at IS NULL ORDER BY id DESC",
         )
         .bind(owner)
         .fetch_all(&self.pool)
@@ -220,7 +220,7 @@ impl Store {
     /// working at once. `false` when there is no such live key.
     pub async fn revoke_api_key(&self, key: i64, owner: Option<i64>) -> Result<bool> {
         let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id IS $3 AND revoked_at IS NULL")
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id IS NOT DISTINCT FROM $3 AND revoked_at IS NULL")
                 .bind(now_nanos())
                 .bind(key)
                 .bind(owner)

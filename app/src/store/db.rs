@@ -14,6 +14,7 @@
 use std::fmt::{Display, Write};
 
 use sqlx::any::{AnyArguments, AnyTypeInfo, AnyTypeInfoKind, AnyValueRef};
+use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::query::{Query, QueryAs, QueryScalar};
 use sqlx::{Any, AnyConnection, Arguments, AssertSqlSafe, Decode, Encode, FromRow, Type};
@@ -130,6 +131,31 @@ impl<'r> Decode<'r, Db> for Flag {
         match <i64 as Decode<Db>>::decode(value.clone()) {
             Ok(number) => Ok(Flag(number != 0)),
             Err(_) => Ok(Flag(<bool as Decode<Db>>::decode(value)?)),
+        }
+    }
+}
+
+/// A nullable float to bind: PostgreSQL must see one type for a parameter
+/// whether or not it is NULL (a prepared statement keeps the types of its
+/// first run), and sqlx 0.9.0's `Any` driver hands it a NULL `f64` as a
+/// `float4` NULL (its `Double` and `Real` kinds are swapped there): a later
+/// score then failed with "incorrect binary data format". This binds NULL
+/// as an `f32` NULL, which arrives as a `float8` one; the PostgreSQL test
+/// suite fails if that changes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Float(pub(super) Option<f64>);
+
+impl Type<Db> for Float {
+    fn type_info() -> AnyTypeInfo {
+        <f64 as Type<Db>>::type_info()
+    }
+}
+
+impl Encode<'_, Db> for Float {
+    fn encode_by_ref(&self, buf: &mut <Db as sqlx::Database>::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        match self.0 {
+            Some(value) => <f64 as Encode<Db>>::encode_by_ref(&value, buf),
+            None => <Option<f32> as Encode<Db>>::encode_by_ref(&None, buf),
         }
     }
 }

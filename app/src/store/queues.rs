@@ -428,7 +428,7 @@ impl Store {
         };
         // A row already there is "updated" to itself, so it is returned with
         // its old `added_at`: one statement tells new rows from present ones.
-        insert.push(format!(" ON CONFLICT (queue_id, {column}) DO UPDATE SET added_at = added_at RETURNING added_at"));
+        insert.push(format!(" ON CONFLICT (queue_id, {column}) DO UPDATE SET added_at = annotation_queue_items.added_at RETURNING added_at"));
         let mut tx = self.begin_write().await?;
         let stamps: Vec<i64> = insert.build_query_scalar(self.dialect).fetch_all(&mut *tx).await?;
         tx.commit().await?;

@@ -140,7 +140,7 @@ impl Store {
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND id IS NOT $2")
+        sqlx::query("DELETE FROM user_sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2")
             .bind(user)
             .bind(keep_session)
             .execute(&mut *tx)
