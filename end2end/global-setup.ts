@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,6 +49,19 @@ export default async function globalSetup(_config: FullConfig) {
 /** The `plume` binary the browser tests run. */
 export const PLUME_BIN = process.env.PLUME_BIN ?? path.join(ROOT, "target/debug/plume");
 
+/**
+ * `--database-url` of a new database when the suite runs on PostgreSQL
+ * (`end2end/with-postgres.sh end2end/run.sh`), else nothing: each server gets
+ * a database of its own, as each gets a data directory of its own.
+ */
+function databaseArgs(): string[] {
+  const bin = process.env.PLUME_TEST_POSTGRES_BIN;
+  if (!bin) return [];
+  const name = `e2e_${randomBytes(6).toString("hex")}`;
+  execFileSync(path.join(bin, "createdb"), [name]);
+  return ["--database-url", `postgres://${process.env.PGUSER}@${process.env.PGHOST}:${process.env.PGPORT}/${name}`];
+}
+
 /** A `plume serve` started by [`startPlume`]. */
 export type Started = { process: ChildProcess; url: string };
 
@@ -65,7 +78,7 @@ export async function startPlume(dataDir: string, args: string[] = [], env: Reco
   const logPath = path.join(dataDir, "server.log");
   const server = spawn(
     PLUME_BIN,
-    ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--ready-file", readyFile, ...args],
+    ["serve", "--port", "0", "--grpc-port", "0", "--data-dir", dataDir, "--ready-file", readyFile, ...databaseArgs(), ...args],
     { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", RUST_LOG: "info,sqlx=warn", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   const log = createWriteStream(logPath);

@@ -1,8 +1,10 @@
 """Starts a real `plume serve` (debug build, or `$PLUME_BINARY`) on free ports with a temporary data dir:
-`plume` with accounts off (the default) and `plume_auth` with `--auth on` and a first admin."""
+`plume` with accounts off (the default) and `plume_auth` with `--auth on` and a first admin.
+Run through `end2end/with-postgres.sh`, each server gets a PostgreSQL database of its own instead."""
 
 import json
 import os
+import secrets
 import subprocess
 import tempfile
 import time
@@ -19,6 +21,16 @@ ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "end2end-admin-password-7Qx!"
 
 
+def database_args() -> list[str]:
+    """`--database-url` of a new database when the suite runs on PostgreSQL (see end2end/with-postgres.sh)."""
+    bin_dir = os.environ.get("PLUME_TEST_POSTGRES_BIN")
+    if not bin_dir:
+        return []
+    name = "py_" + secrets.token_hex(6)
+    subprocess.run([f"{bin_dir}/createdb", name], check=True)
+    return ["--database-url", f"postgres://{os.environ['PGUSER']}@{os.environ['PGHOST']}:{os.environ['PGPORT']}/{name}"]
+
+
 class Plume:
     """A running server: `url`, `grpc_endpoint`, and an httpx client (no credentials)."""
 
@@ -26,7 +38,7 @@ class Plume:
         ready_file = Path(data_dir) / "ready.json"
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--port", "0", "--grpc-port", "0", "--data-dir", data_dir,
-             "--ready-file", str(ready_file), *args],
+             "--ready-file", str(ready_file), *database_args(), *args],
             stderr=subprocess.DEVNULL,
             env={**os.environ, "RUST_LOG": "info", **(env or {})},
         )

@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::common::accounts::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Team, key_of};
-use crate::common::{Server, request, span, span_hex};
+use crate::common::{Server, database_flags, request, span, span_hex, stored_bytes};
 
 /// Runs `plume serve` with `args` expecting it to stop by itself; its exit
 /// success and its log.
@@ -177,12 +177,7 @@ async fn the_database_holds_no_password_key_or_session_token() {
     assert_eq!(server.send_as(&admin, Method::POST, "/v1/users", Some(&body)).await.0, 201);
     // Everything is committed before the answers; the WAL holds what the
     // database file does not yet.
-    let mut bytes = Vec::new();
-    for file in ["plume.db", "plume.db-wal"] {
-        if let Ok(content) = std::fs::read(dir.path().join(file)) {
-            bytes.extend(content);
-        }
-    }
+    let bytes = stored_bytes(dir.path());
     assert!(bytes.len() > 4096);
     for secret in [ADMIN_PASSWORD, PASSWORD, key.as_str(), &key[6..], token.as_str()] {
         let found = bytes.windows(secret.len()).any(|window| window == secret.as_bytes());
@@ -199,6 +194,7 @@ async fn users_add_prints_a_one_time_link_that_sets_the_password() {
     let output = Command::new(env!("CARGO_BIN_EXE_plume"))
         .args(["users", "add", "first@example.org", "--role", "admin", "--data-dir"])
         .arg(dir.path())
+        .args(database_flags(dir.path()))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::common::accounts::Team;
 use crate::common::pages::page;
 use crate::common::*;
-use crate::search::{database, shown_counts};
+use crate::search::shown_counts;
 
 /// Traces `first..first+count` of project `p`: a root `agent` span
 /// (`t*10`) and an `llm` child (`t*10+1`) each, trace `t` starting `t`
@@ -288,7 +288,10 @@ async fn the_retention_sweep_deletes_old_traces_and_keeps_new_ones() {
             .await
             .unwrap();
     let (counted_traces, counted_spans): (i64, i64) =
-        sqlx::query_as("SELECT sum(traces), sum(spans) FROM project_counts").fetch_one(&db).await.unwrap();
+        sqlx::query_as("SELECT CAST(sum(traces) AS BIGINT), CAST(sum(spans) AS BIGINT) FROM project_counts")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!((counted_traces, counted_spans), (traces, spans));
     assert_eq!(traces, 10);
 }

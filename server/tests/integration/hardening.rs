@@ -142,16 +142,31 @@ async fn malformed_server_function_bodies_are_400s_that_name_the_problem() {
 async fn internal_errors_are_logged_and_shown_only_as_a_generic_message() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    // Make every new collection fail inside SQLite, with a detail that must not leak.
-    let database = dir.path().join("plume.db");
-    let trigger = "CREATE TRIGGER boom BEFORE INSERT ON collections \
-                   BEGIN SELECT RAISE(ABORT, 'secret-internal-detail'); END;";
-    let script = format!(
-        "import sqlite3; c = sqlite3.connect({:?}, timeout=30); c.execute({trigger:?}); c.commit()",
-        database.display().to_string()
-    );
-    let done = std::process::Command::new("python3").args(["-c", &script]).status().expect("python3 runs");
-    assert!(done.success());
+    // Make every new collection fail inside the database, with a detail that must not leak.
+    if on_postgres() {
+        let db = database(dir.path()).await;
+        sqlx::query(
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'secret-internal-detail'; END $$",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        sqlx::query("CREATE TRIGGER boom BEFORE INSERT ON collections FOR EACH ROW EXECUTE FUNCTION boom()")
+            .execute(&db)
+            .await
+            .unwrap();
+    } else {
+        let database = dir.path().join("plume.db");
+        let trigger = "CREATE TRIGGER boom BEFORE INSERT ON collections \
+                       BEGIN SELECT RAISE(ABORT, 'secret-internal-detail'); END;";
+        let script = format!(
+            "import sqlite3; c = sqlite3.connect({:?}, timeout=30); c.execute({trigger:?}); c.commit()",
+            database.display().to_string()
+        );
+        let done = std::process::Command::new("python3").args(["-c", &script]).status().expect("python3 runs");
+        assert!(done.success());
+    }
 
     let (status, body) =
         call_server_fn(&server, app::api::CreateCollection::PATH, "application/x-www-form-urlencoded", "name=doomed")

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use crate::common::accounts::{Team, with_credential};
 use crate::common::pages::page;
 use crate::common::*;
-use crate::search::database;
 
 /// A session id that must come out escaped in HTML and encoded in URLs.
 const ODD_SESSION: &str = "s <&> \"3\"";

@@ -445,3 +445,23 @@ async fn sync_false_upserts_in_place_and_splits_known_from_pending() {
     assert_eq!(late.len(), 1);
     assert_eq!(late[0]["result"]["label"], "later");
 }
+
+/// One writer, one connection, one prepared upsert: an annotation without a
+/// score, then ones with a score, then without again, each its own request
+/// (PostgreSQL keeps the parameter types of a statement's first run).
+#[tokio::test]
+async fn scores_and_no_scores_alternate_on_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    ingest(&server, "p", &[1, 2, 3]).await;
+    for (span, score) in [(1, Value::Null), (2, json!(0.5)), (3, Value::Null), (1, json!(1))] {
+        let body = json!({"data": [{"span_id": span_hex(span), "name": "q", "annotator_kind": "HUMAN",
+                                    "result": {"label": "l", "score": score}}]});
+        let (status, text) = post(&server, "sync=true", body).await;
+        assert_eq!(status, 200, "score {score}: {text}");
+    }
+    let scores: Vec<Value> =
+        listed(&server, "p", &[1, 2, 3]).await.iter().map(|a| a["result"]["score"].clone()).collect();
+    assert_eq!(scores.iter().filter(|s| s.is_null()).count(), 1, "{scores:?}");
+    assert!(scores.contains(&json!(1.0)) && scores.contains(&json!(0.5)), "{scores:?}");
+}

@@ -48,7 +48,7 @@ pub fn on_postgres() -> bool {
 /// data directory holds it); on PostgreSQL a database of its own, created on
 /// the first start and named in `data_dir/postgres-url`, so that a server
 /// restarted on the same directory finds the same data.
-fn database_flags(data_dir: &Path) -> Vec<String> {
+pub fn database_flags(data_dir: &Path) -> Vec<String> {
     if !on_postgres() {
         return Vec::new();
     }
@@ -59,6 +59,33 @@ fn database_flags(data_dir: &Path) -> Vec<String> {
         url
     });
     vec!["--database-url".into(), url]
+}
+
+/// The database of the server on `data_dir`, for tests that check what it
+/// holds: its SQLite file (read-only), or its PostgreSQL database.
+pub async fn database(data_dir: &Path) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = if on_postgres() {
+        std::fs::read_to_string(data_dir.join("postgres-url")).expect("the server's postgres-url")
+    } else {
+        format!("sqlite://{}?mode=ro", data_dir.join("plume.db").display())
+    };
+    sqlx::AnyPool::connect(&url).await.expect("opening the server's database")
+}
+
+/// Every byte the server on `data_dir` has stored (its SQLite file and WAL,
+/// or a dump of its PostgreSQL database): for tests that look for secrets.
+pub fn stored_bytes(data_dir: &Path) -> Vec<u8> {
+    if on_postgres() {
+        return postgres::dump(&std::fs::read_to_string(data_dir.join("postgres-url")).expect("postgres-url"));
+    }
+    let mut bytes = Vec::new();
+    for file in ["plume.db", "plume.db-wal"] {
+        if let Ok(content) = std::fs::read(data_dir.join(file)) {
+            bytes.extend(content);
+        }
+    }
+    bytes
 }
 
 /// A running server; killed when dropped.
@@ -188,9 +215,16 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the server; when a test failed, prints the errors it logged
+    /// (a 500's cause is in the log, not in the answer).
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            for line in self.log.try_iter().filter(|line| line.contains(" ERROR ") || line.contains(" WARN ")) {
+                eprintln!("server log: {line}");
+            }
+        }
     }
 }
 

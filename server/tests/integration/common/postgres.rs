@@ -34,6 +34,15 @@ pub fn database() -> String {
     format!("postgres://{ROLE}@127.0.0.1:{}/{name}", cluster.port)
 }
 
+/// Everything database `url` (on the tests' cluster) holds, as `pg_dump`
+/// writes it: for tests that check what is stored and what is not.
+pub fn dump(url: &str) -> Vec<u8> {
+    let cluster = CLUSTER.get_or_init(Cluster::start);
+    let out = Command::new(cluster.bin.join("pg_dump")).arg(url).output().expect("running pg_dump");
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
 impl Cluster {
     /// `initdb` + `pg_ctl start` on a free port; a watchdog stops the server
     /// and removes its files once this test process is gone.
