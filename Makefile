@@ -5,7 +5,8 @@
 #   make site      browser bundle into target/site/pkg (plume.js, plume_bg.wasm, plume.css)
 #   make build     site, then the release server (target/release/plume, assets embedded)
 #   make run       build, then serve on http://127.0.0.1:6006 (data in ./plume-data)
-#   make test      cargo tests (app, server), Python tests, browser tests (fails if any fails)
+#   make test      cargo tests (app, server), Python tests, browser tests, on SQLite and then
+#                  PostgreSQL (fails if any fails)
 #   make e2e-deps  Debian chromium + the Playwright npm packages
 #   make pg-deps   Debian postgresql (the tests start a server of their own from its binaries)
 #   make screenshots  browser tests that also refresh docs/screenshots/
@@ -97,6 +98,10 @@ test: setup site e2e-deps pg-deps
 		echo "==> end2end/python/run.sh"; sh end2end/python/run.sh; \
 	else echo "==> no end2end/python/run.sh: skipping the Python tests"; fi
 	end2end/run.sh
+	@echo "==> the same suites on PostgreSQL"
+	PLUME_TEST_DATABASE=postgres cargo test -p server --test integration
+	end2end/with-postgres.sh end2end/python/run.sh
+	end2end/with-postgres.sh end2end/run.sh
 
 # The README's pictures: the browser tests, saving their screenshots to docs/screenshots/.
 # Debian's chromium draws no 👍/👎 without a colour emoji font.
