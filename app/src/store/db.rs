@@ -28,7 +28,7 @@ pub(super) type DbConnection = AnyConnection;
 /// Which engine is behind a connection, for the few statements that must be
 /// spelled differently on each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
+pub(super) enum Dialect {
     /// The embedded default.
     Sqlite,
     /// `--database-url postgres://…`.

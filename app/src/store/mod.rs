@@ -70,7 +70,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, Executor, Transaction};
 
-use db::{Db, DbConnection, Sql};
+use db::{Db, DbConnection, Dialect, Sql};
 
 pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
 pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
@@ -78,7 +78,6 @@ pub use collection_items::{ItemPage, Selection};
 pub use collections::CollectionPage;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
 pub use dataset_uploads::VersionPage;
-pub use db::Dialect;
 pub use deletes::RemovedPage;
 pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
