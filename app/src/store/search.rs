@@ -24,6 +24,8 @@
 //! so ingestion runs at full speed and the index follows; spans above
 //! [`SearchProgress::indexed_upto`] are not indexed yet and are tested with
 //! `LIKE` directly, so a search never misses a span that was just stored.
+//! (On PostgreSQL, where replicas commit spans out of id order, a queue
+//! takes the position's place: see [`index_batch`].)
 //! The lag is bounded: beyond [`MAX_LAG`] unindexed spans the writer indexes
 //! a batch after every batch it writes (ingestion then slows to the index's
 //! pace).
@@ -170,8 +172,15 @@ impl SearchProgress {
 /// Indexes the next [`INDEX_BATCH`] spans above the index's position, in
 /// one transaction with the new position; returns how many it indexed (0:
 /// the index has caught up). Run by the writer on its own connection.
+///
+/// On PostgreSQL, replicas commit spans out of id order, so there is no
+/// position: the writer takes a batch of the queue of spans to index
+/// (migration 0015) instead, see [`index_queued`].
 pub(super) async fn index_batch(conn: &mut DbConnection, progress: &SearchProgress) -> Result<i64> {
     use sqlx::Connection as _;
+    if Dialect::of(conn) == Dialect::Postgres {
+        return index_queued(conn).await;
+    }
     let from = progress.indexed_upto();
     let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
     let (upto, count): (Option<i64>, i64) =
@@ -195,6 +204,27 @@ pub(super) async fn index_batch(conn: &mut DbConnection, progress: &SearchProgre
     tx.commit().await?;
     progress.advance(upto);
     Ok(count)
+}
+
+/// [`index_batch`] on PostgreSQL: claims up to [`INDEX_BATCH`] queued spans
+/// that no other replica's writer holds (`SKIP LOCKED`), indexes them and
+/// takes them off the queue, in one statement; returns how many it claimed.
+async fn index_queued(conn: &mut DbConnection) -> Result<i64> {
+    let [name, input, output, messages] = searched(Dialect::Postgres, "s");
+    // The expressions are this module's constants, not input. A span
+    // deleted meanwhile leaves the queue without entering the index.
+    let claimed: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "WITH claimed AS (DELETE FROM span_index_queue WHERE span_id IN (SELECT span_id FROM span_index_queue \
+             ORDER BY span_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING span_id), \
+         indexed AS (INSERT INTO span_text (rowid, name, input, output, messages) \
+             SELECT s.id, {name}, {input}, {output}, {messages} FROM spans s JOIN claimed c ON s.id = c.span_id \
+             ON CONFLICT (rowid) DO NOTHING RETURNING 1) \
+         SELECT count(*) FROM claimed"
+    )))
+    .bind(INDEX_BATCH)
+    .fetch_one(conn)
+    .await?;
+    Ok(claimed)
 }
 
 /// How a search is answered (see the module's doc).
@@ -225,6 +255,9 @@ impl Store {
 
     /// Spans stored but not yet in the index (0 once it has caught up).
     pub async fn unindexed_spans(&self) -> Result<i64> {
+        if self.dialect == Dialect::Postgres {
+            return Ok(sqlx::query_scalar("SELECT count(*) FROM span_index_queue").fetch_one(&self.pool).await?);
+        }
         let newest: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM spans").fetch_one(&self.pool).await?;
         Ok((newest.unwrap_or(0) - self.search.indexed_upto()).max(0))
     }
@@ -236,7 +269,10 @@ impl Store {
 pub(super) fn push_candidates(dialect: Dialect, sql: &mut Sql, fts: &str, unindexed_above: i64) {
     sql.push("SELECT rowid FROM span_text WHERE ");
     push_indexed(dialect, sql, fts);
-    sql.push(" UNION ALL SELECT id FROM spans WHERE id > ").push_bind(unindexed_above);
+    match dialect {
+        Dialect::Sqlite => sql.push(" UNION ALL SELECT id FROM spans WHERE id > ").push_bind(unindexed_above),
+        Dialect::Postgres => sql.push(" UNION ALL SELECT span_id FROM span_index_queue"),
+    };
 }
 
 /// The index's test of a `span_text` row: SQLite's FTS5 `MATCH` of the
