@@ -186,6 +186,54 @@ pub(super) async fn attach_pending(
     Ok(())
 }
 
+/// Pending annotations looked at per [`attach_stored`] statement.
+const SWEPT_PER_STATEMENT: i64 = 5_000;
+
+/// Attaches the pending annotations whose targets are stored, whoever stored
+/// them; returns how many targets it found.
+///
+/// Several replicas on one PostgreSQL need this: under READ COMMITTED, a
+/// replica storing a span does not see an annotation pending in another
+/// replica's transaction that has not committed yet, and that transaction
+/// did not see the span either, so both commit and the annotation stays
+/// pending while its span exists. Each replica runs this after committing
+/// spans or pending annotations: of two racing transactions, the one that
+/// commits last sees the other's rows here. Run at start and now and then as
+/// well, it also attaches what a replica killed between its commit and this
+/// left behind. (One SQLite writer serialises everything: there the
+/// transaction that stores a span always sees the annotations pending.)
+pub(super) async fn attach_stored(conn: &mut DbConnection, cutoff: i64, written: &mut Written) -> Result<usize> {
+    let mut found = 0;
+    for kind in [TargetKind::Span, TargetKind::Trace, TargetKind::Session, TargetKind::Document] {
+        // A document's key is its span's 16-digit id, `:` and its position.
+        let stored = match kind {
+            TargetKind::Document => "EXISTS (SELECT 1 FROM spans s WHERE s.span_id = substr(p.target_id, 1, 16)) \
+                 AND substr(p.target_id, 17, 1) = ':'"
+                .to_owned(),
+            _ => {
+                let Tables { targets, id_column, .. } = tables(kind);
+                format!("EXISTS (SELECT 1 FROM {targets} t WHERE t.{id_column} = p.target_id)")
+            }
+        };
+        loop {
+            let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT DISTINCT p.target_id FROM pending_annotations p WHERE p.target_kind = $1 AND {stored} LIMIT $2"
+            )))
+            .bind(kind.as_str())
+            .bind(SWEPT_PER_STATEMENT)
+            .fetch_all(&mut *conn)
+            .await?;
+            found += ids.len();
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            attach_pending(conn, kind, &ids, cutoff, written).await?;
+            if ids.len() < SWEPT_PER_STATEMENT as usize {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Whether any annotation is pending (lets span inserts skip the lookups).
 pub(super) async fn any_pending(conn: &mut DbConnection) -> Result<bool> {
     let pending: Flag =

@@ -39,6 +39,7 @@ mod deletes;
 mod error;
 mod feedback_summary;
 mod keyed_annotations;
+mod limits;
 mod outbox;
 #[cfg(test)]
 mod plan_tests;
@@ -96,6 +97,10 @@ pub use writer::{NewSpan, Writer, WriterTask};
 
 /// The schema migrations this build knows (`migrations/sqlite/`), run at start.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// The writer's SQLite page cache (KiB): larger than a reader's, as it
+/// touches the indexes of every insert.
+const WRITER_CACHE_KIB: u32 = 16_000;
 
 /// Settings of [`Store::open_with`].
 #[derive(Clone, Debug)]
@@ -166,9 +171,10 @@ impl Store {
             pending_ttl: settings.pending_annotation_ttl,
             search: search.clone(),
             outbox: outbox.clone(),
+            reconnect: (options.clone(), WRITER_CACHE_KIB),
         };
         let mut writer_conn = sqlx::AnyConnection::connect_with(&options).await?;
-        prepare(&mut writer_conn, dialect, 16_000).await?;
+        prepare(&mut writer_conn, dialect, WRITER_CACHE_KIB).await?;
         let (writer, task) = writer::start(writer_conn, config);
         Ok((Store { pool, dialect, writer, search, outbox, webhook_key: settings.webhook_key }, task))
     }

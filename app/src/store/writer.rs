@@ -39,6 +39,10 @@ const ROW_OVERHEAD: usize = 128;
 const QUIET: Duration = Duration::from_millis(20);
 /// How often expired pending annotations are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// How often, on a database other replicas write too, the writer attaches
+/// pending annotations whose targets some replica stored
+/// ([`annotation_writes::attach_stored`]), besides after its own commits.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// A span ready to be stored: ids in lowercase hex, JSON already serialised
 /// (by the request task, so the writer only writes).
@@ -172,6 +176,9 @@ pub(super) struct WriterConfig {
     pub search: SearchProgress,
     /// Where the events of annotation changes are recorded (webhooks).
     pub outbox: Arc<Outbox>,
+    /// How to open the writer's connection again when it breaks (PostgreSQL
+    /// restarted, say), with its page cache's size.
+    pub reconnect: (sqlx::any::AnyConnectOptions, u32),
 }
 
 impl WriterConfig {
@@ -273,6 +280,9 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
         purge(&mut conn, &config).await;
     }
     let mut last_purge = Instant::now();
+    // PostgreSQL may have other replicas writing: see `attach_stored`.
+    let shared = Dialect::of(&conn) == Dialect::Postgres;
+    let mut last_sweep = Instant::now() - SWEEP_EVERY;
     // Spans written and perhaps not indexed yet: a guess that only decides
     // when to try (the index's position is what counts); it starts positive
     // so that spans stored before the index existed get indexed.
@@ -280,6 +290,14 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
     // Whether the writer is indexing because nothing came to write.
     let mut idle = false;
     loop {
+        if shared && last_sweep.elapsed() >= SWEEP_EVERY {
+            let _turn = turn.lock().await;
+            sweep(&mut conn, &config).await;
+            last_sweep = Instant::now();
+            // Other replicas' spans wait in the search queue too (one
+            // killed before it indexed its own, say): look now and then.
+            unindexed = unindexed.max(1);
+        }
         // Index for search once nothing has come to write for a moment, so
         // that ingestion keeps its speed (even with gaps between requests),
         // then batch after batch until work arrives.
@@ -304,6 +322,12 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
                     continue;
                 }
             }
+        } else if shared {
+            match tokio::time::timeout(SWEEP_EVERY, queue.recv()).await {
+                Ok(Some(job)) => job,
+                Ok(None) => break,
+                Err(_) => continue,
+            }
         } else {
             match queue.recv().await {
                 Some(job) => job,
@@ -327,7 +351,12 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
         }
         let spans: usize = jobs.iter().map(|job| if let Work::Spans(s) = &job.work { s.len() } else { 0 }).sum();
         unindexed = unindexed.saturating_add(i64::try_from(spans).unwrap_or(i64::MAX));
+        let may_race = shared && jobs.iter().any(|job| matches!(job.work, Work::Spans(_) | Work::Annotations { .. }));
         commit_batch(&mut conn, jobs, &config).await;
+        if may_race {
+            sweep(&mut conn, &config).await;
+            last_sweep = Instant::now();
+        }
         // Under ingestion sustained beyond the index's pace, the index
         // takes a turn after every batch: its lag stays below MAX_LAG.
         if unindexed > search::MAX_LAG {
@@ -343,6 +372,32 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
     tracing::debug!("writer drained and stopped");
 }
 
+/// Opens the writer's connection again if the database no longer answers on
+/// it (a PostgreSQL restart, a proxy that cut it): without this, every
+/// write would fail until the process restarts. One attempt per call; the
+/// next failure tries again.
+async fn heal(conn: &mut DbConnection, config: &WriterConfig) {
+    if conn.ping().await.is_ok() {
+        return;
+    }
+    let (options, cache_kib) = &config.reconnect;
+    match reopen(options, *cache_kib).await {
+        Ok(fresh) => {
+            tracing::warn!("the writer's database connection broke and was opened again");
+            *conn = fresh;
+        }
+        Err(error) => tracing::error!(%error, "the writer's database connection is broken and could not be reopened"),
+    }
+}
+
+/// A new writer connection, prepared as the first one was.
+async fn reopen(options: &sqlx::any::AnyConnectOptions, cache_kib: u32) -> sqlx::Result<DbConnection> {
+    let mut fresh = sqlx::AnyConnection::connect_with(options).await?;
+    let dialect = Dialect::of(&fresh);
+    super::prepare(&mut fresh, dialect, cache_kib).await?;
+    Ok(fresh)
+}
+
 /// Indexes one batch of spans for search; returns the new guess of spans
 /// left to index (0 when caught up). A failure is logged and retried later.
 async fn index(conn: &mut DbConnection, progress: &SearchProgress, unindexed: i64) -> i64 {
@@ -354,6 +409,37 @@ async fn index(conn: &mut DbConnection, progress: &SearchProgress, unindexed: i6
             0
         }
     }
+}
+
+/// Attaches the pending annotations whose targets are stored, in a
+/// transaction of its own, with their webhook events; a failure is logged and
+/// retried at the next sweep.
+async fn sweep(conn: &mut DbConnection, config: &WriterConfig) {
+    match attach_stored(conn, config).await {
+        Ok(0) => {}
+        Ok(targets) => tracing::debug!(targets, "pending annotations of stored targets attached"),
+        Err(error) => {
+            tracing::warn!(%error, "attaching pending annotations failed");
+            heal(conn, config).await;
+        }
+    }
+}
+
+/// [`sweep`]'s work; returns how many targets it attached annotations to.
+async fn attach_stored(conn: &mut DbConnection, config: &WriterConfig) -> Result<usize> {
+    if !annotation_writes::any_pending(conn).await? {
+        return Ok(0);
+    }
+    let now = crate::time::to_nanos(chrono::Utc::now());
+    let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
+    let mut written = outbox::Written::new();
+    let found = annotation_writes::attach_stored(&mut tx, config.pending_cutoff(now), &mut written).await?;
+    if !written.is_empty() && outbox::active(&mut tx).await? {
+        outbox::record_written(&mut tx, &config.outbox, &written, now).await?;
+    }
+    tx.commit().await?;
+    config.outbox.committed();
+    Ok(found)
 }
 
 /// Drops expired pending annotations (attaching ignores them anyway).
@@ -397,6 +483,8 @@ async fn commit_batch(conn: &mut DbConnection, jobs: Vec<Job>, config: &WriterCo
         Ok(outcomes) => outcomes,
         Err(error) => {
             tracing::warn!(%error, jobs = works.len(), "write batch failed; retrying job by job");
+            // A connection the database dropped fails every job alike.
+            heal(conn, config).await;
             match apply_one_by_one(conn, &works, now, config, hooks).await {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
