@@ -1,6 +1,11 @@
-//! In-memory token buckets: at most N requests a minute per key (a token's
-//! hash, a client IP), with bursts up to N; the 429 they answer; and the
-//! limit on public-link pages (`/share/…` and the server function behind it).
+//! Token buckets: at most N requests a minute per key (a token's hash, a
+//! client IP), with bursts up to N; the 429 they answer; and the limit on
+//! public-link pages (`/share/…` and the server function behind it).
+//!
+//! The buckets are in memory when one process serves the database (SQLite),
+//! and in the database when several replicas may share it (PostgreSQL), so
+//! that a client spreading requests over replicas gets no more than from
+//! one ([`Store::take_token`]).
 //!
 //! Every per-IP limit keys on [`crate::client_ip`]'s idea of the client.
 
@@ -8,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use app::store::Store;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -29,21 +35,49 @@ struct Bucket {
 #[derive(Debug)]
 pub struct RateLimiter {
     per_minute: u32,
+    /// What the keys are of (`vote-ip`, …): their prefix in the shared table.
+    scope: &'static str,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// The database, when the buckets are kept there.
+    shared: Option<Store>,
 }
 
 impl RateLimiter {
-    /// `per_minute` requests a minute per key; 0 turns the limit off.
-    pub fn new(per_minute: u32) -> RateLimiter {
-        RateLimiter { per_minute, buckets: Mutex::new(HashMap::new()) }
+    /// `per_minute` requests a minute per key of `scope`; 0 turns the limit
+    /// off. Counted in `store` when it is shared by replicas.
+    pub fn new(per_minute: u32, scope: &'static str, store: &Store) -> RateLimiter {
+        RateLimiter {
+            shared: store.shares_limits().then(|| store.clone()),
+            ..RateLimiter::in_memory(per_minute, scope)
+        }
     }
 
-    /// Takes one request's token for `key` at `now`; `Err` says how long to
-    /// wait before the next one is allowed.
-    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    /// A limiter whose buckets are in this process's memory.
+    fn in_memory(per_minute: u32, scope: &'static str) -> RateLimiter {
+        RateLimiter { per_minute, scope, buckets: Mutex::new(HashMap::new()), shared: None }
+    }
+
+    /// Takes one request's token for `key`; `Err` says how long to wait
+    /// before the next one is allowed. If the database fails to answer, the
+    /// request is let through (and the failure logged): its own writes fail
+    /// anyway, and a 429 would misname the trouble.
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
         if self.per_minute == 0 {
             return Ok(());
         }
+        let Some(store) = &self.shared else { return self.check_at(key, Instant::now()) };
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        match store.take_token(&format!("{}:{key}", self.scope), self.per_minute, now_ms).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::warn!(%error, scope = self.scope, "rate limit not checked");
+                Ok(())
+            }
+        }
+    }
+
+    /// [`RateLimiter::check`] in memory, at `now`.
+    fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -87,7 +121,7 @@ pub async fn share_pages(State(state): State<AppState>, request: Request, next: 
     }
     let client = state.trusted_proxies.client_ip(peer(request.extensions()), request.headers());
     if let Some(ip) = client
-        && let Err(wait) = state.share_limit.check(&ip.to_string(), Instant::now())
+        && let Err(wait) = state.share_limit.check(&ip.to_string()).await
     {
         return too_many("shared-page views", wait);
     }
@@ -100,22 +134,23 @@ mod tests {
 
     #[test]
     fn bursts_up_to_the_limit_then_refills() {
-        let limiter = RateLimiter::new(3);
+        let limiter = RateLimiter::in_memory(3, "test");
         let start = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.check("a", start).is_ok());
+            assert!(limiter.check_at("a", start).is_ok());
         }
-        let wait = limiter.check("a", start).unwrap_err();
+        let wait = limiter.check_at("a", start).unwrap_err();
         assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(limiter.check("b", start).is_ok(), "keys are independent");
-        assert!(limiter.check("a", start + Duration::from_secs(20)).is_ok(), "one token back after 20 s");
-        assert!(limiter.check("a", start + Duration::from_secs(20)).is_err());
+        assert!(limiter.check_at("b", start).is_ok(), "keys are independent");
+        assert!(limiter.check_at("a", start + Duration::from_secs(20)).is_ok(), "one token back after 20 s");
+        assert!(limiter.check_at("a", start + Duration::from_secs(20)).is_err());
     }
 
-    #[test]
-    fn zero_means_unlimited() {
-        let limiter = RateLimiter::new(0);
-        let now = Instant::now();
-        assert!((0..1000).all(|_| limiter.check("a", now).is_ok()));
+    #[tokio::test]
+    async fn zero_means_unlimited() {
+        let limiter = RateLimiter::in_memory(0, "test");
+        for _ in 0..1000 {
+            assert!(limiter.check("a").await.is_ok());
+        }
     }
 }

@@ -3,6 +3,9 @@
 //! `--retention-sweep-interval`. The store deletes in short transactions of
 //! 500 traces that take the writer's turn one at a time, so ingestion keeps
 //! flowing while a large backlog is swept (see app/src/store/deletes.rs).
+//!
+//! The same tick drops what the shared abuse limits no longer need (see
+//! [`Store::prune_limits`]) when they are kept in the database.
 
 use std::future::Future;
 use std::time::Duration;
@@ -27,6 +30,12 @@ pub async fn run(store: Store, interval: Duration, stopped: impl Future<Output =
                 Ok(deleted) => tracing::info!("retention sweep deleted {deleted} traces"),
                 Err(error) => tracing::warn!("retention sweep failed: {error}"),
             },
+        }
+        if store.shares_limits() {
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            if let Err(error) = store.prune_limits(now_ms, crate::auth::throttle::MAX_DELAY).await {
+                tracing::warn!("pruning rate limits failed: {error}");
+            }
         }
     }
 }

@@ -5,8 +5,6 @@
 //! A failed login says the same thing, after the same work (one argon2
 //! check), whether the email is unknown or the password wrong.
 
-use std::time::Instant;
-
 use app::model::accounts::Principal;
 use axum::Json;
 use axum::extract::{Request, State};
@@ -57,7 +55,7 @@ pub async fn login(
     let auth = &state.auth;
     let address = ip.map(|ip| ip.to_string()).unwrap_or_default();
     let next = safe_next(form.next.as_deref());
-    if let Err(wait) = auth.throttle().check(&form.email, &address, Instant::now()) {
+    if let Err(wait) = auth.throttle().check(&form.email, &address).await {
         return match is_form {
             true => back_to_login("Too many failed attempts; wait a moment and try again", &next),
             false => crate::rate_limit::too_many("login attempts", wait),
@@ -71,13 +69,13 @@ pub async fn login(
     let stored = user.as_ref().filter(|user| user.active).and_then(|user| user.password_hash.clone());
     let valid = auth.passwords().verify(form.password, stored).await;
     let Some(user) = user.filter(|_| valid) else {
-        auth.throttle().failed(&form.email, &address, Instant::now());
+        auth.throttle().failed(&form.email, &address).await;
         return match is_form {
             true => back_to_login(LOGIN_FAILED, &next),
             false => (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], LOGIN_FAILED).into_response(),
         };
     };
-    auth.throttle().succeeded(&form.email);
+    auth.throttle().succeeded(&form.email).await;
     let token = match auth.store().create_session(user.id).await {
         Ok(token) => token,
         Err(error) => return ApiError::from(error).into_response(),

@@ -72,6 +72,7 @@ pub struct AuthSettings {
 impl Auth {
     /// Builds the rules from the routes; `Err` names a route without one.
     pub fn new(store: Store, settings: AuthSettings) -> Result<Auth, String> {
+        let throttle = throttle::LoginThrottle::new(&store);
         Ok(Auth(Arc::new(Inner {
             enabled: settings.enabled,
             store,
@@ -79,7 +80,7 @@ impl Auth {
             lifetime: settings.lifetime,
             secure_cookie: settings.secure_cookie,
             cache: Mutex::new(HashMap::new()),
-            throttle: throttle::LoginThrottle::default(),
+            throttle,
             passwords: passwords::Passwords::new(),
         })))
     }

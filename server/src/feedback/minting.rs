@@ -73,7 +73,7 @@ pub async fn mint(
     JsonBody(body): JsonBody<MintRequest>,
 ) -> Result<Json<Data<MintedToken>>, ApiError> {
     if let Some(ip) = ip {
-        state.feedback.check_mint(ip).map_err(ApiError::TooMany)?;
+        state.feedback.check_mint(ip).await.map_err(ApiError::TooMany)?;
     }
     let max_ttl = state.feedback.keys().max_ttl.as_secs();
     let ttl = body.ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS.min(max_ttl));

@@ -18,7 +18,7 @@ mod widget;
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use app::model::{AnnotationResult, AnnotationSource, AnnotatorKind, Vote};
 use app::store::{AnnotationKey, NewAnnotation, Store, WriteMode};
@@ -107,14 +107,15 @@ pub struct CurrentVote {
 }
 
 impl Feedback {
-    /// The service with these settings.
-    pub fn new(settings: FeedbackSettings) -> Feedback {
+    /// The service with these settings; `store` keeps the rate limits when
+    /// replicas share it.
+    pub fn new(settings: FeedbackSettings, store: &Store) -> Feedback {
         Feedback(Arc::new(Inner {
             keys: TokenKeys::new(&settings.secret, settings.max_ttl),
             allowlist: settings.allowlist,
-            per_token: RateLimiter::new(settings.per_token_per_minute),
-            per_ip: RateLimiter::new(settings.per_ip_per_minute),
-            mint_per_ip: RateLimiter::new(settings.mint_per_ip_per_minute),
+            per_token: RateLimiter::new(settings.per_token_per_minute, "vote-token", store),
+            per_ip: RateLimiter::new(settings.per_ip_per_minute, "vote-ip", store),
+            mint_per_ip: RateLimiter::new(settings.mint_per_ip_per_minute, "mint-ip", store),
             public_url: settings.public_url.map(|u| u.trim_end_matches('/').to_owned()),
         }))
     }
@@ -135,8 +136,8 @@ impl Feedback {
     }
 
     /// Takes one of `ip`'s token mints; `Err` says how long to wait.
-    pub fn check_mint(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.0.mint_per_ip.check(&ip.to_string(), Instant::now())
+    pub async fn check_mint(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.0.mint_per_ip.check(&ip.to_string()).await
     }
 
     /// Verifies `token` now.
@@ -152,9 +153,8 @@ impl Feedback {
     /// Applies a vote or a retraction: per-IP limit, token, origin, scope,
     /// per-token limit, then the write. Any refusal writes nothing.
     pub async fn apply(&self, store: &Store, request: VoteRequest<'_>) -> Result<CurrentVote, FeedbackError> {
-        let now = Instant::now();
         if let Some(ip) = request.ip {
-            self.0.per_ip.check(&ip.to_string(), now).map_err(FeedbackError::TooMany)?;
+            self.0.per_ip.check(&ip.to_string()).await.map_err(FeedbackError::TooMany)?;
         }
         let grant = self.verify(request.token)?;
         let allowed = self.allowed(&grant);
@@ -172,7 +172,7 @@ impl Feedback {
             )));
         }
         let identifier = identifier(&grant, request.token);
-        self.0.per_token.check(&identifier, now).map_err(FeedbackError::TooMany)?;
+        self.0.per_token.check(&identifier).await.map_err(FeedbackError::TooMany)?;
         let key =
             AnnotationKey { kind: grant.kind, target_id: &grant.target_id, name: &grant.name, identifier: &identifier };
         match request.action {
