@@ -152,7 +152,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PLUME_PENDING_ANNOTATION_TTL", default_value = "7d", value_parser = parse_duration)]
     pub pending_annotation_ttl: Duration,
     /// Secret signing feedback tokens (HS256, at least 32 bytes). When not
-    /// given, one is generated and kept in `<data-dir>/feedback-secret`.
+    /// given, one is generated and kept in the database (so every replica
+    /// on it shares it).
     #[arg(long, env = "PLUME_FEEDBACK_SECRET", hide_env_values = true)]
     pub feedback_secret: Option<String>,
     /// Longest lifetime a feedback token may have (`24h`, `7d`, …).

@@ -167,7 +167,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         otlp_budget: otlp_budget.clone(),
         feedback,
         trusted_proxies: client_ip::TrustedProxies::new(args.trusted_proxies.clone()),
-        share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip),
+        share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip, "share-ip", &store),
         auth: auth.clone(),
         metrics: metrics.clone(),
     }));
@@ -204,7 +204,8 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         None => None,
     };
 
-    tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {url}");
+    let database = redacted(&url);
+    tracing::info!("plume listening on http://{http_addr} (OTLP/gRPC on {grpc_addr}), database {database}");
     if let Some(path) = &args.ready_file {
         write_ready_file(path, http_addr, grpc_addr)?;
     }
@@ -232,6 +233,17 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     writer.await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `url` with its password (if any) replaced by `***`, for the log.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// `--auth off` is for one person on this machine: refused on a listener
@@ -271,8 +283,12 @@ async fn auth_service(args: &ServeArgs, store: &Store) -> Result<auth::Auth, Box
             (Some(email), Some(password)) if store.user_count().await? == 0 => {
                 let hash =
                     auth.passwords().hash(password.clone()).await.map_err(|e| format!("PLUME_ADMIN_PASSWORD: {e}"))?;
-                store.create_user(email, app::model::accounts::Role::Admin, Some(&hash)).await?;
-                tracing::info!("created the first admin, {email}, from PLUME_ADMIN_EMAIL");
+                match store.create_user(email, app::model::accounts::Role::Admin, Some(&hash)).await {
+                    Ok(_) => tracing::info!("created the first admin, {email}, from PLUME_ADMIN_EMAIL"),
+                    // A replica starting at the same moment created it first.
+                    Err(app::store::Error::Conflict(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
             }
             (Some(_), None) | (None, Some(_)) => {
                 return Err("set both PLUME_ADMIN_EMAIL and PLUME_ADMIN_PASSWORD, or neither".into());
@@ -300,15 +316,18 @@ async fn feedback_service(
     if let Some(listener) = demo {
         allowlist.add(&demo::origin(listener.local_addr()?));
     }
-    Ok(feedback::Feedback::new(feedback::FeedbackSettings {
-        secret,
-        max_ttl: args.feedback_max_ttl,
-        allowlist,
-        per_token_per_minute: args.feedback_rate_per_token,
-        per_ip_per_minute: args.feedback_rate_per_ip,
-        mint_per_ip_per_minute: args.mint_rate_per_ip,
-        public_url: args.public_url.clone(),
-    }))
+    Ok(feedback::Feedback::new(
+        feedback::FeedbackSettings {
+            secret,
+            max_ttl: args.feedback_max_ttl,
+            allowlist,
+            per_token_per_minute: args.feedback_rate_per_token,
+            per_ip_per_minute: args.feedback_rate_per_ip,
+            mint_per_ip_per_minute: args.mint_rate_per_ip,
+            public_url: args.public_url.clone(),
+        },
+        store,
+    ))
 }
 
 /// The whole HTTP application: API, UI pages, server functions and assets
@@ -392,4 +411,14 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_logged_database_url_hides_its_password() {
+        assert_eq!(super::redacted("postgres://plume:s3cret@db:5432/plume"), "postgres://plume:***@db:5432/plume");
+        assert_eq!(super::redacted("postgres://plume@db/plume"), "postgres://plume@db/plume");
+        assert_eq!(super::redacted("sqlite:///var/lib/plume/plume.db"), "sqlite:///var/lib/plume/plume.db");
+    }
 }
