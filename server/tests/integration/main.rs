@@ -25,6 +25,7 @@ mod postgres;
 mod public_links;
 mod queues;
 mod read_api;
+mod replicas;
 mod search;
 mod sessions;
 mod settings_pages;

@@ -1,7 +1,8 @@
 //! PostgreSQL's own concerns: `plume migrate` gives a PostgreSQL database the
 //! schema SQLite has (same tables, same columns) and applies each migration
 //! once however many run at the same moment, and so do replicas of `plume
-//! serve` that start together on an empty database.
+//! serve` that start together on an empty database (and one of them creates
+//! the first admin).
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
@@ -102,8 +103,11 @@ async fn replicas_started_together_on_an_empty_database_migrate_once_and_are_rea
     let url = postgres::database();
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let replicas: Vec<Server> = std::thread::scope(|scope| {
+        // Each also asked to create the first admin: one does, the others find it.
+        let admin = [("PLUME_ADMIN_EMAIL", "first@example.org"), ("PLUME_ADMIN_PASSWORD", "a long enough password")];
+        let flags = ["--database-url", &url, "--auth", "on"];
         let starting: Vec<_> =
-            dirs.iter().map(|dir| scope.spawn(|| Server::start_with(dir.path(), &["--database-url", &url]))).collect();
+            dirs.iter().map(|dir| scope.spawn(move || Server::start_with_env(dir.path(), &flags, &admin))).collect();
         starting.into_iter().map(|replica| replica.join().expect("a replica started")).collect()
     });
     for replica in &replicas {
@@ -114,4 +118,6 @@ async fn replicas_started_together_on_an_empty_database_migrate_once_and_are_rea
     let versions: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version").fetch_all(&pg).await.unwrap();
     assert_eq!(versions, migration_numbers("postgres").into_iter().collect::<Vec<_>>());
+    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pg).await.unwrap();
+    assert_eq!(admins, 1);
 }

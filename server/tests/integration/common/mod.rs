@@ -178,6 +178,15 @@ impl Server {
 
     /// POSTs an export request as protobuf to `/v1/traces`, optionally naming the project.
     pub async fn export(&self, request: &ExportTraceServiceRequest, project: Option<&str>) -> reqwest::Response {
+        self.try_export(request, project).await.unwrap()
+    }
+
+    /// [`Server::export`], for a server that may be gone (`Err`: no answer).
+    pub async fn try_export(
+        &self,
+        request: &ExportTraceServiceRequest,
+        project: Option<&str>,
+    ) -> reqwest::Result<reqwest::Response> {
         use prost::Message;
         let mut call = self
             .http
@@ -187,7 +196,7 @@ impl Server {
         if let Some(project) = project {
             call = call.header("x-project-name", project);
         }
-        call.send().await.unwrap()
+        call.send().await
     }
 
     /// [`Server::export`] with an API key (`Bearer`), for servers with accounts on.
