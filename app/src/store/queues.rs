@@ -642,6 +642,10 @@ pub(super) struct NextItem {
     pub skip: Option<i64>,
 }
 
+/// The class of PostgreSQL's advisory locks that [`reserve_next`] takes per
+/// queue ("plum" in ASCII).
+const QUEUE_LOCKS: i32 = 0x706c_756d;
+
 /// Picks and reserves the next item for a reviewer (see
 /// [`Store::next_queue_item`]) inside the writer's transaction: one
 /// `BEGIN IMMEDIATE` transaction applies its jobs one after the other, so
@@ -662,6 +666,16 @@ pub(super) async fn reserve_next(
     let Some((k, seconds)) = settings else {
         return Ok(Err(Error::NotFound(format!("Annotation queue {} not found", ask.queue_rowid))));
     };
+    if Dialect::of(conn) == Dialect::Postgres {
+        // Replicas' writers pick from one queue in turn, until their commit:
+        // two transactions that each see an item free would both reserve it.
+        // (One SQLite writer at a time holds the database's write lock.)
+        sqlx::query("SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::int4)")
+            .bind(QUEUE_LOCKS)
+            .bind(ask.queue_rowid)
+            .execute(&mut *conn)
+            .await?;
+    }
     if let Some(item) = ask.skip {
         skip_item(conn, ask.queue_rowid, item, &ask.reviewer, now).await?;
     }

@@ -257,7 +257,7 @@ async fn a_reservation_expires_when_its_reviewer_walks_away() {
 }
 
 #[tokio::test]
-async fn concurrent_next_calls_never_hand_out_the_same_item_at_k_1() {
+async fn concurrent_next_calls_on_two_replicas_never_hand_out_the_same_item_at_k_1() {
     const REVIEWERS: usize = 20;
     const ROUNDS: usize = 5;
     let dir = tempfile::tempdir().unwrap();
@@ -267,18 +267,23 @@ async fn concurrent_next_calls_never_hand_out_the_same_item_at_k_1() {
     let keys = reviewer_keys(&team, REVIEWERS).await;
     let queue = create_queue(server, member, json!({"name": "race"})).await;
     assert_eq!(add(server, member, &queue, json!({"filter": {"project": "p"}})).await, (110, 0));
+    // Half the reviewers ask a second process on the same database (a replica).
+    let replica = Server::start_with_auth(dir.path(), &[]);
+    let to = |i: usize| if i % 2 == 0 { server } else { &replica };
 
     let mut seen = HashSet::new();
     for round in 0..ROUNDS {
         // All twenty ask at once: twenty requests in flight together.
-        let asks = join_all(keys.iter().map(|key| next(server, key, &queue))).await;
+        let asks = join_all(keys.iter().enumerate().map(|(i, key)| next(to(i), key, &queue))).await;
         let handed: Vec<String> =
             asks.into_iter().map(|item| item.expect("110 items are enough for 5 rounds of 20")).collect();
         let distinct: HashSet<&String> = handed.iter().collect();
         assert_eq!(distinct.len(), REVIEWERS, "round {round}: an item went to two reviewers: {handed:?}");
         // And all at once, each completes their own.
-        let completions =
-            join_all(keys.iter().zip(&handed).map(|(key, item)| complete(server, key, &queue, item, json!({})))).await;
+        let completions = join_all(
+            keys.iter().zip(&handed).enumerate().map(|(i, (key, item))| complete(to(i), key, &queue, item, json!({}))),
+        )
+        .await;
         assert!(completions.iter().all(|(status, _)| *status == 204), "{completions:?}");
         for item in handed {
             assert!(seen.insert(item), "round {round}: an item came back after it was done");
@@ -288,7 +293,7 @@ async fn concurrent_next_calls_never_hand_out_the_same_item_at_k_1() {
     assert_eq!(progress["done"], json!(REVIEWERS * ROUNDS));
 
     // More reviewers than items left: each item goes to one, the rest get 204.
-    let asks = join_all(keys.iter().map(|key| next(server, key, &queue))).await;
+    let asks = join_all(keys.iter().enumerate().map(|(i, key)| next(to(i), key, &queue))).await;
     let handed: Vec<&String> = asks.iter().flatten().collect();
     let distinct: HashSet<&&String> = handed.iter().collect();
     assert_eq!((handed.len(), distinct.len()), (10, 10), "{asks:?}");
