@@ -269,7 +269,7 @@ async fn concurrent_next_calls_on_two_replicas_never_hand_out_the_same_item_at_k
     assert_eq!(add(server, member, &queue, json!({"filter": {"project": "p"}})).await, (110, 0));
     // Half the reviewers ask a second process on the same database (a replica).
     let replica = Server::start_with_auth(dir.path(), &[]);
-    let to = |i: usize| if i % 2 == 0 { server } else { &replica };
+    let to = |i: usize| if i.is_multiple_of(2) { server } else { &replica };
 
     let mut seen = HashSet::new();
     for round in 0..ROUNDS {
