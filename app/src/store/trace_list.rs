@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use sqlx::FromRow;
 
-use super::search::{Plan, push_candidates, push_like};
+use super::search::{Plan, push_candidates, push_like, push_walk};
 use super::span_query::{led_by_annotation, push_condition};
 use super::traces::token_total;
 use super::{Result, Store, push_values};
@@ -262,11 +262,7 @@ impl Store {
                     sql.push(")");
                     collected = true;
                 }
-                Plan::Walk => {
-                    sql.push(format!(" AND EXISTS (SELECT 1 FROM spans r WHERE r.id = {root} AND "));
-                    push_like(self.dialect, sql, "r", text);
-                    sql.push(")");
-                }
+                Plan::Walk => push_walk(self.dialect, sql, &root, text),
             }
         }
         if query.unannotated {
