@@ -60,18 +60,17 @@ impl Store {
         Ok(rows)
     }
 
-    /// Counts a failed login for each of `keys` at `now_ms`.
-    pub async fn record_login_failure(&self, keys: &[&str], now_ms: i64) -> Result<()> {
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO login_failures AS f (key, failures, failed_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET failures = f.failures + 1, failed_at = $2",
-            )
-            .bind(*key)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?;
-        }
+    /// Counts a failed login under each of two keys at `now_ms`.
+    pub async fn record_login_failure(&self, [first, second]: [&str; 2], now_ms: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO login_failures AS f (key, failures, failed_at) VALUES ($1, 1, $3), ($2, 1, $3) \
+             ON CONFLICT (key) DO UPDATE SET failures = f.failures + 1, failed_at = $3",
+        )
+        .bind(first)
+        .bind(second)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -41,7 +41,7 @@ impl Store {
         limit: u32,
         name_contains: Option<&str>,
     ) -> Result<(Vec<Project>, Option<String>)> {
-        let pattern = name_contains.filter(|n| !n.is_empty()).map(|n| format!("%{}%", escape_like(n)));
+        let pattern = name_contains.filter(|n| !n.is_empty()).map(contains_pattern);
         let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, description FROM projects
              WHERE ($1 IS NULL OR id <= $1) AND ($2 IS NULL OR name {like} $2 ESCAPE '\\')
@@ -156,7 +156,8 @@ impl Store {
     }
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-pub(super) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+/// The `LIKE … ESCAPE '\'` pattern of the values containing `text`
+/// (`%`, `_` and `\` in it escaped).
+pub(super) fn contains_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }

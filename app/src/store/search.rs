@@ -39,7 +39,7 @@ use super::db::{DbConnection, Dialect, Sql};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::projects::escape_like;
+use super::projects::contains_pattern;
 use super::{Result, Store};
 
 /// Spans the writer indexes per transaction: small enough that a job
@@ -117,7 +117,7 @@ fn searched_postgres(s: &str) -> [String; 4] {
 /// `(… LIKE ? OR …)`: whether span `s` matches `text` (see the module's doc).
 /// PostgreSQL's `LIKE` minds case: there it is `ILIKE`.
 pub(super) fn push_like(dialect: Dialect, sql: &mut Sql, s: &str, text: &str) {
-    let pattern = format!("%{}%", escape_like(text));
+    let pattern = contains_pattern(text);
     let like = dialect.like();
     sql.push("(");
     for (i, expression) in searched(dialect, s).iter().enumerate() {
@@ -245,7 +245,7 @@ impl Store {
     /// How to answer a search for `text`.
     pub(super) async fn search_plan(&self, text: &str) -> Result<Plan> {
         let Some(fts) = trigram_query(text) else { return Ok(Plan::Walk) };
-        let fts = self.dialect.pick(fts, format!("%{}%", escape_like(text)));
+        let fts = self.dialect.pick(fts, contains_pattern(text));
         let unindexed_above = self.search.indexed_upto();
         if self.unindexed_spans().await? > DIRECT_LAG {
             return Ok(Plan::Walk);
@@ -323,7 +323,7 @@ pub(super) fn push_walk(dialect: Dialect, sql: &mut Sql, id: &str, text: &str) {
             ));
             push_like(dialect, sql, "r", text);
             sql.push(" ELSE ");
-            push_indexed(dialect, sql, &format!("%{}%", escape_like(text)), "x.");
+            push_indexed(dialect, sql, &contains_pattern(text), "x.");
             sql.push(" END");
         }
     }

@@ -434,9 +434,7 @@ async fn attach_stored(conn: &mut DbConnection, config: &WriterConfig) -> Result
     let mut tx = conn.begin_with(Dialect::of(conn).begin_write()).await?;
     let mut written = outbox::Written::new();
     let found = annotation_writes::attach_stored(&mut tx, config.pending_cutoff(now), &mut written).await?;
-    if !written.is_empty() && outbox::active(&mut tx).await? {
-        outbox::record_written(&mut tx, &config.outbox, &written, now).await?;
-    }
+    record_events(&mut tx, config, &written, None, now).await?;
     tx.commit().await?;
     config.outbox.committed();
     Ok(found)
@@ -633,16 +631,30 @@ async fn apply(
             }
         }
     }
-    if !written.is_empty() {
-        let wanted = match hooks {
-            Some(known) => known,
-            None => outbox::active(conn).await?,
-        };
-        if wanted {
-            outbox::record_written(conn, &config.outbox, &written, now).await?;
-        }
-    }
+    record_events(conn, config, &written, hooks, now).await?;
     Ok(outcomes)
+}
+
+/// Records the events of the annotations `written` if webhooks want them
+/// (`hooks`, looked up here when `None`).
+async fn record_events(
+    conn: &mut DbConnection,
+    config: &WriterConfig,
+    written: &outbox::Written,
+    hooks: Option<bool>,
+    now: i64,
+) -> Result<()> {
+    if written.is_empty() {
+        return Ok(());
+    }
+    let wanted = match hooks {
+        Some(known) => known,
+        None => outbox::active(conn).await?,
+    };
+    if wanted {
+        outbox::record_written(conn, &config.outbox, written, now).await?;
+    }
+    Ok(())
 }
 
 /// A review's completion: refused (409) before anything is written unless

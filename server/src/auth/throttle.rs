@@ -71,7 +71,7 @@ impl LoginThrottle {
         let Some(store) = &self.shared else { return self.failed_at(account, address, Instant::now()) };
         let keys = [account_key(account), address_key(address)];
         let now_ms = chrono::Utc::now().timestamp_millis();
-        if let Err(error) = store.record_login_failure(&[&keys[0], &keys[1]], now_ms).await {
+        if let Err(error) = store.record_login_failure([&keys[0], &keys[1]], now_ms).await {
             tracing::warn!(%error, "failed login not counted");
         }
     }
