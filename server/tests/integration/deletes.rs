@@ -161,6 +161,35 @@ async fn deleting_a_trace_takes_everything_on_it_and_collections_keep_a_tombston
 }
 
 #[tokio::test]
+async fn deleting_a_project_deletes_its_traces_and_their_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    assert_eq!(server.export(&request(vec![], traces(1, 3)), Some("doomed")).await.status(), 200);
+    assert_eq!(server.export(&request(vec![], traces(4, 1)), Some("kept")).await.status(), 200);
+    assert_eq!(send(&server, Method::DELETE, "/v1/projects/doomed", Value::Null).await.0, 204);
+    // On PostgreSQL spans have no foreign keys (migration 0016): a trigger on
+    // traces takes their spans with them.
+    let db = database(dir.path()).await;
+    let left: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.span_id, coalesce(p.name, '') FROM spans s LEFT JOIN projects p ON p.id = s.project_id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let orphans: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM spans WHERE trace_rowid NOT IN (SELECT id FROM traces)")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(orphans, 0);
+    let mut expected = vec![(span_hex(40), "kept".to_owned()), (span_hex(41), "kept".to_owned())];
+    let mut left = left;
+    left.sort();
+    expected.sort();
+    assert_eq!(left, expected);
+}
+
+#[tokio::test]
 async fn deleting_a_projects_traces_by_time_range() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
