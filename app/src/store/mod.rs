@@ -173,9 +173,13 @@ impl Store {
             outbox: outbox.clone(),
             reconnect: (options.clone(), WRITER_CACHE_KIB),
         };
-        let mut writer_conn = sqlx::AnyConnection::connect_with(&options).await?;
-        prepare(&mut writer_conn, dialect, WRITER_CACHE_KIB).await?;
-        let (writer, task) = writer::start(writer_conn, config);
+        let mut writer_conns = Vec::new();
+        for _ in 0..dialect.pick(1, writer::POSTGRES_WRITERS) {
+            let mut conn = sqlx::AnyConnection::connect_with(&options).await?;
+            prepare(&mut conn, dialect, WRITER_CACHE_KIB).await?;
+            writer_conns.push(conn);
+        }
+        let (writer, task) = writer::start(writer_conns, config);
         Ok((Store { pool, dialect, writer, search, outbox, webhook_key: settings.webhook_key }, task))
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
-use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, mpsc, oneshot};
+use tokio::sync::{Mutex, MutexGuard, OwnedMutexGuard, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::annotation_writes;
@@ -39,6 +39,11 @@ const ROW_OVERHEAD: usize = 128;
 const QUIET: Duration = Duration::from_millis(20);
 /// How often expired pending annotations are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// Writers on a PostgreSQL database, each on its own connection: while one
+/// waits for its commit to be flushed, the other sends its batch, and their
+/// two backends use two cores (one writer's backend was the bound on
+/// ingestion, docs/benchmarks.md). SQLite takes one writer at a time: one.
+pub(super) const POSTGRES_WRITERS: usize = 2;
 /// How often, on a database other replicas write too, the writer attaches
 /// pending annotations whose targets some replica stored
 /// ([`annotation_writes::attach_stored`]), besides after its own commits.
@@ -192,12 +197,21 @@ impl WriterConfig {
 /// the writes already accepted.
 pub type WriterTask = JoinHandle<()>;
 
-/// Starts the writer task on its own connection.
-pub(super) fn start(conn: DbConnection, config: WriterConfig) -> (Writer, WriterTask) {
+/// Starts a writer task on each connection (one on SQLite, see
+/// [`POSTGRES_WRITERS`]); they take batches from one queue.
+pub(super) fn start(conns: Vec<DbConnection>, config: WriterConfig) -> (Writer, WriterTask) {
     let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
+    let queue = Arc::new(Mutex::new(queue));
     let bytes = Arc::new(Semaphore::new(QUEUE_BYTES as usize));
     let turn = Arc::new(Mutex::new(()));
-    (Writer { jobs, bytes, turn: turn.clone() }, tokio::spawn(run(conn, queue, turn, config)))
+    let tasks: Vec<_> =
+        conns.into_iter().map(|conn| tokio::spawn(run(conn, queue.clone(), turn.clone(), config.clone()))).collect();
+    let all = tokio::spawn(async move {
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    (Writer { jobs, bytes, turn }, all)
 }
 
 /// The turn to write (see [`Writer::turn`]), held until dropped.
@@ -274,14 +288,19 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>, config: WriterConfig) {
+async fn run(
+    mut conn: DbConnection,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    turn: Arc<Mutex<()>>,
+    config: WriterConfig,
+) {
+    // PostgreSQL may have other replicas writing: see `attach_stored`.
+    let shared = Dialect::of(&conn) == Dialect::Postgres;
     {
-        let _turn = turn.lock().await;
+        let _turn = take_turn(&turn, shared).await;
         purge(&mut conn, &config).await;
     }
     let mut last_purge = Instant::now();
-    // PostgreSQL may have other replicas writing: see `attach_stored`.
-    let shared = Dialect::of(&conn) == Dialect::Postgres;
     let mut last_sweep = Instant::now() - SWEEP_EVERY;
     // Spans written and perhaps not indexed yet: a guess that only decides
     // when to try (the index's position is what counts); it starts positive
@@ -291,45 +310,48 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
     let mut idle = false;
     loop {
         if shared && last_sweep.elapsed() >= SWEEP_EVERY {
-            let _turn = turn.lock().await;
             sweep(&mut conn, &config).await;
             last_sweep = Instant::now();
             // Other replicas' spans wait in the search queue too (one
             // killed before it indexed its own, say): look now and then.
             unindexed = unindexed.max(1);
         }
+        // The queue is this writer's while it waits for work and gathers a
+        // batch; the other writer (PostgreSQL) gathers the next meanwhile.
+        let mut receiver = queue.lock().await;
         // Index for search once nothing has come to write for a moment, so
         // that ingestion keeps its speed (even with gaps between requests),
         // then batch after batch until work arrives.
         let first = if unindexed > 0 {
             // `Err`: nothing to write for now; `Ok(None)`: the writer is closing.
             let next = if idle {
-                match queue.try_recv() {
+                match receiver.try_recv() {
                     Ok(job) => Ok(Some(job)),
                     Err(mpsc::error::TryRecvError::Empty) => Err(()),
                     Err(mpsc::error::TryRecvError::Disconnected) => Ok(None),
                 }
             } else {
-                tokio::time::timeout(QUIET, queue.recv()).await.map_err(drop)
+                tokio::time::timeout(QUIET, receiver.recv()).await.map_err(drop)
             };
             match next {
                 Ok(Some(job)) => job,
                 Ok(None) => break,
                 Err(()) => {
-                    let _turn = turn.lock().await;
+                    drop(receiver);
+                    let _turn = take_turn(&turn, shared).await;
                     unindexed = index(&mut conn, &config.search, unindexed).await;
                     idle = true;
                     continue;
                 }
             }
         } else if shared {
-            match tokio::time::timeout(SWEEP_EVERY, queue.recv()).await {
+            match tokio::time::timeout(SWEEP_EVERY, receiver.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => break,
                 Err(_) => continue,
             }
         } else {
-            match queue.recv().await {
+            match receiver.recv().await {
                 Some(job) => job,
                 None => break,
             }
@@ -337,11 +359,11 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
         idle = false;
         // Jobs that arrive while a transaction outside the writer has the
         // turn join this batch.
-        let _turn = turn.lock().await;
+        let _turn = take_turn(&turn, shared).await;
         let mut weight = first.work.weight();
         let mut jobs = vec![first];
         while weight < MAX_SPANS_PER_COMMIT {
-            match queue.try_recv() {
+            match receiver.try_recv() {
                 Ok(job) => {
                     weight += job.work.weight();
                     jobs.push(job);
@@ -349,6 +371,7 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
                 Err(_) => break,
             }
         }
+        drop(receiver);
         let spans: usize = jobs.iter().map(|job| if let Work::Spans(s) = &job.work { s.len() } else { 0 }).sum();
         unindexed = unindexed.saturating_add(i64::try_from(spans).unwrap_or(i64::MAX));
         let may_race = shared && jobs.iter().any(|job| matches!(job.work, Work::Spans(_) | Work::Annotations { .. }));
@@ -370,6 +393,17 @@ async fn run(mut conn: DbConnection, mut queue: mpsc::Receiver<Job>, turn: Arc<M
         }
     }
     tracing::debug!("writer drained and stopped");
+}
+
+/// The turn to write, for a writer on SQLite (one writer at a time, and
+/// transactions outside it wait their turn rather than SQLite's lock). On
+/// PostgreSQL, writers and replicas write side by side (row locks order
+/// them), so writers take no turn: they would only wait for one another.
+async fn take_turn(turn: &Mutex<()>, shared: bool) -> Option<MutexGuard<'_, ()>> {
+    match shared {
+        true => None,
+        false => Some(turn.lock().await),
+    }
 }
 
 /// Opens the writer's connection again if the database no longer answers on
