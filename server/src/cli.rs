@@ -115,6 +115,12 @@ pub struct ServeArgs {
     /// reading the log.
     #[arg(long, env = "PLUME_READY_FILE")]
     pub ready_file: Option<PathBuf>,
+    /// On SIGTERM or SIGINT, keep serving this long with `/readyz` answering
+    /// 503 before closing the listeners, so that a load balancer that polls
+    /// `/readyz` stops sending requests first (e.g. `5s`; Kubernetes: more
+    /// than the readiness probe's period).
+    #[arg(long, env = "PLUME_SHUTDOWN_DELAY", default_value = "0s", value_parser = parse_duration)]
+    pub shutdown_delay: Duration,
     /// The database.
     #[command(flatten)]
     pub database: DatabaseArgs,

@@ -70,6 +70,9 @@ pub struct Shared {
     pub auth: auth::Auth,
     /// Counters and histograms for `/metrics`.
     pub metrics: metrics::Metrics,
+    /// Set once SIGTERM or SIGINT arrived: `/readyz` answers 503 while the
+    /// server keeps serving for `--shutdown-delay`.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::ops::Deref for AppState {
@@ -122,7 +125,6 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Runs until SIGINT or SIGTERM, then lets in-flight requests and writes finish.
 /// `plume migrate`: the schema up to this version, nothing else.
 async fn migrate(database: cli::DatabaseArgs) -> Result<(), Box<dyn std::error::Error>> {
     let version = app::store::Store::migrate(&database.url()?).await?;
@@ -130,6 +132,8 @@ async fn migrate(database: cli::DatabaseArgs) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
+/// `plume serve`: runs until SIGINT or SIGTERM, then (after
+/// `--shutdown-delay`) lets in-flight requests and writes finish.
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
     let metrics = metrics::Metrics::install()?;
@@ -160,6 +164,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let feedback = feedback_service(&args, demo.as_ref(), &store).await?;
     let otlp_budget = otlp::budget::Budget::new(args.max_inflight_otlp_bytes);
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let state = AppState(Arc::new(Shared {
         store: store.clone(),
         leptos_options,
@@ -170,6 +175,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         share_limit: rate_limit::RateLimiter::new(args.share_rate_per_ip, "share-ip", &store),
         auth: auth.clone(),
         metrics: metrics.clone(),
+        stopping: stopping.clone(),
     }));
     let demo = demo.map(|listener| (listener, state.clone()));
     let app = edge.protect(router(state), auth.clone(), metrics);
@@ -179,8 +185,14 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     drop(store);
 
     let (stop, stopped) = watch::channel(false);
+    let shutdown_delay = args.shutdown_delay;
     tokio::spawn(async move {
         shutdown_signal().await;
+        stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+        if !shutdown_delay.is_zero() {
+            tracing::info!(?shutdown_delay, "shutting down: /readyz answers 503, serving on meanwhile");
+            tokio::time::sleep(shutdown_delay).await;
+        }
         tracing::info!("shutting down: finishing in-flight requests and writes");
         let _ = stop.send(true);
     });

@@ -96,7 +96,10 @@ pub use webhooks::{ClaimedDelivery, DeliveryPage};
 pub use writer::{NewSpan, Writer, WriterTask};
 
 /// The schema migrations this build knows (`migrations/sqlite/`), run at start.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+/// Migrations a newer build applied are let be (`ignore_missing`): they only
+/// add, so an older build still serves, as replicas do during a rolling upgrade.
+static MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate::Migrator { ignore_missing: true, ..sqlx::migrate!("../migrations/sqlite") };
 
 /// The writer's SQLite page cache (KiB): larger than a reader's, as it
 /// touches the indexes of every insert.
@@ -243,13 +246,20 @@ impl Store {
         Ok(WriteTx { tx: self.pool.begin_with(self.dialect.begin_write()).await?, _turn: turn })
     }
 
-    /// Whether the database answers and has every migration this build knows
-    /// (what `/readyz` reports; another process may still be migrating).
-    pub async fn ready(&self) -> Result<bool> {
-        let applied: Option<i64> =
-            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success").fetch_one(&self.pool).await?;
+    /// Where the database's schema stands against this build's migrations
+    /// (what `/readyz` reports); an error if the database does not answer.
+    pub async fn schema(&self) -> Result<Schema> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
         let known = self.dialect.pick(&MIGRATOR, &postgres::MIGRATOR);
-        Ok(applied == known.iter().map(|migration| migration.version).max())
+        if known.iter().any(|migration| !applied.contains(&migration.version)) {
+            return Ok(Schema::Behind);
+        }
+        let build = known.iter().map(|migration| migration.version).max().unwrap_or(0);
+        Ok(match applied.into_iter().max().unwrap_or(0) {
+            database if database > build => Schema::Ahead { database, build },
+            _ => Schema::Current,
+        })
     }
 
     /// A cheap query proving the database answers.
@@ -257,6 +267,24 @@ impl Store {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// Where a database's schema stands against this build's migrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration this build knows, and no other.
+    Current,
+    /// Some of this build's migrations are not applied (another process may
+    /// still be applying them).
+    Behind,
+    /// A newer build migrated it further: this one still serves (migrations
+    /// only add), until it is replaced.
+    Ahead {
+        /// The database's schema version.
+        database: i64,
+        /// This build's.
+        build: i64,
+    },
 }
 
 /// Sets up a new connection: on SQLite, the settings every connection

@@ -12,8 +12,9 @@ use sqlx::postgres::PgPoolOptions;
 
 use super::Result;
 
-/// The PostgreSQL migrations this build knows (`migrations/postgres/`).
-pub(super) static MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
+/// The PostgreSQL migrations this build knows (`migrations/postgres/`); those
+/// a newer build applied are let be, as on SQLite (see `store::MIGRATOR`).
+pub(super) static MIGRATOR: Migrator = Migrator { ignore_missing: true, ..sqlx::migrate!("../migrations/postgres") };
 
 /// Whether `url` names a PostgreSQL database.
 pub(super) fn is_postgres(url: &str) -> bool {

@@ -25,6 +25,7 @@ mod traces;
 mod users;
 mod webhooks;
 
+use app::store::Schema;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -161,16 +162,28 @@ async fn health(State(state): State<AppState>) -> Result<&'static str, ApiError>
     Ok("OK")
 }
 
-/// `GET /readyz`: 200 `ready` once the database answers and is migrated to
-/// this build's schema, else 503 (a load balancer sends no traffic yet).
-/// `/healthz` stays the liveness check.
-async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ready().await {
-        Ok(true) => (StatusCode::OK, "ready"),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "the database is not migrated to this version yet"),
+/// `GET /readyz`: 200 once the database answers and has every migration of
+/// this build (also when a newer build migrated it further, as during a
+/// rolling upgrade), else 503 (a load balancer sends no traffic yet); 503 too
+/// once the server is shutting down. `/healthz` stays the liveness check.
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    if state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
+    }
+    match state.store.schema().await {
+        Ok(Schema::Current) => (StatusCode::OK, "ready".into()),
+        Ok(Schema::Ahead { database, build }) => (
+            StatusCode::OK,
+            format!(
+                "ready (the database is at schema version {database}, newer than this build's {build}: replace this replica)"
+            ),
+        ),
+        Ok(Schema::Behind) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "the database is not migrated to this version yet".into())
+        }
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer".into())
         }
     }
 }

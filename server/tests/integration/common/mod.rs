@@ -64,11 +64,22 @@ pub fn database_flags(data_dir: &Path) -> Vec<String> {
 /// The database of the server on `data_dir`, for tests that check what it
 /// holds: its SQLite file (read-only), or its PostgreSQL database.
 pub async fn database(data_dir: &Path) -> sqlx::AnyPool {
+    connect_database(data_dir, "?mode=ro").await
+}
+
+/// [`database`], writable: for tests that change it while no server runs.
+pub async fn writable_database(data_dir: &Path) -> sqlx::AnyPool {
+    connect_database(data_dir, "").await
+}
+
+/// The database of the server on `data_dir`, with `sqlite_mode` after a
+/// SQLite file's URL.
+async fn connect_database(data_dir: &Path, sqlite_mode: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     let url = if on_postgres() {
         std::fs::read_to_string(data_dir.join("postgres-url")).expect("the server's postgres-url")
     } else {
-        format!("sqlite://{}?mode=ro", data_dir.join("plume.db").display())
+        format!("sqlite://{}{sqlite_mode}", data_dir.join("plume.db").display())
     };
     sqlx::AnyPool::connect(&url).await.expect("opening the server's database")
 }
@@ -207,10 +218,16 @@ impl Server {
         call.body(request.encode_to_vec()).send().await.unwrap()
     }
 
+    /// Sends SIGTERM and returns at once (the server may serve on for its
+    /// `--shutdown-delay`).
+    pub fn sigterm(&self) {
+        // `kill` the command-line tool avoids a libc dependency.
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+    }
+
     /// Sends SIGTERM and waits for the process to exit, returning its log.
     pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        // SAFETY-free: `kill` the command-line tool avoids a libc dependency.
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.sigterm();
         let status = self.child.wait().unwrap();
         let log = self.log.try_iter().collect();
         (status, log)
