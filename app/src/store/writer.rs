@@ -850,18 +850,25 @@ impl<'a, V> Aggregate<'a, V> {
     }
 }
 
-/// The id of the named project, creating it if needed.
+/// The id of the named project, creating it if needed. Another writer may
+/// create it at the same moment (PostgreSQL's two writers, replicas): its row
+/// then wins, and this one reads it once that commits.
 async fn project_id(conn: &mut DbConnection, name: &str, now: i64) -> Result<i64> {
-    let existing =
-        sqlx::query_scalar("SELECT id FROM projects WHERE name = $1").bind(name).fetch_optional(&mut *conn).await?;
-    if let Some(id) = existing {
+    let select = "SELECT id FROM projects WHERE name = $1";
+    if let Some(id) = sqlx::query_scalar(select).bind(name).fetch_optional(&mut *conn).await? {
         return Ok(id);
     }
-    let id = sqlx::query_scalar("INSERT INTO projects (name, created_at, updated_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(name)
-        .bind(now)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(id)
+    let created = sqlx::query_scalar(
+        "INSERT INTO projects (name, created_at, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (name) DO NOTHING RETURNING id",
+    )
+    .bind(name)
+    .bind(now)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match created {
+        Some(id) => Ok(id),
+        None => Ok(sqlx::query_scalar(select).bind(name).fetch_one(&mut *conn).await?),
+    }
 }

@@ -303,3 +303,28 @@ async fn data_survives_a_restart_and_sigterm_is_graceful() {
     let server = Server::start(dir.path());
     assert_eq!(span_count(&server, "kept").await, 60);
 }
+
+#[tokio::test]
+async fn exports_that_create_one_project_at_the_same_moment_all_land_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    // On PostgreSQL two writers (and any replica) may each find the project
+    // missing and create it: one row wins and the other batch reads it,
+    // rather than failing on the unique name and replaying job by job.
+    for round in 0..5u64 {
+        let project = format!("new-{round}");
+        let exports = (0..8u64).map(|i| {
+            let id = round * 100 + i + 1;
+            let spans = vec![span(u128::from(id), id, 0, "s", id, 1, vec![])];
+            let (server, project) = (&server, project.clone());
+            async move { server.export(&request(vec![], spans), Some(&project)).await.status() }
+        });
+        for status in futures_util::future::join_all(exports).await {
+            assert_eq!(status, 200);
+        }
+        assert_eq!(span_count(&server, &project).await, 8);
+    }
+    let (status, log) = server.terminate();
+    assert!(status.success());
+    assert!(!log.iter().any(|line| line.contains("write batch failed")), "{log:?}");
+}
