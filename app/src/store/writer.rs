@@ -6,7 +6,7 @@
 //! next one: that is group commit.
 
 use super::db::{DbConnection, Dialect, Sql};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -734,9 +734,13 @@ async fn insert_spans(
     }
 
     // One row per session and per trace, spanning all of its spans in this
-    // batch, in order of first appearance (so rowids follow arrival order).
+    // batch. Sessions in order of first appearance (their rowids follow
+    // arrival: the sessions list's order); traces in order of their ids, so
+    // writers that upsert the same traces at once (PostgreSQL's two,
+    // replicas) lock them in one order: one waits for the other instead of
+    // both waiting for each other.
     let mut sessions: Aggregate<(i64, i64, i64)> = Aggregate::default();
-    let mut traces: Aggregate<(i64, i64, i64, Option<&str>)> = Aggregate::default();
+    let mut traces: BTreeMap<&str, (i64, i64, i64, Option<&str>)> = BTreeMap::new();
     for span in spans {
         let project = project_ids[&*span.project];
         if let Some(session) = span.session_id.as_deref() {
@@ -744,7 +748,7 @@ async fn insert_spans(
             entry.1 = entry.1.min(span.start_time);
             entry.2 = entry.2.max(span.end_time);
         }
-        let entry = traces.entry(&span.trace_id, (project, span.start_time, span.end_time, None));
+        let entry = traces.entry(&span.trace_id).or_insert((project, span.start_time, span.end_time, None));
         entry.1 = entry.1.min(span.start_time);
         entry.2 = entry.2.max(span.end_time);
         entry.3 = entry.3.or(span.session_id.as_deref());
@@ -769,7 +773,7 @@ async fn insert_spans(
     }
 
     let mut trace_rowids: HashMap<String, i64> = HashMap::new();
-    for chunk in traces.rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in Vec::from_iter(traces).chunks(ROWS_PER_STATEMENT) {
         let mut query = Sql::new("INSERT INTO traces (project_id, trace_id, session_rowid, start_time, end_time) ");
         query.push_values(chunk, |mut row, (trace, (project, start, end, session))| {
             let session = session.and_then(|s| session_rowids.get(s).copied());

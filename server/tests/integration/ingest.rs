@@ -328,3 +328,33 @@ async fn exports_that_create_one_project_at_the_same_moment_all_land_in_it() {
     assert!(status.success());
     assert!(!log.iter().any(|line| line.contains("write batch failed")), "{log:?}");
 }
+
+#[tokio::test]
+async fn exports_that_share_traces_in_opposite_orders_do_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    // A trace's spans come in several exports (services, batches), in any
+    // order. Writers side by side (PostgreSQL) upsert the traces they share
+    // in one order, else each would hold a trace the other waits for.
+    for round in 0..10u64 {
+        let traces: Vec<u64> = (1..=200).map(|t| round * 1000 + t).collect();
+        let export = |order: Vec<u64>, side: u64| {
+            let spans = order.iter().map(|&t| span(u128::from(t), t * 10 + side, 0, "s", t, 1, vec![])).collect();
+            let server = &server;
+            async move { server.export(&request(vec![], spans), Some("shared")).await.status() }
+        };
+        let reversed: Vec<u64> = traces.iter().rev().copied().collect();
+        let (a, b) = tokio::join!(export(traces, 1), export(reversed, 2));
+        assert_eq!((a.as_u16(), b.as_u16()), (200, 200));
+    }
+    let db = database(dir.path()).await;
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM spans").fetch_one(&db).await.unwrap();
+    assert_eq!(stored, 4000);
+    let (status, log) = server.terminate();
+    assert!(status.success());
+    assert!(
+        !log.iter().any(|line| line.contains("write batch failed")),
+        "{:?}",
+        log.iter().filter(|l| l.contains("WARN")).collect::<Vec<_>>()
+    );
+}
