@@ -1,9 +1,10 @@
-//! The one batching writer: every ingestion request becomes a job on a
-//! channel; a single task drains whatever jobs are waiting, applies them in
-//! one transaction (each inside its own savepoint, so a failing job writes
+//! The batching writer: every ingestion request becomes a job on one queue;
+//! a writer task drains whatever jobs are waiting, applies them in one
+//! transaction (each inside its own savepoint, so a failing job writes
 //! nothing and does not sink the others), commits once, and only then answers
 //! each job. While one commit is being synced, new jobs queue up and share the
-//! next one: that is group commit.
+//! next one: that is group commit. On SQLite one task writes; on PostgreSQL
+//! two take turns at the queue ([`POSTGRES_WRITERS`]).
 
 use super::db::{DbConnection, Dialect, Sql};
 use std::collections::{BTreeMap, HashMap};
