@@ -59,10 +59,11 @@ impl Store {
         .bind(NOTE_NAME)
         .fetch_all(&self.pool)
         .await?;
-        // Kept per day by triggers (migration 0007): a few rows per project.
+        // Kept per day by triggers, in slots (migrations 0007, 0017): a few rows per project.
         let days: Vec<DayRow> = sqlx::query_as(
-            "SELECT p.name AS project, d.day, d.up, d.total
-             FROM feedback_days d JOIN projects p ON p.id = d.project_id WHERE d.total > 0 ORDER BY d.day",
+            "SELECT p.name AS project, d.day, CAST(sum(d.up) AS BIGINT) AS up, CAST(sum(d.total) AS BIGINT) AS total
+             FROM feedback_tallies d JOIN projects p ON p.id = d.project_id
+             GROUP BY p.name, d.day HAVING sum(d.total) > 0 ORDER BY d.day",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -140,7 +140,10 @@ impl Store {
             "SELECT p.id, p.name, p.description,
                     coalesce(c.traces, 0) AS trace_count, coalesce(c.spans, 0) AS span_count,
                     (SELECT max(t.start_time) FROM traces t WHERE t.project_id = p.id) AS last_activity
-             FROM projects p LEFT JOIN project_counts c ON c.project_id = p.id ORDER BY p.name",
+             FROM projects p LEFT JOIN (
+                 SELECT project_id, CAST(sum(traces) AS BIGINT) AS traces, CAST(sum(spans) AS BIGINT) AS spans
+                 FROM project_tallies GROUP BY project_id
+             ) c ON c.project_id = p.id ORDER BY p.name",
         )
         .fetch_all(&self.pool)
         .await?;

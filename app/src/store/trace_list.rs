@@ -300,11 +300,12 @@ impl Store {
     pub async fn count_trace_rows(&self, project: &str, query: &TraceListQuery) -> Result<Option<MatchCount>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
         if !query.is_filtered() {
-            // Kept by triggers (migration 0007): no scan of the project.
-            let count = sqlx::query_scalar("SELECT traces FROM project_counts WHERE project_id = $1")
-                .bind(project_rowid)
-                .fetch_optional(&self.pool)
-                .await?;
+            // Kept by triggers in slots (migration 0017): no scan of the project.
+            let count: Option<i64> =
+                sqlx::query_scalar("SELECT CAST(sum(traces) AS BIGINT) FROM project_tallies WHERE project_id = $1")
+                    .bind(project_rowid)
+                    .fetch_one(&self.pool)
+                    .await?;
             return Ok(Some(MatchCount { count: count.unwrap_or(0), at_least: false }));
         }
         let mut sql = Sql::new("SELECT count(*) FROM (SELECT 1 ");

@@ -109,8 +109,13 @@ async fn deleting_a_trace_takes_everything_on_it_and_collections_keep_a_tombston
     // Counters and search follow.
     let (_, html) = page(&server, "/").await;
     assert_eq!(shown_counts(&html, "p"), (1, 2));
-    let votes: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT up, total FROM feedback_days WHERE total > 0").fetch_all(&db).await.unwrap();
+    let votes: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CAST(sum(up) AS BIGINT), CAST(sum(total) AS BIGINT) FROM feedback_tallies \
+         GROUP BY project_id, day HAVING sum(total) > 0",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
     assert_eq!(votes, vec![(0, 1)]);
     let found = server.get_json("/v1/projects/p/spans?q=parcel+1+question").await;
     assert_eq!(found["data"].as_array().unwrap().len(), 0, "{found}");
@@ -317,7 +322,7 @@ async fn the_retention_sweep_deletes_old_traces_and_keeps_new_ones() {
             .await
             .unwrap();
     let (counted_traces, counted_spans): (i64, i64) =
-        sqlx::query_as("SELECT CAST(sum(traces) AS BIGINT), CAST(sum(spans) AS BIGINT) FROM project_counts")
+        sqlx::query_as("SELECT CAST(sum(traces) AS BIGINT), CAST(sum(spans) AS BIGINT) FROM project_tallies")
             .fetch_one(&db)
             .await
             .unwrap();

@@ -306,11 +306,13 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
             server.send_json(reqwest::Method::DELETE, &format!("/v1/spans/{}", span_hex(t * 8)), &Value::Null).await;
         assert_eq!(status, 204);
     }
-    let counted: Vec<(i64, i64, i64)> =
-        sqlx::query_as("SELECT day, up, total FROM feedback_days WHERE total > 0 ORDER BY day")
-            .fetch_all(&db)
-            .await
-            .unwrap();
+    let counted: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, CAST(sum(up) AS BIGINT), CAST(sum(total) AS BIGINT) FROM feedback_tallies \
+             GROUP BY day HAVING sum(total) > 0 ORDER BY day",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
     let direct: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT created_at / 86400000000000, count(*) FILTER (WHERE label = 'thumbs-up'), count(*) FROM span_annotations \
          WHERE name = 'user feedback' AND label IN ('thumbs-up', 'thumbs-down') GROUP BY 1 ORDER BY 1",
