@@ -2,6 +2,9 @@
 //! calls) with ~1 KB of input/output text each. Each root's input ends with
 //! `ticket-<n>` (n: the trace's number in its run), and one trace in
 //! [`ZEBRA_EVERY`] also says `zebra`: rare words for the search benchmarks.
+//! Every ten traces of a request share a session (a conversation), its own:
+//! requests in flight at once touch no common session row, as exports of
+//! different conversations don't.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
@@ -46,7 +49,7 @@ pub fn payload(run: u64, request: usize, spans: usize, text_bytes: usize) -> Exp
                     string("llm.model_name", "gpt-4o-mini"),
                     int("llm.token_count.prompt", 120),
                     int("llm.token_count.completion", 40),
-                    string("session.id", &format!("session-{}", i / 50)),
+                    string("session.id", &format!("session-{run:x}-{request}-{}", i / 50)),
                 ],
                 status: Some(Status { code: 1, message: String::new() }),
                 ..Default::default()
