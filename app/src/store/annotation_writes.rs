@@ -87,7 +87,8 @@ pub(super) async fn write(
 }
 
 /// The common case of `sync=false` clicks in one statement, so one round
-/// trip to SQLite instead of four: upserts every item of `jobs` (all
+/// trip to SQLite instead of four (SQLite only: on PostgreSQL the writer's
+/// upserts take their keys' locks first, see [`lock_keys`]): upserts every item of `jobs` (all
 /// [`WriteMode::Deferred`]) as a single autocommit statement, which is
 /// atomic and, with `synchronous=FULL`, durable when it returns. An unknown
 /// target leaves `target_rowid` NULL, and so does an item that would replace
@@ -123,28 +124,11 @@ pub(super) async fn write_known_targets(
     });
     // `WHERE true` lets SQLite tell the upsert clause from a join constraint.
     query.push(format!(") AS v WHERE true {UPSERT_CLAUSE}"));
-    // A failed statement spoils a PostgreSQL transaction unless it is rolled
-    // back to a savepoint (SQLite undoes the statement alone).
-    on_postgres(conn, "SAVEPOINT known_targets").await?;
     match query.build(Dialect::of(conn)).execute(&mut *conn).await {
-        Ok(_) => {
-            on_postgres(conn, "RELEASE SAVEPOINT known_targets").await?;
-            Ok(true)
-        }
-        Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::NotNullViolation => {
-            on_postgres(conn, "ROLLBACK TO SAVEPOINT known_targets").await?;
-            Ok(false)
-        }
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(error)) if error.kind() == sqlx::error::ErrorKind::NotNullViolation => Ok(false),
         Err(error) => Err(error.into()),
     }
-}
-
-/// Runs `statement` on PostgreSQL only.
-async fn on_postgres(conn: &mut DbConnection, statement: &'static str) -> sqlx::Result<()> {
-    if Dialect::of(conn) == Dialect::Postgres {
-        sqlx::query(statement).execute(conn).await?;
-    }
-    Ok(())
 }
 
 /// Moves the pending annotations of the given targets (just stored) into
@@ -461,6 +445,7 @@ async fn upsert_many(
     written: &mut Written,
 ) -> Result<HashMap<Key, i64>> {
     let rows = merge_equal_keys(rows, |row| key(row.target_rowid, row.item));
+    lock_keys(conn, kind, &rows).await?;
     let Tables { annotations: table, targets, .. } = tables(kind);
     let mut ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
@@ -489,6 +474,55 @@ async fn upsert_many(
     }
     Ok(ids)
 }
+
+/// On PostgreSQL, takes a lock on each key of `rows` for the rest of the
+/// transaction, all in one order (a stable hash's), before any is written.
+///
+/// Writers side by side (PostgreSQL's two, replicas) may upsert the same keys
+/// in different orders: re-run evaluations, say. Each upsert locks its row
+/// (or waits on the other's insert of it) until the commit, so two batches
+/// that met in opposite orders waited for each other until PostgreSQL broke
+/// the deadlock after a second and the writer replayed its batch. Now the
+/// second waits for the first at the first key they share, holding none the
+/// first needs. Advisory locks live in memory: nothing written, no WAL. A
+/// 32-bit hash: two keys that collide only wait for each other. SQLite has
+/// one writer and needs none.
+async fn lock_keys(conn: &mut DbConnection, kind: TargetKind, rows: &[Upsert<'_>]) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    if Dialect::of(conn) != Dialect::Postgres || rows.is_empty() {
+        return Ok(());
+    }
+    let mut hashes: Vec<i32> = rows
+        .iter()
+        .map(|row| {
+            let mut hash = Sha256::new();
+            hash.update(kind.as_str());
+            for part in [row.item.name.as_bytes(), &row.target_rowid.to_be_bytes(), row.item.identifier.as_bytes()] {
+                hash.update(0u32.to_be_bytes());
+                hash.update(part);
+            }
+            let digest = hash.finalize();
+            i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    for chunk in hashes.chunks(IDS_PER_STATEMENT) {
+        // Rows in VALUES order, so locks in that order.
+        let mut query = Sql::new("SELECT pg_advisory_xact_lock(");
+        query.push_bind(ANNOTATION_KEY_LOCKS).push(", k.column1) FROM (");
+        query.push_values(chunk, |mut values, hash| {
+            values.push_bind(*hash);
+        });
+        query.push(") AS k");
+        query.build(Dialect::Postgres).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The first key of [`lock_keys`]' advisory locks (the second is the hash):
+/// its own space, apart from other users of advisory locks ("PlAn").
+const ANNOTATION_KEY_LOCKS: i32 = 0x506c_416e;
 
 /// Binds the columns both annotation tables share, in their order: `name,
 /// label, score, explanation, metadata, annotator_kind, identifier, source, user_id, api_key_id`.

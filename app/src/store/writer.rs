@@ -499,12 +499,17 @@ async fn commit_batch(conn: &mut DbConnection, jobs: Vec<Job>, config: &WriterCo
     metrics::histogram!("plume_writer_batch_jobs").record(jobs.len() as f64);
     // Whether webhooks want annotation changes: one indexed lookup per
     // batch that writes annotations (`None`: not asked yet). The
-    // one-statement path leaves no room for the outbox: taken only without.
+    // one-statement path leaves no room for the outbox: taken only without,
+    // and only on SQLite (PostgreSQL's upserts lock their keys first).
     let hooks = match works.iter().any(|work| matches!(work, Work::Annotations { .. })) {
         true => Some(outbox::active(conn).await.unwrap_or(true)),
         false => None,
     };
-    if hooks == Some(false) && clicks_only_batch(&works) && clicks_only(conn, &works, now).await {
+    if hooks == Some(false)
+        && Dialect::of(conn) == Dialect::Sqlite
+        && clicks_only_batch(&works)
+        && clicks_only(conn, &works, now).await
+    {
         tracing::trace!(jobs = jobs.len(), micros = started.elapsed().as_micros(), "batch committed in one statement");
         count_written(&works, |_| true);
         for job in jobs {

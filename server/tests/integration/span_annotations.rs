@@ -283,6 +283,35 @@ async fn concurrent_upserts_of_one_key_leave_one_row() {
 }
 
 #[tokio::test]
+async fn requests_that_share_annotation_keys_in_opposite_orders_do_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let spans: Vec<u64> = (1..=200).collect();
+    ingest(&server, "p", &spans).await;
+    // Evaluations re-run side by side write the same keys, in any order.
+    // Writers side by side (PostgreSQL) take them in one order, else each
+    // would hold a row the other waits for.
+    for round in 0..10 {
+        let send = |order: Vec<u64>, sync: bool| {
+            let data: Vec<Value> = order.iter().map(|&s| item(s, "grade", &format!("{round}"))).collect();
+            let (server, query) = (&server, format!("sync={sync}"));
+            async move { post(server, &query, json!({ "data": data })).await.0 }
+        };
+        let reversed: Vec<u64> = spans.iter().rev().copied().collect();
+        let (a, b, c) = tokio::join!(send(spans.clone(), true), send(reversed.clone(), true), send(reversed, false));
+        assert_eq!((a, b, c), (200, 200, 200));
+    }
+    assert_eq!(listed(&server, "p", &spans).await.len(), 200);
+    let (status, log) = server.terminate();
+    assert!(status.success());
+    assert!(
+        !log.iter().any(|line| line.contains("write batch failed")),
+        "{:?}",
+        log.iter().filter(|l| l.contains("WARN")).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
 async fn listing_filters_pages_and_scopes() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
