@@ -30,8 +30,7 @@ pub async fn run(args: UsersArgs) -> Result<(), Box<dyn std::error::Error>> {
             println!("{base}/set-password?token={token}");
         }
         UsersCommand::List => {
-            let (users, _) = store.users(None, u32::MAX - 1).await?;
-            for user in users {
+            for user in store.users(None, u32::MAX - 1).await?.rows {
                 let state = match (user.active, user.password_hash.is_some()) {
                     (false, _) => "deactivated",
                     (true, false) => "invited",

@@ -16,7 +16,7 @@ use crate::model::accounts::{ApiKey, CreatedApiKey, Scope, User};
 #[cfg(feature = "ssr")]
 use crate::model::accounts::{Permission, Principal, Role};
 #[cfg(feature = "ssr")]
-use crate::store::{Error, Store};
+use crate::store::{Error, Page, Store};
 
 /// How long an invite or reset link works (`plume users` and `/v1/users` too).
 pub const USER_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -148,7 +148,7 @@ pub async fn load_users() -> Result<UsersView, ServerFnError> {
     let mut users = Vec::new();
     let mut cursor = None;
     loop {
-        let (rows, next) = store.users(cursor, 1000).await.map_err(refuse)?;
+        let Page { rows, next } = store.users(cursor, 1000).await.map_err(refuse)?;
         users.extend(rows.iter().map(crate::store::UserRecord::to_user));
         match next {
             Some(next) => cursor = Some(next),

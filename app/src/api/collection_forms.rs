@@ -17,7 +17,7 @@ fn non_blank(text: &str) -> Option<String> {
 async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64, ServerFnError> {
     use crate::model::NewCollection;
     let Some(name) = non_blank(name) else { return Err(super::refused("Name the collection")) };
-    let found = store.list_collections(None, 1, Some(&name)).await.map_err(super::server_error)?.0;
+    let found = store.list_collections(None, 1, Some(&name)).await.map_err(super::server_error)?.rows;
     let collection = match found.into_iter().next() {
         Some(collection) => collection,
         None => store

@@ -12,7 +12,7 @@ pub const MAX_LISTED_COLLECTIONS: u32 = 500;
 #[server(endpoint = "load_collections")]
 pub async fn load_collections() -> Result<Vec<Collection>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    let (collections, _) =
+    let crate::store::Page { rows: collections, .. } =
         store.list_collections(None, MAX_LISTED_COLLECTIONS, None).await.map_err(super::server_error)?;
     Ok(collections)
 }
@@ -27,7 +27,7 @@ pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<C
         Err(crate::store::Error::NotFound(_)) => return Ok(None),
         Err(error) => return Err(super::server_error(error)),
     };
-    let (items, next_cursor) =
+    let crate::store::Page { rows: items, next: next_cursor } =
         store.collection_items(rowid, cursor, COLLECTION_PAGE_SIZE).await.map_err(super::server_error)?;
     let span_ids: Vec<String> = items.iter().filter_map(|item| item.span_id.clone()).collect();
     let projects = store.span_project_names(&span_ids).await.map_err(super::server_error)?;
@@ -42,7 +42,7 @@ pub async fn load_collection(rowid: i64, cursor: Option<i64>) -> Result<Option<C
     let links = store.collection_public_links(rowid, COLLECTION_PAGE_LINKS).await.map_err(super::server_error)?;
     let removed = match cursor {
         None => {
-            let (removed, more) =
+            let crate::store::Page { rows: removed, next: more } =
                 store.removed_items(rowid, None, COLLECTION_PAGE_SIZE).await.map_err(super::server_error)?;
             (removed, more.is_some())
         }

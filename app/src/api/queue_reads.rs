@@ -15,7 +15,7 @@ pub const QUEUE_PAGE_SIZE: u32 = 50;
 #[server(endpoint = "load_queues")]
 pub async fn load_queues() -> Result<Vec<AnnotationQueue>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    Ok(store.list_queues(None, MAX_LISTED_QUEUES).await.map_err(super::server_error)?.0)
+    Ok(store.list_queues(None, MAX_LISTED_QUEUES).await.map_err(super::server_error)?.rows)
 }
 
 /// Queue `rowid` with instructions, configs, and its items from `cursor`.
@@ -23,7 +23,8 @@ pub async fn load_queues() -> Result<Vec<AnnotationQueue>, ServerFnError> {
 pub async fn load_queue(rowid: i64, cursor: Option<i64>) -> Result<Option<QueueView>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let Some(mut view) = queue_view(&store, rowid).await? else { return Ok(None) };
-    let (items, next) = store.queue_items(rowid, None, cursor, QUEUE_PAGE_SIZE).await.map_err(super::server_error)?;
+    let crate::store::Page { rows: items, next } =
+        store.queue_items(rowid, None, cursor, QUEUE_PAGE_SIZE).await.map_err(super::server_error)?;
     view.items = items;
     view.next_cursor = next;
     Ok(Some(view))
@@ -107,7 +108,8 @@ pub async fn load_review(rowid: i64, item: Option<String>) -> Result<Option<Revi
 #[server(endpoint = "load_annotation_configs")]
 pub async fn load_annotation_configs() -> Result<Vec<crate::model::AnnotationConfig>, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    let (mut configs, _) = store.list_annotation_configs(None, None, 1000).await.map_err(super::server_error)?;
+    let crate::store::Page { rows: mut configs, .. } =
+        store.list_annotation_configs(None, None, 1000).await.map_err(super::server_error)?;
     configs.sort_by(|a, b| a.data.name.cmp(&b.data.name));
     Ok(configs)
 }

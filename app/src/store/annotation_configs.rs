@@ -3,13 +3,10 @@
 use super::db::Sql;
 use sqlx::FromRow;
 
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{AnnotationConfig, AnnotationConfigData, AnnotationConfigKind, NOTE_NAME};
-
-/// A page of configs and the cursor of the next one.
-pub type AnnotationConfigPage = (Vec<AnnotationConfig>, Option<String>);
 
 #[derive(FromRow)]
 struct ConfigRow {
@@ -57,7 +54,7 @@ impl Store {
         project: Option<&str>,
         cursor: Option<i64>,
         limit: u32,
-    ) -> Result<AnnotationConfigPage> {
+    ) -> Result<Page<AnnotationConfig, String>> {
         let mut query = Sql::new("SELECT c.id, c.name, c.config FROM annotation_configs c");
         match project {
             Some(project) => {
@@ -74,12 +71,12 @@ impl Store {
         }
         query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<ConfigRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
+        let Page { rows, next } = page(rows, limit, |row| row.id);
         let next = match next {
             Some(id) => Some(self.annotation_config_by_rowid(id).await?.id),
             None => None,
         };
-        Ok((rows.into_iter().map(ConfigRow::into_config).collect::<Result<_>>()?, next))
+        Ok(Page { rows: rows.into_iter().map(ConfigRow::into_config).collect::<Result<_>>()?, next })
     }
 
     /// The configs with these rowids, in the order given (missing ones left out).

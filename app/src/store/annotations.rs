@@ -6,7 +6,7 @@ use super::db::Sql;
 use serde_json::{Map, Value};
 use sqlx::FromRow;
 
-use super::{Error, Result, Store, page, push_in};
+use super::{Error, Page, Result, Store, page, push_in};
 use crate::ids::global_id;
 use crate::model::accounts::Author;
 use crate::model::{
@@ -136,9 +136,6 @@ pub(super) fn push_made_by(query: &mut Sql, author: Option<Author>) {
     }
 }
 
-/// A page of annotations and the cursor of the next one.
-pub type AnnotationPage = (Vec<Annotation>, Option<String>);
-
 /// The tables behind one target kind.
 pub(super) struct Tables {
     /// The annotation table.
@@ -249,7 +246,7 @@ impl Store {
         kind: TargetKind,
         project: &str,
         filter: &AnnotationFilter,
-    ) -> Result<AnnotationPage> {
+    ) -> Result<Page<Annotation>> {
         let project_rowid = self.project_rowid(project).await?;
         let Tables { annotations, targets, id_column, listed_by, listed_in } = tables(kind);
         let mut query = Sql::new(format!(
@@ -280,11 +277,8 @@ impl Store {
                 )));
             }
         }
-        let (rows, next) = page(rows, filter.limit, |row| row.id);
-        Ok((
-            rows.into_iter().map(|row| row.into_annotation(kind)).collect(),
-            next.map(|id| global_id(kind.annotation_type(), id)),
-        ))
+        let Page { rows, next } = page(rows, filter.limit, |row| row.id);
+        Ok(Page { rows: rows.into_iter().map(|row| row.into_annotation(kind)).collect(), next })
     }
 
     /// Deletes a project's annotations of `kind` matching every condition; returns how many.

@@ -11,7 +11,7 @@ use sqlx::FromRow;
 use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
-use super::{Error, Result, SpanFilter, Store, page, push_in, push_values};
+use super::{Error, Page, Result, SpanFilter, Store, page, push_in, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
@@ -45,9 +45,6 @@ pub enum Selection {
         project: Option<String>,
     },
 }
-
-/// A page of items and the rowid of the first item of the next page.
-pub type ItemPage = (Vec<CollectionItem>, Option<i64>);
 
 #[derive(FromRow)]
 struct ItemRow {
@@ -191,7 +188,12 @@ impl Store {
     /// Items of a collection (by rowid) in the order added, from item rowid
     /// `cursor` (inclusive): keyset paging, so reading a whole collection page
     /// by page costs the same per page however large it is.
-    pub async fn collection_items(&self, collection_rowid: i64, cursor: Option<i64>, limit: u32) -> Result<ItemPage> {
+    pub async fn collection_items(
+        &self,
+        collection_rowid: i64,
+        cursor: Option<i64>,
+        limit: u32,
+    ) -> Result<Page<CollectionItem>> {
         self.collection_items_in_splits(collection_rowid, &[], cursor, limit).await
     }
 
@@ -203,7 +205,7 @@ impl Store {
         splits: &[String],
         cursor: Option<i64>,
         limit: u32,
-    ) -> Result<ItemPage> {
+    ) -> Result<Page<CollectionItem>> {
         let mut query = Sql::new(format!("SELECT {ITEM_COLUMNS} FROM collection_items ci WHERE ci.collection_id = "));
         query.push_bind(collection_rowid).push(" AND ci.id >= ").push_bind(cursor.unwrap_or(i64::MIN));
         if !splits.is_empty() {
@@ -215,7 +217,7 @@ impl Store {
         }
         query.push(" ORDER BY ci.id LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<ItemRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, limit, |row| row.item_id);
+        let Page { rows, next } = page(rows, limit, |row| row.item_id);
         let span_rowids: Vec<i64> = rows.iter().filter_map(|row| row.span_rowid).collect();
         let mut spans = self.spans_by_rowid(&span_rowids).await?;
         let mut annotations = self.span_annotations_by_rowid(span_rowids.iter().copied()).await?;
@@ -250,7 +252,7 @@ impl Store {
                 }
             })
             .collect();
-        Ok((items, next))
+        Ok(Page { rows: items, next })
     }
 
     /// These spans (by rowid), by rowid.

@@ -6,14 +6,11 @@ use super::db::{DbConnection, Sql};
 use chrono::Utc;
 use sqlx::{AssertSqlSafe, FromRow};
 
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{Collection, CollectionUpdate, NewCollection};
 use crate::time::{from_nanos, to_nanos};
-
-/// A page of collections and the rowid of the first one of the next page.
-pub type CollectionPage = (Vec<Collection>, Option<i64>);
 
 /// The columns [`CollectionRow`] reads, from `collections c`.
 const COLLECTION_COLUMNS: &str = "c.id, c.name, c.description, c.created_at, c.updated_at, \
@@ -135,7 +132,7 @@ impl Store {
         cursor: Option<i64>,
         limit: u32,
         name: Option<&str>,
-    ) -> Result<CollectionPage> {
+    ) -> Result<Page<Collection>> {
         let mut query = Sql::new(format!("SELECT {COLLECTION_COLUMNS} FROM collections c WHERE true"));
         if let Some(cursor) = cursor {
             query.push(" AND c.id <= ").push_bind(cursor);
@@ -145,8 +142,8 @@ impl Store {
         }
         query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<CollectionRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
-        Ok((rows.into_iter().map(Collection::from).collect(), next))
+        let Page { rows, next } = page(rows, limit, |row| row.id);
+        Ok(Page { rows: rows.into_iter().map(Collection::from).collect(), next })
     }
 
     /// The collections span `span_id` (hex) is in, by name.

@@ -11,14 +11,11 @@ use sqlx::FromRow;
 
 use super::collection_items::touch;
 use super::collections::{insert_collection, now_nanos};
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{DatasetUpload, DatasetUploaded, DatasetVersion, UploadAction};
 use crate::time::from_nanos;
-
-/// A page of versions, newest first, and the rowid of the next page's first.
-pub type VersionPage = (Vec<DatasetVersion>, Option<i64>);
 
 #[derive(FromRow)]
 struct VersionRow {
@@ -135,7 +132,7 @@ impl Store {
         collection_rowid: i64,
         cursor: Option<i64>,
         limit: u32,
-    ) -> Result<VersionPage> {
+    ) -> Result<Page<DatasetVersion>> {
         let rows: Vec<VersionRow> = sqlx::query_as(
             "SELECT id, description, created_at FROM collection_versions
              WHERE collection_id = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
@@ -145,8 +142,8 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
-        Ok((rows.into_iter().map(DatasetVersion::from).collect(), next))
+        let Page { rows, next } = page(rows, limit, |row| row.id);
+        Ok(Page { rows: rows.into_iter().map(DatasetVersion::from).collect(), next })
     }
 
     /// The rowid of a collection's latest version (0 when it has none yet).

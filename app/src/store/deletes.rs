@@ -23,7 +23,7 @@
 //! transaction.
 
 use super::db::{DbConnection, Dialect, Sql};
-use super::{Error, Result, Store, outbox, page, push_values};
+use super::{Error, Page, Result, Store, outbox, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{ProjectRetention, RemovedItem, RetentionRule, TargetKind};
 use crate::time::{from_nanos, to_nanos};
@@ -178,7 +178,12 @@ impl Store {
     /// What a collection (by rowid) lost to deleted spans, in the order
     /// lost, from tombstone rowid `cursor` (inclusive): keyset paging, like
     /// [`Store::collection_items`], so an export streams them page by page.
-    pub async fn removed_items(&self, collection_rowid: i64, cursor: Option<i64>, limit: u32) -> Result<RemovedPage> {
+    pub async fn removed_items(
+        &self,
+        collection_rowid: i64,
+        cursor: Option<i64>,
+        limit: u32,
+    ) -> Result<Page<RemovedItem>> {
         let rows: Vec<TombstoneRow> = sqlx::query_as(
             "SELECT id, span_id, trace_id, span_name, note, added_at, removed_at FROM collection_tombstones
              WHERE collection_id = $1 AND id >= $2 ORDER BY id LIMIT $3",
@@ -188,7 +193,7 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
+        let Page { rows, next } = page(rows, limit, |row| row.id);
         let items = rows
             .into_iter()
             .map(|row| RemovedItem {
@@ -200,12 +205,9 @@ impl Store {
                 removed_at: from_nanos(row.removed_at),
             })
             .collect();
-        Ok((items, next))
+        Ok(Page { rows: items, next })
     }
 }
-
-/// A page of a collection's removed items and the rowid the next page starts at.
-pub type RemovedPage = (Vec<RemovedItem>, Option<i64>);
 
 #[derive(sqlx::FromRow)]
 struct TombstoneRow {

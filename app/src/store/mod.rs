@@ -73,23 +73,19 @@ use sqlx::{ConnectOptions, Connection, Executor, Transaction};
 
 use db::{Db, DbConnection, Dialect, Sql};
 
-pub use annotation_configs::{AnnotationConfigPage, parse_config_id};
-pub use annotations::{AnnotationDeletion, AnnotationFilter, AnnotationPage, NewAnnotation, WriteMode};
-pub use collection_items::{ItemPage, Selection};
-pub use collections::CollectionPage;
+pub use annotation_configs::parse_config_id;
+pub use annotations::{AnnotationDeletion, AnnotationFilter, NewAnnotation, WriteMode};
+pub use collection_items::Selection;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
-pub use dataset_uploads::VersionPage;
-pub use deletes::RemovedPage;
 pub use error::{Error, INTERNAL_MESSAGE, Result};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
-pub use public_links::{NewLink, PublicLinkPage};
-pub use queues::{ITEM_TYPE, ItemTarget, QUEUE_TYPE, QueueItemPage, QueueSelection};
+pub use public_links::NewLink;
+pub use queues::{ITEM_TYPE, ItemTarget, QUEUE_TYPE, QueueSelection};
 pub use secrets::{new_token, token_hash};
 pub use sessions::{SESSION_TYPE, SessionKey};
 pub use span_query::{MAX_SPAN_QUERY_ROWS, SpanQueryFilter};
-pub use spans::{AttributeValue, SpanFilter, SpanPage};
-pub use traces::TracePage;
+pub use spans::{AttributeValue, SpanFilter};
 pub use users::{UserRecord, normalize_email};
 pub use webhook_keys::{SECRET_PREFIX, WebhookKey, sign};
 pub use webhooks::{ClaimedDelivery, DeliveryPage};
@@ -344,16 +340,29 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// One page of a listing, and where the next page begins (`None` on the
+/// last). For most listings that is the rowid of the next page's first row
+/// (Phoenix's cursors are inclusive), which the edges turn into their
+/// cursors: REST into a global id, pages into a link. A keyset listing
+/// ordered by something else (the trace list) has a cursor of its own.
+#[derive(Debug)]
+pub struct Page<T, C = i64> {
+    /// The page's rows, in the listing's order.
+    pub rows: Vec<T>,
+    /// Where the next page begins.
+    pub next: Option<C>,
+}
+
 /// Splits the `limit + 1` rows of a query into one page and the rowid of the
-/// first row of the next page (Phoenix's cursors are inclusive).
-fn page<T>(mut rows: Vec<T>, limit: u32, rowid: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+/// first row of the next page.
+fn page<T>(mut rows: Vec<T>, limit: u32, rowid: impl Fn(&T) -> i64) -> Page<T> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     if rows.len() > limit {
         let next = rowid(&rows[limit]);
         rows.truncate(limit);
-        (rows, Some(next))
+        Page { rows, next: Some(next) }
     } else {
-        (rows, None)
+        Page { rows, next: None }
     }
 }
 

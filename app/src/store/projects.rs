@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{Project, ProjectSummary};
 use crate::time::{from_nanos, to_nanos};
@@ -40,7 +40,7 @@ impl Store {
         cursor: Option<i64>,
         limit: u32,
         name_contains: Option<&str>,
-    ) -> Result<(Vec<Project>, Option<String>)> {
+    ) -> Result<Page<Project>> {
         let pattern = name_contains.filter(|n| !n.is_empty()).map(contains_pattern);
         let rows: Vec<ProjectRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id, name, description FROM projects
@@ -53,8 +53,8 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
-        Ok((rows.into_iter().map(Project::from).collect(), next.map(|id| global_id("Project", id))))
+        let Page { rows, next } = page(rows, limit, |row| row.id);
+        Ok(Page { rows: rows.into_iter().map(Project::from).collect(), next })
     }
 
     /// The rowid of the project named by `identifier`: its global id, else its name.

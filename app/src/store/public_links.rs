@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::collections::now_nanos;
 use super::secrets::{new_token, same_hash, token_hash};
 use super::spans::{SPAN_COLUMNS, SpanRow};
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::redaction::{LinkRedaction, redact};
@@ -18,9 +18,6 @@ use crate::model::{
     SharedView, Span,
 };
 use crate::time::{from_nanos, iso};
-
-/// A page of links and the rowid of the first one of the next page.
-pub type PublicLinkPage = (Vec<PublicLink>, Option<i64>);
 
 /// A link just made: its rowid, its token (never stored) and its expiry.
 #[derive(Clone, Debug)]
@@ -131,16 +128,16 @@ impl Store {
     }
 
     /// Every link, newest first, from rowid `cursor` (inclusive).
-    pub async fn list_public_links(&self, cursor: Option<i64>, limit: u32) -> Result<PublicLinkPage> {
+    pub async fn list_public_links(&self, cursor: Option<i64>, limit: u32) -> Result<Page<PublicLink>> {
         let mut query = Sql::new(format!("SELECT {LINK_COLUMNS} WHERE true"));
         if let Some(cursor) = cursor {
             query.push(" AND l.id <= ").push_bind(cursor);
         }
         query.push(" ORDER BY l.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<LinkRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
+        let Page { rows, next } = page(rows, limit, |row| row.id);
         let now = now_nanos();
-        Ok((rows.into_iter().map(|row| row.into_link(now)).collect(), next))
+        Ok(Page { rows: rows.into_iter().map(|row| row.into_link(now)).collect(), next })
     }
 
     /// The links to one collection (by rowid), newest first, at most `limit`.
@@ -191,7 +188,8 @@ impl Store {
         let view = match (row.collection_id, row.trace_id) {
             (Some(collection_rowid), _) => {
                 let collection = self.collection_by_rowid(collection_rowid).await?;
-                let (items, _) = self.collection_items(collection_rowid, None, MAX_SHARED_EXAMPLES).await?;
+                let Page { rows: items, .. } =
+                    self.collection_items(collection_rowid, None, MAX_SHARED_EXAMPLES).await?;
                 // Shared pages show spans: uploaded examples without one are left out.
                 let examples = items.into_iter().filter_map(|item| {
                     let span = item.span?;

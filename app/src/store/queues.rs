@@ -13,7 +13,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 
 use super::collections::now_nanos;
 use super::trace_list::root;
-use super::{Error, NewAnnotation, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
+use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::accounts::{Author, Permission, Principal};
 use crate::model::{
@@ -37,9 +37,6 @@ pub enum QueueSelection {
     /// These trace ids (hex); all must exist.
     TraceIds(Vec<String>),
 }
-
-/// A page of items and the rowid of the first item of the next page.
-pub type QueueItemPage = (Vec<QueueItem>, Option<i64>);
 
 /// The span or trace of one item, and the span a reviewer is shown (a
 /// trace's root span).
@@ -306,7 +303,7 @@ impl Store {
     }
 
     /// Queues, newest first, from rowid `cursor` (inclusive).
-    pub async fn list_queues(&self, cursor: Option<i64>, limit: u32) -> Result<(Vec<AnnotationQueue>, Option<i64>)> {
+    pub async fn list_queues(&self, cursor: Option<i64>, limit: u32) -> Result<Page<AnnotationQueue>> {
         let rows: Vec<QueueRow> = sqlx::query_as(
             "SELECT q.id, q.name, q.instructions, q.reviewers_per_item, q.reservation_seconds, q.project_id,
                  p.name AS project_name, q.created_at, q.updated_at
@@ -317,12 +314,12 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let (rows, next) = page(rows, limit, |row| row.id);
+        let Page { rows, next } = page(rows, limit, |row| row.id);
         let mut queues = Vec::with_capacity(rows.len());
         for row in rows {
             queues.push(self.queue_of(row).await?);
         }
-        Ok((queues, next))
+        Ok(Page { rows: queues, next })
     }
 
     /// Changes the fields given; a new k re-counts which items are done.
@@ -459,7 +456,7 @@ impl Store {
         status: Option<ItemStatus>,
         cursor: Option<i64>,
         limit: u32,
-    ) -> Result<QueueItemPage> {
+    ) -> Result<Page<QueueItem>> {
         let now = now_nanos();
         let live =
             "EXISTS (SELECT 1 FROM annotation_queue_reservations v WHERE v.item_id = i.id AND v.reserved_until > ";
@@ -485,7 +482,7 @@ impl Store {
         }
         query.push(" ORDER BY i.id LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<ItemRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, limit, |row| row.target.item_rowid);
+        let Page { rows, next } = page(rows, limit, |row| row.target.item_rowid);
         let items = rows
             .into_iter()
             .map(|row| QueueItem {
@@ -498,7 +495,7 @@ impl Store {
                 added_at: from_nanos(row.added_at),
             })
             .collect();
-        Ok((items, next))
+        Ok(Page { rows: items, next })
     }
 
     /// The target of item `item` (global id) of a queue; 404 when it is not in it.

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::trace_list::root;
-use super::{Error, Result, Store, page, push_values};
+use super::{Error, Page, Result, Store, page, push_values};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{
     AnnotationChip, FEEDBACK_NAME, MAX_SESSION_TURNS, NOTE_NAME, PREVIEW_CHARS, Session, SessionAnnotationLine,
@@ -122,7 +122,7 @@ impl Store {
         cursor: Option<i64>,
         limit: u32,
         ascending: bool,
-    ) -> Result<(Vec<Session>, Option<String>)> {
+    ) -> Result<Page<Session>> {
         let project_rowid = self.project_rowid(project).await?;
         let mut query = Sql::new(select_sessions(self.dialect));
         query.push(" WHERE se.project_id = ").push_bind(project_rowid);
@@ -132,8 +132,8 @@ impl Store {
         }
         query.push(format!(" ORDER BY se.id {direction} LIMIT ")).push_bind(i64::from(limit) + 1);
         let records: Vec<SessionRecord> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (records, next) = page(records, limit, |record| record.id);
-        Ok((self.with_traces(records).await?, next.map(|rowid| global_id(SESSION_TYPE, rowid))))
+        let Page { rows, next } = page(records, limit, |record| record.id);
+        Ok(Page { rows: self.with_traces(rows).await?, next })
     }
 
     /// The sessions of `records` with their traces, by start time.
@@ -295,7 +295,7 @@ impl Store {
             .bind(i64::from(limit) + 1)
             .fetch_all(&self.pool)
             .await?;
-        let (records, next_cursor) = page(records, limit, |record| record.id);
+        let Page { rows: records, next: next_cursor } = page(records, limit, |record| record.id);
         let votes = self.session_votes(records.iter().map(|record| record.id)).await?;
         let rows = records
             .into_iter()

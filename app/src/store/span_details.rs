@@ -4,7 +4,7 @@
 use super::db::{Flag, Sql};
 use serde_json::{Map, Value};
 
-use super::{AnnotationFilter, Error, Result, SpanFilter, Store};
+use super::{AnnotationFilter, Error, Page, Result, SpanFilter, Store};
 use crate::model::accounts::Author;
 use crate::model::{SpanDetail, TargetKind, TraceSpan, TraceTree};
 
@@ -28,7 +28,7 @@ impl Store {
     /// the project or the trace is unknown.
     pub async fn trace_tree(&self, project: &str, trace_id: &str) -> Result<Option<TraceTree>> {
         let filter = SpanFilter { trace_ids: vec![trace_id.to_owned()], limit: MAX_TRACE_SPANS, ..Default::default() };
-        let Some((spans, _)) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
+        let Some(Page { rows: spans, .. }) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
         if spans.is_empty() {
             return Ok(None);
         }
@@ -54,7 +54,9 @@ impl Store {
     /// project's annotation configs; `None` when either is unknown.
     pub async fn span_detail(&self, project: &str, span_id: &str) -> Result<Option<SpanDetail>> {
         let filter = SpanFilter { span_ids: vec![span_id.to_owned()], limit: 1, ..Default::default() };
-        let Some((mut spans, _)) = found(self.list_spans(project, &filter).await)? else { return Ok(None) };
+        let Some(Page { rows: mut spans, .. }) = found(self.list_spans(project, &filter).await)? else {
+            return Ok(None);
+        };
         let Some(span) = spans.pop() else { return Ok(None) };
         let resource: String = sqlx::query_scalar("SELECT resource_attributes FROM spans WHERE span_id = $1")
             .bind(span_id)
@@ -66,11 +68,12 @@ impl Store {
         };
         let annotations =
             AnnotationFilter { target_ids: vec![span_id.to_owned()], limit: MAX_LISTED, ..Default::default() };
-        let (annotations, _) = self.list_annotations(TargetKind::Span, project, &annotations).await?;
+        let Page { rows: annotations, .. } = self.list_annotations(TargetKind::Span, project, &annotations).await?;
         let documents =
             AnnotationFilter { target_ids: vec![span_id.to_owned()], limit: MAX_LISTED, ..Default::default() };
-        let (document_annotations, _) = self.list_annotations(TargetKind::Document, project, &documents).await?;
-        let (configs, _) = self.list_annotation_configs(Some(project), None, MAX_LISTED).await?;
+        let Page { rows: document_annotations, .. } =
+            self.list_annotations(TargetKind::Document, project, &documents).await?;
+        let Page { rows: configs, .. } = self.list_annotation_configs(Some(project), None, MAX_LISTED).await?;
         Ok(Some(SpanDetail { span, resource, annotations, document_annotations, configs }))
     }
 

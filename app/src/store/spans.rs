@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::search::{Plan, push_candidates, push_like};
 use super::trace_list::push_annotation_conditions;
-use super::{Error, Result, Store, page, push_in};
+use super::{Error, Page, Result, Store, page, push_in};
 use crate::ids::{global_id, parse_global_id};
 use crate::model::{Span, SpanContext, SpanEvent};
 use crate::time::from_nanos;
@@ -57,9 +57,6 @@ pub struct SpanFilter {
     /// `label`: has an annotation with this label (of the `annotation` name, if given).
     pub label: Option<String>,
 }
-
-/// A page of spans and the cursor of the next one.
-pub type SpanPage = (Vec<Span>, Option<String>);
 
 #[derive(FromRow)]
 pub(super) struct SpanRow {
@@ -138,12 +135,12 @@ impl Store {
 
 impl Store {
     /// Spans of a project, newest first, with Phoenix's filters.
-    pub async fn list_spans(&self, project: &str, filter: &SpanFilter) -> Result<SpanPage> {
+    pub async fn list_spans(&self, project: &str, filter: &SpanFilter) -> Result<Page<Span>> {
         let project_rowid = self.project_rowid(project).await?;
         let mut query = self.list_spans_query("", project_rowid, filter).await?;
         let rows: Vec<SpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let (rows, next) = page(rows, filter.limit, |row| row.id);
-        Ok((rows.into_iter().map(Span::from).collect(), next.map(|id| global_id("Span", id))))
+        let Page { rows, next } = page(rows, filter.limit, |row| row.id);
+        Ok(Page { rows: rows.into_iter().map(Span::from).collect(), next })
     }
 
     /// The span listing's query for one page (`limit + 1` rows), after

@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use super::search::{Plan, push_candidates, push_like, push_walk};
 use super::span_query::{led_by_annotation, push_condition};
 use super::traces::token_total;
-use super::{Result, Store, push_values};
+use super::{Page, Result, Store, push_values};
 use crate::ids::parse_global_id;
 use crate::model::span_condition::parse_condition;
 use crate::model::{
@@ -68,7 +68,7 @@ impl Store {
     /// `query` says; `None` when the project does not exist.
     pub async fn trace_rows(&self, project: &str, query: &TraceListQuery, limit: u32) -> Result<Option<TraceListPage>> {
         let Some(project_rowid) = self.known_project_rowid(project).await? else { return Ok(None) };
-        let (rows, next_cursor) = match self.trace_page(project_rowid, query, limit).await {
+        let Page { rows, next: next_cursor } = match self.trace_page(project_rowid, query, limit).await {
             Ok(page) => page,
             // Only the advanced filter can be refused: the page says why beside its box.
             Err(super::Error::Invalid(message)) if query.condition.is_some() => {
@@ -110,11 +110,11 @@ impl Store {
         project_rowid: i64,
         query: &TraceListQuery,
         limit: u32,
-    ) -> Result<(Vec<Row>, Option<String>)> {
+    ) -> Result<Page<Row, String>> {
         let mut sql = self.trace_rows_query("", project_rowid, query, limit).await?;
         let mut rows: Vec<Row> = sql.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         if rows.len() <= limit as usize {
-            return Ok((rows, None));
+            return Ok(Page { rows, next: None });
         }
         let next = &rows[limit as usize];
         let value = match query.sort {
@@ -123,7 +123,7 @@ impl Store {
         };
         let cursor = format!("{value}:{}", next.id);
         rows.truncate(limit as usize);
-        Ok((rows, Some(cursor)))
+        Ok(Page { rows, next: Some(cursor) })
     }
 
     /// The trace list's query for one page (`limit + 1` rows), after

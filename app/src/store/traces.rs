@@ -5,13 +5,10 @@ use std::collections::HashMap;
 
 use sqlx::FromRow;
 
-use super::{Result, Store, push_values};
+use super::{Page, Result, Store, push_values};
 use crate::ids::global_id;
 use crate::model::{Trace, TraceListQuery, TraceSpan};
 use crate::time::from_nanos;
-
-/// A page of traces and the cursor of the next one.
-pub type TracePage = (Vec<Trace>, Option<String>);
 
 /// SQL for the total of a token-count `column` over the LLM spans of the
 /// trace whose rowid is `trace`. `total()` adds in floating point and the
@@ -46,9 +43,9 @@ impl Store {
         query: &TraceListQuery,
         limit: u32,
         include_spans: bool,
-    ) -> Result<TracePage> {
+    ) -> Result<Page<Trace, String>> {
         let project_rowid = self.project_rowid(project).await?;
-        let (rows, next) = self.trace_page(project_rowid, query, limit).await?;
+        let Page { rows, next } = self.trace_page(project_rowid, query, limit).await?;
         let rowids: Vec<i64> = rows.iter().map(|row| row.id).collect();
         let mut spans = if include_spans { self.trace_spans(&rowids).await? } else { HashMap::new() };
         let traces = rows
@@ -65,7 +62,7 @@ impl Store {
                 spans: include_spans.then(|| spans.remove(&row.id).unwrap_or_default()),
             })
             .collect();
-        Ok((traces, next))
+        Ok(Page { rows: traces, next })
     }
 
     /// The short spans of the given traces, by start time, keyed by trace rowid.

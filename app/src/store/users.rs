@@ -12,7 +12,7 @@ use sqlx::FromRow;
 
 use super::collections::now_nanos;
 use super::secrets::{new_token, token_hash};
-use super::{Error, Result, Store, page};
+use super::{Error, Page, Result, Store, page};
 use crate::ids::global_id;
 use crate::model::accounts::{Role, User};
 use crate::time::from_nanos;
@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// Users, newest first, from rowid `cursor` down (Phoenix's order).
-    pub async fn users(&self, cursor: Option<i64>, limit: u32) -> Result<(Vec<UserRecord>, Option<i64>)> {
+    pub async fn users(&self, cursor: Option<i64>, limit: u32) -> Result<Page<UserRecord>> {
         let rows = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id <= $1 ORDER BY id DESC LIMIT $2"
         )))

@@ -36,8 +36,7 @@ fn checked(data: AnnotationConfigData) -> Result<AnnotationConfigData, ApiError>
     responses((status = 200, body = Paginated<AnnotationConfig>), (status = 400), (status = 422)))]
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<Page, ApiError> {
     let limit = params.limit("limit", 100, 1, u32::MAX)?;
-    let (data, next_cursor) = state.store.list_annotation_configs(None, config_cursor(&params)?, limit).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    Ok(Json(state.store.list_annotation_configs(None, config_cursor(&params)?, limit).await?.into()))
 }
 
 /// `GET /v1/annotation_configs/{config}`: by global id or name.
@@ -89,8 +88,7 @@ pub async fn list_for_project(
 ) -> Result<Page, ApiError> {
     let limit = params.limit("limit", 100, 1, u32::MAX)?;
     let cursor = config_cursor(&params)?;
-    let (data, next_cursor) = state.store.list_annotation_configs(Some(&project), cursor, limit).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    Ok(Json(state.store.list_annotation_configs(Some(&project), cursor, limit).await?.into()))
 }
 
 /// Body of `PUT /v1/projects/{project}/annotation_configs`.

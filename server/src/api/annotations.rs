@@ -91,8 +91,8 @@ pub async fn list<T: Target>(state: &AppState, project: &str, params: &Params) -
         cursor: cursor(params, |raw| format!("Invalid cursor format: {raw}"))?,
         limit,
     };
-    let (data, next_cursor) = state.store.list_annotations(T::KIND, project, &filter).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_annotations(T::KIND, project, &filter).await?;
+    Ok(Json(Paginated::of(page, T::KIND.annotation_type())))
 }
 
 /// Deletes a project's annotations of `T` matching the filters; needs

@@ -39,9 +39,8 @@ const FILTER_KEYS: &[&str] = &[
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
-    let (data, next) = state.store.list_collections(cursor, limit, params.get("name")).await?;
-    let next_cursor = next.map(|rowid| app::ids::global_id("Collection", rowid));
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_collections(cursor, limit, params.get("name")).await?;
+    Ok(Json(Paginated::of(page, "Collection")))
 }
 
 /// `POST /v1/collections`: 409 when the name is taken.
@@ -205,9 +204,8 @@ pub async fn list_items(
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
     let rowid = state.store.collection_rowid(&collection).await?;
-    let (data, next) = state.store.collection_items(rowid, cursor, limit).await?;
-    let next_cursor = next.map(|rowid| app::ids::global_id("CollectionItem", rowid));
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.collection_items(rowid, cursor, limit).await?;
+    Ok(Json(Paginated::of(page, "CollectionItem")))
 }
 
 /// A collection name must have a visible character.

@@ -26,9 +26,9 @@ const EXAMPLES_PAGE: u32 = 1000;
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 10, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let (collections, next) = state.store.list_collections(cursor, limit, params.non_empty("name")).await?;
-    let data = collections.into_iter().map(dataset).collect();
-    Ok(Json(Paginated { data, next_cursor: next.map(|rowid| global_id("Dataset", rowid)) }))
+    let page = state.store.list_collections(cursor, limit, params.non_empty("name")).await?;
+    let page = app::store::Page { rows: page.rows.into_iter().map(dataset).collect(), next: page.next };
+    Ok(Json(Paginated::of(page, "Dataset")))
 }
 
 /// `GET /v1/datasets/{id}`: 404 when unknown.
@@ -73,8 +73,8 @@ pub async fn versions(
     let limit = params.limit("limit", 10, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let rowid = dataset_rowid(&state, &id).await?;
-    let (data, next) = state.store.dataset_versions(rowid, cursor, limit).await?;
-    Ok(Json(Paginated { data, next_cursor: next.map(|rowid| global_id("DatasetVersion", rowid)) }))
+    let page = state.store.dataset_versions(rowid, cursor, limit).await?;
+    Ok(Json(Paginated::of(page, "DatasetVersion")))
 }
 
 /// The version a read is of: the latest, which `version_id` (if given) must
@@ -107,8 +107,9 @@ pub(super) async fn all_items(
     let mut items = Vec::new();
     let mut cursor = None;
     loop {
-        let (page, next) = state.store.collection_items_in_splits(rowid, splits, cursor, EXAMPLES_PAGE).await?;
-        items.extend(page);
+        let app::store::Page { rows, next } =
+            state.store.collection_items_in_splits(rowid, splits, cursor, EXAMPLES_PAGE).await?;
+        items.extend(rows);
         match next {
             Some(next) => cursor = Some(next),
             None => return Ok(items),

@@ -73,12 +73,12 @@ impl Pages {
         let (bytes, next) = match self.phase {
             Phase::Done => return Ok(None),
             Phase::Items => {
-                let (items, next) = self.store.collection_items(self.collection, self.cursor, EXPORT_PAGE).await?;
-                (self.writer.write(&items), next)
+                let page = self.store.collection_items(self.collection, self.cursor, EXPORT_PAGE).await?;
+                (self.writer.write(&page.rows), page.next)
             }
             Phase::Removed => {
-                let (removed, next) = self.store.removed_items(self.collection, self.cursor, EXPORT_PAGE).await?;
-                (self.writer.write_removed(&removed), next)
+                let page = self.store.removed_items(self.collection, self.cursor, EXPORT_PAGE).await?;
+                (self.writer.write_removed(&page.rows), page.next)
             }
         };
         self.cursor = next;

@@ -62,6 +62,21 @@ pub struct Paginated<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Paginated<T> {
+    /// A page of the store's as the API lists it: the next page's first row
+    /// by its global id of type `type_name` (any type decodes: [`cursor`]).
+    pub fn of(page: app::store::Page<T>, type_name: &str) -> Self {
+        Paginated { data: page.rows, next_cursor: page.next.map(|rowid| app::ids::global_id(type_name, rowid)) }
+    }
+}
+
+/// A page of a listing with a cursor of its own (the trace list's keyset).
+impl<T> From<app::store::Page<T, String>> for Paginated<T> {
+    fn from(page: app::store::Page<T, String>) -> Self {
+        Paginated { data: page.rows, next_cursor: page.next }
+    }
+}
+
 /// Every REST route, each registered once with its OpenAPI entry (its
 /// handler's `#[utoipa::path]`): the router serves them, [`document`]
 /// describes them, and the auth rules read each route's permission from that

@@ -18,8 +18,8 @@ use crate::json::JsonBody;
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, u32::MAX)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let (data, next_cursor) = state.store.list_projects(cursor, limit, params.get("name_contains")).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_projects(cursor, limit, params.get("name_contains")).await?;
+    Ok(Json(Paginated::of(page, "Project")))
 }
 
 /// `GET /v1/projects/{project}`

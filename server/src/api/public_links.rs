@@ -59,9 +59,8 @@ pub async fn create_for_trace(
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
-    let (data, next) = state.store.list_public_links(cursor, limit).await?;
-    let next_cursor = next.map(|rowid| app::ids::global_id("PublicLink", rowid));
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_public_links(cursor, limit).await?;
+    Ok(Json(Paginated::of(page, "PublicLink")))
 }
 
 /// `DELETE /v1/public_links/{id}`: revokes the link at once (204); 404 when unknown.

@@ -28,9 +28,8 @@ use crate::json::JsonBody;
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
-    let (data, next) = state.store.list_queues(cursor, limit).await?;
-    let next_cursor = next.map(|rowid| app::ids::global_id(QUEUE_TYPE, rowid));
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_queues(cursor, limit).await?;
+    Ok(Json(Paginated::of(page, QUEUE_TYPE)))
 }
 
 /// `POST /v1/annotation_queues`.
@@ -211,9 +210,8 @@ pub async fn list_items(
         None => None,
     };
     let rowid = state.store.queue_rowid(&queue).await?;
-    let (data, next) = state.store.queue_items(rowid, status, cursor, limit).await?;
-    let next_cursor = next.map(|rowid| app::ids::global_id(app::store::ITEM_TYPE, rowid));
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.queue_items(rowid, status, cursor, limit).await?;
+    Ok(Json(Paginated::of(page, app::store::ITEM_TYPE)))
 }
 
 /// `DELETE /v1/annotation_queues/{queue}/items/{item}`: 204, or 404.

@@ -32,8 +32,8 @@ pub async fn list(
     let ascending = params.choice("order", &["asc", "desc"], "asc")? == "asc";
     state.store.project_rowid(&project).await?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let (data, next_cursor) = state.store.list_sessions(&project, cursor, limit, ascending).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_sessions(&project, cursor, limit, ascending).await?;
+    Ok(Json(Paginated::of(page, app::store::SESSION_TYPE)))
 }
 
 /// One session with its traces, by global id or `session.id`.

@@ -55,8 +55,8 @@ pub async fn list(
         cursor: cursor(&params, |_| "Invalid cursor".to_owned())?,
         ..span_conditions(&params)?
     };
-    let (data, next_cursor) = state.store.list_spans(&project, &filter).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    let page = state.store.list_spans(&project, &filter).await?;
+    Ok(Json(Paginated::of(page, "Span")))
 }
 
 /// The span conditions of the listing's query parameters (every filter but

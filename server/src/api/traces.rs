@@ -54,8 +54,7 @@ pub async fn list(
         return Err(ApiError::Unprocessable(format!("Invalid cursor format: {raw}")));
     }
     let include_spans = params.bool("include_spans", false)?;
-    let (data, next_cursor) = state.store.list_traces(&project, &query, limit, include_spans).await?;
-    Ok(Json(Paginated { data, next_cursor }))
+    Ok(Json(Paginated::from(state.store.list_traces(&project, &query, limit, include_spans).await?)))
 }
 
 /// Deletes a trace (Phoenix's `deleteTrace`): by `Trace:` global id or

@@ -76,9 +76,9 @@ pub struct Link {
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let (rows, next) = state.store.users(cursor, limit).await?;
-    let data = rows.iter().map(|row| row.to_user()).collect();
-    Ok(Json(Paginated { data, next_cursor: next.map(|rowid| app::ids::global_id("User", rowid)) }))
+    let page = state.store.users(cursor, limit).await?;
+    let page = app::store::Page { rows: page.rows.iter().map(|row| row.to_user()).collect(), next: page.next };
+    Ok(Json(Paginated::of(page, "User")))
 }
 
 /// `POST /v1/users`: 201 with the user; 409 for a taken email.
