@@ -229,7 +229,12 @@ impl Server {
     pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         self.sigterm();
         let status = self.child.wait().unwrap();
-        let log = self.log.try_iter().collect();
+        // The reader thread may still be forwarding the last lines: read
+        // until it ends at the pipe's end (or, to be safe, goes quiet).
+        let mut log = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(std::time::Duration::from_secs(5)) {
+            log.push(line);
+        }
         (status, log)
     }
 
