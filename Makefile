@@ -90,18 +90,19 @@ pg-deps:
 
 # `cargo test` on the default members only: `--workspace` would add `frontend`
 # and build `app` with `hydrate` and `ssr` at once, which breaks the server.
+# Every suite uses what the first `cargo test` built (target/debug/plume
+# included, hence PLUME_BUILT=1): `cargo build -p server` or `cargo test -p
+# server` resolve other features and would build every crate twice more.
 test: setup site e2e-deps pg-deps
 	cargo test
-	@if [ -x end2end/python/run.sh ]; then \
-		echo "==> end2end/python/run.sh"; end2end/python/run.sh; \
-	elif [ -f end2end/python/run.sh ]; then \
-		echo "==> end2end/python/run.sh"; sh end2end/python/run.sh; \
-	else echo "==> no end2end/python/run.sh: skipping the Python tests"; fi
-	end2end/run.sh
+	@echo "==> end2end/python/run.sh"
+	PLUME_BUILT=1 end2end/python/run.sh
+	PLUME_BUILT=1 end2end/run.sh
 	@echo "==> the same suites on PostgreSQL"
-	PLUME_TEST_DATABASE=postgres cargo test -p server --test integration
-	end2end/with-postgres.sh end2end/python/run.sh
-	end2end/with-postgres.sh end2end/run.sh
+	PLUME_TEST_DATABASE=postgres cargo test --test integration
+	PLUME_BUILT=1 end2end/with-postgres.sh end2end/python/run.sh
+	PLUME_BUILT=1 end2end/with-postgres.sh end2end/run.sh
+	@echo "==> target/ holds $$(du -sh target | cut -f1)"
 
 # The README's pictures: the browser tests, saving their screenshots to docs/screenshots/.
 # Debian's chromium draws no 👍/👎 without a colour emoji font.

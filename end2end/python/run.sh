@@ -10,5 +10,6 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   cp "$here/requirements.txt" "$venv/requirements.txt"
 fi
-(cd "$root" && cargo build --quiet -p server --bin plume)
+# Not under `make test` (PLUME_BUILT=1), whose `cargo test` built it: see end2end/run.sh.
+[ -n "${PLUME_BUILT:-}" ] || (cd "$root" && cargo build --quiet -p server --bin plume)
 exec "$venv/bin/pytest" -q "$here" "$@"
