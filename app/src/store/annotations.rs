@@ -277,8 +277,7 @@ impl Store {
                 )));
             }
         }
-        let Page { rows, next } = page(rows, filter.limit, |row| row.id);
-        Ok(Page { rows: rows.into_iter().map(|row| row.into_annotation(kind)).collect(), next })
+        Ok(page(rows, filter.limit, |row| row.id).map(|row| row.into_annotation(kind)))
     }
 
     /// Deletes a project's annotations of `kind` matching every condition; returns how many.

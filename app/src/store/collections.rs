@@ -142,8 +142,7 @@ impl Store {
         }
         query.push(" ORDER BY c.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<CollectionRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let Page { rows, next } = page(rows, limit, |row| row.id);
-        Ok(Page { rows: rows.into_iter().map(Collection::from).collect(), next })
+        Ok(page(rows, limit, |row| row.id).map(Collection::from))
     }
 
     /// The collections span `span_id` (hex) is in, by name.

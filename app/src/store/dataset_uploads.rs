@@ -142,8 +142,7 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let Page { rows, next } = page(rows, limit, |row| row.id);
-        Ok(Page { rows: rows.into_iter().map(DatasetVersion::from).collect(), next })
+        Ok(page(rows, limit, |row| row.id).map(DatasetVersion::from))
     }
 
     /// The rowid of a collection's latest version (0 when it has none yet).

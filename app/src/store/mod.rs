@@ -353,6 +353,13 @@ pub struct Page<T, C = i64> {
     pub next: Option<C>,
 }
 
+impl<T, C> Page<T, C> {
+    /// The same page with each row turned into what a caller shows.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U, C> {
+        Page { rows: self.rows.into_iter().map(f).collect(), next: self.next }
+    }
+}
+
 /// Splits the `limit + 1` rows of a query into one page and the rowid of the
 /// first row of the next page.
 fn page<T>(mut rows: Vec<T>, limit: u32, rowid: impl Fn(&T) -> i64) -> Page<T> {

@@ -53,8 +53,7 @@ impl Store {
         .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let Page { rows, next } = page(rows, limit, |row| row.id);
-        Ok(Page { rows: rows.into_iter().map(Project::from).collect(), next })
+        Ok(page(rows, limit, |row| row.id).map(Project::from))
     }
 
     /// The rowid of the project named by `identifier`: its global id, else its name.

@@ -135,9 +135,8 @@ impl Store {
         }
         query.push(" ORDER BY l.id DESC LIMIT ").push_bind(i64::from(limit) + 1);
         let rows: Vec<LinkRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let Page { rows, next } = page(rows, limit, |row| row.id);
         let now = now_nanos();
-        Ok(Page { rows: rows.into_iter().map(|row| row.into_link(now)).collect(), next })
+        Ok(page(rows, limit, |row| row.id).map(|row| row.into_link(now)))
     }
 
     /// The links to one collection (by rowid), newest first, at most `limit`.

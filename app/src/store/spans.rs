@@ -139,8 +139,7 @@ impl Store {
         let project_rowid = self.project_rowid(project).await?;
         let mut query = self.list_spans_query("", project_rowid, filter).await?;
         let rows: Vec<SpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
-        let Page { rows, next } = page(rows, filter.limit, |row| row.id);
-        Ok(Page { rows: rows.into_iter().map(Span::from).collect(), next })
+        Ok(page(rows, filter.limit, |row| row.id).map(Span::from))
     }
 
     /// The span listing's query for one page (`limit + 1` rows), after

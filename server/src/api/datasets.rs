@@ -26,8 +26,7 @@ const EXAMPLES_PAGE: u32 = 1000;
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 10, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let page = state.store.list_collections(cursor, limit, params.non_empty("name")).await?;
-    let page = app::store::Page { rows: page.rows.into_iter().map(dataset).collect(), next: page.next };
+    let page = state.store.list_collections(cursor, limit, params.non_empty("name")).await?.map(dataset);
     Ok(Json(Paginated::of(page, "Dataset")))
 }
 

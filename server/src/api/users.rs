@@ -76,8 +76,7 @@ pub struct Link {
 pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
-    let page = state.store.users(cursor, limit).await?;
-    let page = app::store::Page { rows: page.rows.iter().map(|row| row.to_user()).collect(), next: page.next };
+    let page = state.store.users(cursor, limit).await?.map(|row| row.to_user());
     Ok(Json(Paginated::of(page, "User")))
 }
 
