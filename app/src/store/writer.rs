@@ -375,7 +375,12 @@ async fn run(
         drop(receiver);
         let spans: usize = jobs.iter().map(|job| if let Work::Spans(s) = &job.work { s.len() } else { 0 }).sum();
         unindexed = unindexed.saturating_add(i64::try_from(spans).unwrap_or(i64::MAX));
-        let may_race = shared && jobs.iter().any(|job| matches!(job.work, Work::Spans(_) | Work::Annotations { .. }));
+        // Only spans and pending annotations can race (see `attach_stored`):
+        // `sync=true` annotations of unknown targets are refused, never pending.
+        let may_race = shared
+            && jobs
+                .iter()
+                .any(|job| matches!(job.work, Work::Spans(_) | Work::Annotations { mode: WriteMode::Deferred, .. }));
         commit_batch(&mut conn, jobs, &config).await;
         if may_race {
             sweep(&mut conn, &config).await;

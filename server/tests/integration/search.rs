@@ -301,6 +301,24 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
         vote(t, "thumbs-down").await; // changed its mind
     }
     vote(6, "meh").await; // no longer a vote
+    // Many in one request (one statement): new votes, a non-vote, a change.
+    let mut items: Vec<Value> = (31..=41u64)
+        .map(|t| {
+            let label = match t {
+                41 => "meh",
+                t if t % 2 == 0 => "thumbs-up",
+                _ => "thumbs-down",
+            };
+            serde_json::json!({"span_id": span_hex(t * 8), "name": "user feedback", "annotator_kind": "HUMAN",
+                "result": {"label": label}})
+        })
+        .collect();
+    items.push(serde_json::json!({"span_id": span_hex(12 * 8), "name": "user feedback", "annotator_kind": "HUMAN",
+        "result": {"label": "thumbs-up"}}));
+    let (status, text) = server
+        .send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &serde_json::json!({"data": items}))
+        .await;
+    assert_eq!(status, 200, "{text}");
     for t in [9, 10] {
         let (status, _) =
             server.send_json(reqwest::Method::DELETE, &format!("/v1/spans/{}", span_hex(t * 8)), &Value::Null).await;
@@ -322,9 +340,11 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
     .unwrap();
     assert_eq!(counted, direct);
     let votes: i64 = direct.iter().map(|d| d.2).sum();
-    assert_eq!(votes, 27); // 30, less the changed label and two deleted spans
-    // Down: 1, 2, 4, 5 and the multiples of 3 up to 30, but 6 (meh) and 9 (deleted).
-    assert_eq!(direct.iter().map(|d| d.1).sum::<i64>(), 27 - 12);
+    // 30, less the changed label and two deleted spans, and 31 to 40.
+    assert_eq!(votes, 37);
+    // Down: 1, 2, 4, 5 and the multiples of 3 up to 30 but 6 (meh), 9 (deleted)
+    // and 12 (changed back), and the odd ones of 31 to 40.
+    assert_eq!(direct.iter().map(|d| d.1).sum::<i64>(), 37 - 11 - 5);
 }
 
 /// The trace and span counts the projects page shows for `project`.
