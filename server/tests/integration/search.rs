@@ -285,15 +285,20 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
     assert!(!html.contains("data-project=\"doomed\""));
 
     // The daily 👍 counts follow votes given, changed and deleted.
-    let vote = |t: u64, label: &'static str| {
+    // A vote of trace `t`'s root span, and a request that sends some at once.
+    let item = |t: u64, label: &str| {
+        serde_json::json!({"span_id": span_hex(t * 8), "name": "user feedback", "annotator_kind": "HUMAN",
+            "result": {"label": label}})
+    };
+    let send = |items: Vec<Value>| {
         let server = &server;
         async move {
-            let body = serde_json::json!({"data": [{"span_id": span_hex(t * 8), "name": "user feedback",
-                "annotator_kind": "HUMAN", "result": {"label": label}}]});
+            let body = serde_json::json!({"data": items});
             let (status, text) = server.send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &body).await;
             assert_eq!(status, 200, "{text}");
         }
     };
+    let vote = |t: u64, label: &'static str| send(vec![item(t, label)]);
     for t in 1..=30 {
         vote(t, if t % 3 == 0 { "thumbs-down" } else { "thumbs-up" }).await;
     }
@@ -303,22 +308,14 @@ async fn counts_stay_equal_to_count_star_under_concurrent_ingest_and_deletes() {
     vote(6, "meh").await; // no longer a vote
     // Many in one request (one statement): new votes, a non-vote, a change.
     let mut items: Vec<Value> = (31..=41u64)
-        .map(|t| {
-            let label = match t {
-                41 => "meh",
-                t if t % 2 == 0 => "thumbs-up",
-                _ => "thumbs-down",
-            };
-            serde_json::json!({"span_id": span_hex(t * 8), "name": "user feedback", "annotator_kind": "HUMAN",
-                "result": {"label": label}})
+        .map(|t| match t {
+            41 => item(t, "meh"),
+            t if t % 2 == 0 => item(t, "thumbs-up"),
+            _ => item(t, "thumbs-down"),
         })
         .collect();
-    items.push(serde_json::json!({"span_id": span_hex(12 * 8), "name": "user feedback", "annotator_kind": "HUMAN",
-        "result": {"label": "thumbs-up"}}));
-    let (status, text) = server
-        .send_json(reqwest::Method::POST, "/v1/span_annotations?sync=true", &serde_json::json!({"data": items}))
-        .await;
-    assert_eq!(status, 200, "{text}");
+    items.push(item(12, "thumbs-up"));
+    send(items).await;
     for t in [9, 10] {
         let (status, _) =
             server.send_json(reqwest::Method::DELETE, &format!("/v1/spans/{}", span_hex(t * 8)), &Value::Null).await;
