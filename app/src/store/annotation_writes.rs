@@ -37,7 +37,8 @@ pub(super) async fn write(
     let mut wanted: Vec<&str> = jobs.iter().flat_map(|(items, _)| items.iter().map(|i| i.target_id.as_str())).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let rowids = target_rowids(conn, kind, &wanted).await?;
+    let keys = jobs.iter().flat_map(|(items, _)| items.iter());
+    let rowids = target_rowids(conn, kind, &wanted, keys).await?;
     let foreign = foreign_annotations(conn, kind, jobs, &rowids).await?;
 
     let mut refused: Vec<Option<Error>> = Vec::with_capacity(jobs.len());
@@ -88,7 +89,7 @@ pub(super) async fn write(
 
 /// The common case of `sync=false` clicks in one statement, so one round
 /// trip to SQLite instead of four (SQLite only: on PostgreSQL the writer's
-/// upserts take their keys' locks first, see [`lock_keys`]): upserts every item of `jobs` (all
+/// upserts take their keys' locks first, see [`key_locks`]): upserts every item of `jobs` (all
 /// [`WriteMode::Deferred`]) as a single autocommit statement, which is
 /// atomic and, with `synchronous=FULL`, durable when it returns. An unknown
 /// target leaves `target_rowid` NULL, and so does an item that would replace
@@ -160,10 +161,12 @@ pub(super) async fn attach_pending(
     let mut wanted: Vec<&str> = pending.iter().map(|row| row.target_id.as_str()).collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let rowids = target_rowids(conn, kind, &wanted).await?;
-    let items: Vec<(i64, NewAnnotation, i64)> = pending
+    let items: Vec<NewAnnotation> = pending.iter().map(PendingRow::to_new_annotation).collect();
+    let rowids = target_rowids(conn, kind, &wanted, items.iter()).await?;
+    let items: Vec<(i64, &NewAnnotation, i64)> = pending
         .iter()
-        .filter_map(|row| Some((*rowids.get(row.target_id.as_str())?, row.to_new_annotation(), row.received_at)))
+        .zip(&items)
+        .filter_map(|(row, item)| Some((*rowids.get(row.target_id.as_str())?, item, row.received_at)))
         .collect();
     let rows = items.iter().map(|(rowid, item, at)| Upsert { target_rowid: *rowid, item, at: *at }).collect();
     upsert_many(conn, kind, rows, written).await?;
@@ -313,16 +316,50 @@ async fn foreign_annotations(
 /// Rowids of the stored targets among `ids`. A document is stored once its
 /// span is and its position is among the span's `retrieval.documents`; its
 /// row is made here, when first annotated.
-async fn target_rowids(conn: &mut DbConnection, kind: TargetKind, ids: &[&str]) -> Result<HashMap<String, i64>> {
+///
+/// On PostgreSQL the same statements first take the locks of the keys that
+/// `items` will upsert (see [`key_locks`]): no round trip of their own.
+async fn target_rowids<'a>(
+    conn: &mut DbConnection,
+    kind: TargetKind,
+    ids: &[&str],
+    items: impl Iterator<Item = &'a NewAnnotation>,
+) -> Result<HashMap<String, i64>> {
     if kind == TargetKind::Document {
         add_documents(conn, ids).await?;
     }
+    let dialect = Dialect::of(conn);
+    let locks = match dialect {
+        Dialect::Postgres => key_locks(kind, items),
+        Dialect::Sqlite => Vec::new(),
+    };
     let Tables { targets, id_column, .. } = tables(kind);
     let mut found = HashMap::new();
-    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+    // Statement `n` takes the `n`th chunk of locks: all in one order.
+    let (mut id_chunks, mut lock_chunks) = (ids.chunks(IDS_PER_STATEMENT), locks.chunks(IDS_PER_STATEMENT));
+    loop {
+        let (ids, locks) = (id_chunks.next(), lock_chunks.next());
+        if ids.is_none() && locks.is_none() {
+            break;
+        }
+        let Some(ids) = ids else {
+            // More keys than targets: the rest of the locks alone.
+            let mut query = Sql::new("SELECT ");
+            push_locks(&mut query, locks.unwrap_or_default());
+            query.build(dialect).execute(&mut *conn).await?;
+            continue;
+        };
         let mut query = Sql::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN "));
-        push_values(&mut query, chunk.iter().copied());
-        found.extend(query.build_query_as::<(String, i64)>(Dialect::of(conn)).fetch_all(&mut *conn).await?);
+        push_values(&mut query, ids.iter().copied());
+        if let Some(locks) = locks {
+            // A condition without columns runs once, before the scan (a
+            // "One-Time Filter"), so the locks are taken even when no target
+            // is found.
+            query.push(" AND (SELECT ");
+            push_locks(&mut query, locks);
+            query.push(") >= 0");
+        }
+        found.extend(query.build_query_as::<(String, i64)>(dialect).fetch_all(&mut *conn).await?);
     }
     Ok(found)
 }
@@ -445,7 +482,6 @@ async fn upsert_many(
     written: &mut Written,
 ) -> Result<HashMap<Key, i64>> {
     let rows = merge_equal_keys(rows, |row| key(row.target_rowid, row.item));
-    lock_keys(conn, kind, &rows).await?;
     let Tables { annotations: table, targets, .. } = tables(kind);
     let mut ids = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_UPSERT) {
@@ -475,8 +511,9 @@ async fn upsert_many(
     Ok(ids)
 }
 
-/// On PostgreSQL, takes a lock on each key of `rows` for the rest of the
-/// transaction, all in one order (a stable hash's), before any is written.
+/// The advisory locks that PostgreSQL's writers take on the keys (name,
+/// target, identifier) of `items` for the rest of the transaction, before any
+/// is written: sorted hashes, so every writer takes its locks in one order.
 ///
 /// Writers side by side (PostgreSQL's two, replicas) may upsert the same keys
 /// in different orders: re-run evaluations, say. Each upsert locks its row
@@ -485,21 +522,18 @@ async fn upsert_many(
 /// the deadlock after a second and the writer replayed its batch. Now the
 /// second waits for the first at the first key they share, holding none the
 /// first needs. Advisory locks live in memory: nothing written, no WAL. A
-/// 32-bit hash: two keys that collide only wait for each other. SQLite has
-/// one writer and needs none.
-async fn lock_keys(conn: &mut DbConnection, kind: TargetKind, rows: &[Upsert<'_>]) -> Result<()> {
+/// 32-bit hash of the target's id as sent (so the locks can be taken in the
+/// statement that finds the targets, [`target_rowids`]): two keys that
+/// collide only wait for each other. SQLite has one writer and needs none.
+fn key_locks<'a>(kind: TargetKind, items: impl Iterator<Item = &'a NewAnnotation>) -> Vec<i32> {
     use sha2::{Digest, Sha256};
-    if Dialect::of(conn) != Dialect::Postgres || rows.is_empty() {
-        return Ok(());
-    }
-    let mut hashes: Vec<i32> = rows
-        .iter()
-        .map(|row| {
+    let mut hashes: Vec<i32> = items
+        .map(|item| {
             let mut hash = Sha256::new();
             hash.update(kind.as_str());
-            for part in [row.item.name.as_bytes(), &row.target_rowid.to_be_bytes(), row.item.identifier.as_bytes()] {
+            for part in [&item.name, &item.target_id, &item.identifier] {
                 hash.update(0u32.to_be_bytes());
-                hash.update(part);
+                hash.update(part.as_bytes());
             }
             let digest = hash.finalize();
             i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -507,20 +541,20 @@ async fn lock_keys(conn: &mut DbConnection, kind: TargetKind, rows: &[Upsert<'_>
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
-    for chunk in hashes.chunks(IDS_PER_STATEMENT) {
-        // Rows in VALUES order, so locks in that order.
-        let mut query = Sql::new("SELECT pg_advisory_xact_lock(");
-        query.push_bind(ANNOTATION_KEY_LOCKS).push(", k.column1) FROM (");
-        query.push_values(chunk, |mut values, hash| {
-            values.push_bind(*hash);
-        });
-        query.push(") AS k");
-        query.build(Dialect::Postgres).execute(&mut *conn).await?;
-    }
-    Ok(())
+    hashes
 }
 
-/// The first key of [`lock_keys`]' advisory locks (the second is the hash):
+/// `count(…) FROM (VALUES …)` taking the advisory locks `hashes` (rows in
+/// VALUES order, so locks in that order): the rest of a `SELECT`.
+fn push_locks(query: &mut Sql, hashes: &[i32]) {
+    query.push("count(pg_advisory_xact_lock(").push_bind(ANNOTATION_KEY_LOCKS).push(", k.column1)) FROM (");
+    query.push_values(hashes, |mut values, hash| {
+        values.push_bind(*hash);
+    });
+    query.push(") AS k");
+}
+
+/// The first key of [`key_locks`]' advisory locks (the second is the hash):
 /// its own space, apart from other users of advisory locks ("PlAn").
 const ANNOTATION_KEY_LOCKS: i32 = 0x506c_416e;
 
