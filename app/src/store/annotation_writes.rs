@@ -336,22 +336,11 @@ async fn target_rowids<'a>(
     let Tables { targets, id_column, .. } = tables(kind);
     let mut found = HashMap::new();
     // Statement `n` takes the `n`th chunk of locks: all in one order.
-    let (mut id_chunks, mut lock_chunks) = (ids.chunks(IDS_PER_STATEMENT), locks.chunks(IDS_PER_STATEMENT));
-    loop {
-        let (ids, locks) = (id_chunks.next(), lock_chunks.next());
-        if ids.is_none() && locks.is_none() {
-            break;
-        }
-        let Some(ids) = ids else {
-            // More keys than targets: the rest of the locks alone.
-            let mut query = Sql::new("SELECT ");
-            push_locks(&mut query, locks.unwrap_or_default());
-            query.build(dialect).execute(&mut *conn).await?;
-            continue;
-        };
+    let mut lock_chunks = locks.chunks(IDS_PER_STATEMENT);
+    for ids in ids.chunks(IDS_PER_STATEMENT) {
         let mut query = Sql::new(format!("SELECT {id_column}, id FROM {targets} WHERE {id_column} IN "));
         push_values(&mut query, ids.iter().copied());
-        if let Some(locks) = locks {
+        if let Some(locks) = lock_chunks.next() {
             // A condition without columns runs once, before the scan (a
             // "One-Time Filter"), so the locks are taken even when no target
             // is found.
@@ -360,6 +349,12 @@ async fn target_rowids<'a>(
             query.push(") >= 0");
         }
         found.extend(query.build_query_as::<(String, i64)>(dialect).fetch_all(&mut *conn).await?);
+    }
+    // More keys than targets: the rest of the locks alone.
+    for locks in lock_chunks {
+        let mut query = Sql::new("SELECT ");
+        push_locks(&mut query, locks);
+        query.build(dialect).execute(&mut *conn).await?;
     }
     Ok(found)
 }
