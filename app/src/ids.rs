@@ -2,6 +2,11 @@
 //!
 //! Entities are named by Relay-style *global ids*: standard base64 of
 //! `"<Type>:<rowid>"`, e.g. `Project:2` → `UHJvamVjdDoy`.
+//!
+//! Inside Plume an entity's id is its rowid in a small type of its own
+//! ([`WebhookId`], …): the store reads and binds the number, and the global id
+//! is written only where the id leaves (JSON, URLs, pages: `Serialize` and
+//! `Display`) and read only where it comes in (`Deserialize`, `parse`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +31,78 @@ pub fn parse_typed_id(id: &str) -> Option<(String, i64)> {
     Some((kind.to_owned(), rowid.parse().ok()?))
 }
 
+/// A rowid type that is a global id on the wire (declared by `global_ids!`).
+pub trait GlobalId: Copy + std::fmt::Display {
+    /// The type name inside the global id.
+    const TYPE: &'static str;
+    /// What a message calls one ("Webhook with ID … not found").
+    const NOUN: &'static str;
+    /// Reads a global id of this type; `None` for anything else.
+    fn parse(id: &str) -> Option<Self>;
+}
+
+/// Declares rowid types that are global ids on the wire:
+/// `Name { type: "Type", aliases: ["Other"], noun: "Thing" }`, where the
+/// aliases are the other type names an id of it is read from.
+macro_rules! global_ids {
+    ($($(#[$doc:meta])* $name:ident { type: $type_name:literal, $(aliases: [$($alias:literal),*],)? noun: $noun:literal })*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl GlobalId for $name {
+            const TYPE: &'static str = $type_name;
+            const NOUN: &'static str = $noun;
+
+            fn parse(id: &str) -> Option<$name> {
+                parse_global_id($type_name, id)$($(.or_else(|| parse_global_id($alias, id)))*)?.map($name)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            /// The global id.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&global_id($type_name, self.0))
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let id = String::deserialize(deserializer)?;
+                $name::parse(&id).ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not a {} id", $type_name)))
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("Global id: base64 of `", $type_name, ":<rowid>`.")))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
+    )*};
+}
+
+global_ids! {
+    /// A webhook.
+    WebhookId { type: "Webhook", noun: "Webhook" }
+    /// One event's delivery to one webhook.
+    DeliveryId { type: "WebhookDelivery", noun: "Delivery" }
+    /// An alert rule.
+    AlertRuleId { type: "AlertRule", noun: "Alert rule" }
+}
+
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.
 pub fn hex_id(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -48,6 +125,17 @@ mod tests {
         assert_eq!(parse_global_id("Project", "UHJvamVjdDoy"), Some(2));
         assert_eq!(parse_global_id("Span", "UHJvamVjdDoy"), None);
         assert_eq!(parse_global_id("Project", "not base64!"), None);
+    }
+
+    #[test]
+    fn id_types_are_global_ids_on_the_wire() {
+        let id = WebhookId(3);
+        assert_eq!(id.to_string(), global_id("Webhook", 3));
+        assert_eq!(serde_json::to_value(id).unwrap(), serde_json::json!(global_id("Webhook", 3)));
+        assert_eq!(serde_json::from_value::<WebhookId>(serde_json::json!(global_id("Webhook", 3))).unwrap(), id);
+        assert_eq!(WebhookId::parse(&global_id("AlertRule", 3)), None);
+        let error = serde_json::from_value::<WebhookId>(serde_json::json!("nope")).unwrap_err().to_string();
+        assert!(error.contains("\"nope\" is not a Webhook id"), "{error}");
     }
 
     #[test]

@@ -421,10 +421,21 @@ async fn feedback_service(
     ))
 }
 
+/// The UI's routes, listed once per process. Listing them renders the app
+/// with resource loading switched off by a flag that Leptos keeps for the
+/// whole process: a second server in the process (the integration tests run
+/// several) listing its routes while another renders a page would leave that
+/// page's resources unloaded, and the request hanging until its timeout.
+fn ui_routes() -> &'static [leptos_axum::AxumRouteListing] {
+    static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(app::App));
+    &ROUTES
+}
+
 /// The whole HTTP application: API, UI pages, server functions and assets
 /// (the checks in front of it are [`edge::Edge::protect`]'s).
 fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = ui_routes().to_vec();
     let provide = ui_context(&state);
     let shell_options = state.leptos_options.clone();
     // The pages' and server functions' own middleware wraps only their

@@ -6,9 +6,11 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::ids::{DeliveryId, WebhookId};
 use crate::model::{AnnotatorKind, CreatedWebhook, Delivery, WEBHOOK_EVENTS, Webhook, WebhookFilter, WebhookRequest};
 #[cfg(feature = "ssr")]
-use crate::store::{Error, Store};
+use crate::store::{Error, Store, parse_id};
 
 /// Deliveries a webhook's page shows.
 pub const LOGGED_DELIVERIES: u32 = 100;
@@ -106,8 +108,9 @@ pub async fn load_webhooks() -> Result<Vec<Webhook>, ServerFnError> {
 #[server(endpoint = "load_webhook")]
 pub async fn load_webhook(id: String) -> Result<WebhookView, ServerFnError> {
     let store = manager()?;
-    let webhook = store.webhook(&id).await.map_err(refuse)?;
-    let deliveries = store.list_deliveries(&id, LOGGED_DELIVERIES).await.map_err(refuse)?;
+    let id = parse_id::<WebhookId>(&id).map_err(refuse)?;
+    let webhook = store.webhook(id).await.map_err(refuse)?;
+    let deliveries = store.list_deliveries(id, LOGGED_DELIVERIES).await.map_err(refuse)?;
     Ok(WebhookView { webhook, deliveries })
 }
 
@@ -146,20 +149,24 @@ pub async fn create_webhook(
 /// Deletes webhook `id` with its alert rules and log.
 #[server(endpoint = "delete_webhook")]
 pub async fn delete_webhook(id: String) -> Result<(), ServerFnError> {
-    manager()?.delete_webhook(&id).await.map_err(refuse)
+    let store = manager()?;
+    store.delete_webhook(parse_id(&id).map_err(refuse)?).await.map_err(refuse)
 }
 
 /// Queues a `webhook.test` event for webhook `id`.
 #[server(endpoint = "send_test_event")]
 pub async fn send_test_event(id: String) -> Result<(), ServerFnError> {
-    manager()?.send_test_event(&id).await.map_err(refuse)?;
+    let store = manager()?;
+    store.send_test_event(parse_id(&id).map_err(refuse)?).await.map_err(refuse)?;
     Ok(())
 }
 
 /// Sends delivery `delivery` of webhook `id` again, now, with the same `webhook-id`.
 #[server(endpoint = "send_again")]
 pub async fn send_again(id: String, delivery: String) -> Result<(), ServerFnError> {
-    manager()?.redeliver(&id, &delivery).await.map_err(refuse)?;
+    let store = manager()?;
+    let (id, delivery) = (parse_id::<WebhookId>(&id), parse_id::<DeliveryId>(&delivery));
+    store.redeliver(id.map_err(refuse)?, delivery.map_err(refuse)?).await.map_err(refuse)?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{AlertRuleId, DeliveryId, WebhookId};
 use crate::model::{Annotation, AnnotatorKind};
 use crate::time::serde_iso;
 
@@ -159,7 +160,7 @@ impl WebhookPatch {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedWebhook {
     /// Global id, `Webhook:<rowid>`.
-    pub id: String,
+    pub id: WebhookId,
     /// The signing secret in Standard Webhooks form, `whsec_` + base64.
     pub secret: String,
 }
@@ -169,7 +170,7 @@ pub struct CreatedWebhook {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Webhook {
     /// Global id, `Webhook:<rowid>`.
-    pub id: String,
+    pub id: WebhookId,
     /// Where events are posted.
     pub url: String,
     /// Event types sent.
@@ -222,7 +223,7 @@ impl DeliveryStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// Global id, `WebhookDelivery:<rowid>`.
-    pub id: String,
+    pub id: DeliveryId,
     /// The event's id: the `webhook-id` header, the same on every attempt.
     pub event_id: String,
     /// `annotation.created`, `alert`, `webhook.test`, ….
@@ -251,7 +252,7 @@ pub struct Delivery {
 #[serde(deny_unknown_fields)]
 pub struct AlertRuleRequest {
     /// The webhook alerts go to (`Webhook:<rowid>`).
-    pub webhook_id: String,
+    pub webhook_id: WebhookId,
     /// The project watched (by name).
     pub project: String,
     /// Which annotations count (its `project`, if any, must be this one).
@@ -293,9 +294,9 @@ impl AlertRuleRequest {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AlertRule {
     /// Global id, `AlertRule:<rowid>`.
-    pub id: String,
+    pub id: AlertRuleId,
     /// `Webhook:<rowid>`.
-    pub webhook_id: String,
+    pub webhook_id: WebhookId,
     /// The project watched.
     pub project: String,
     /// Which annotations count.

@@ -184,9 +184,9 @@ fn WebhookTable(hooks: Vec<Webhook>) -> impl IntoView {
                         .map(|hook| {
                             let href = format!("/settings/webhooks/{}", hook.id);
                             let label = format!("Delete the webhook to {}", hook.url);
-                            let id = hook.id.clone();
+                            let id = hook.id.to_string();
                             view! {
-                                <tr data-webhook=hook.id.clone()>
+                                <tr data-webhook=hook.id.to_string()>
                                     <td class="url-cell"><a href=href>{hook.url.clone()}</a></td>
                                     <td>{hook.events.join(", ")}</td>
                                     <td>{describe(&hook.filter)}</td>
@@ -236,7 +236,7 @@ fn WebhookDetail(view: WebhookView) -> impl IntoView {
     let WebhookView { webhook, deliveries } = view;
     let test = ServerAction::<SendTestEvent>::new();
     let again = ServerAction::<SendAgain>::new();
-    let id = webhook.id.clone();
+    let id = webhook.id.to_string();
     view! {
         <div class="page-head">
             <h1>"Webhook"</h1>
@@ -265,7 +265,7 @@ fn WebhookDetail(view: WebhookView) -> impl IntoView {
                 "“Send again” sends the same event (same " <code>"webhook-id"</code> ") now."
             </p>
             <FormError action=again />
-            <DeliveryTable deliveries webhook=webhook.id.clone() again />
+            <DeliveryTable deliveries webhook=webhook.id.to_string() again />
         </section>
     }
 }
@@ -300,14 +300,14 @@ fn DeliveryTable(deliveries: Vec<Delivery>, webhook: String, again: ServerAction
                                 (None, None) => "—".to_owned(),
                             };
                             let label = format!("Send event {} again", delivery.event_id);
-                            let (webhook, delivery_id) = (webhook.clone(), delivery.id.clone());
+                            let (webhook, delivery_id) = (webhook.clone(), delivery.id.to_string());
                             let next = delivery
                                 .next_attempt_at
                                 .as_deref()
                                 .and_then(crate::time::parse_iso)
                                 .map(|at| format!("next attempt {}", format_time(at)));
                             view! {
-                                <tr data-delivery=delivery.id.clone()>
+                                <tr data-delivery=delivery.id.to_string()>
                                     <td>
                                         {delivery.event_type.clone()}
                                         <br />

@@ -1,5 +1,7 @@
 //! What can go wrong in the store, in terms the callers can answer with.
 
+use crate::ids::GlobalId;
+
 /// Result of a store operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -36,7 +38,18 @@ pub enum Error {
 /// What a client is told about an internal error; the details go to the log.
 pub const INTERNAL_MESSAGE: &str = "Internal error (the server log has the details)";
 
+/// Reads the global id of a `T` that a request names (in its path or form):
+/// 404 naming it when it is not one, as when no `T` has that id.
+pub fn parse_id<T: GlobalId>(id: &str) -> Result<T, Error> {
+    T::parse(id).ok_or_else(|| Error::not_found::<T>(id))
+}
+
 impl Error {
+    /// No `T` has global id `id`.
+    pub fn not_found<T: GlobalId>(id: impl std::fmt::Display) -> Error {
+        Error::NotFound(format!("{} with ID {id} not found", T::NOUN))
+    }
+
     /// The HTTP status this error is answered with, by the REST API and the
     /// UI's server functions alike (the one mapping): the caller's mistakes
     /// are their 4xx, everything else is the server's fault, a 500.

@@ -77,7 +77,7 @@ pub use annotation_configs::parse_config_id;
 pub use annotations::{AnnotationDeletion, AnnotationFilter, NewAnnotation, WriteMode};
 pub use collection_items::Selection;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};
-pub use error::{Error, INTERNAL_MESSAGE, Result};
+pub use error::{Error, INTERNAL_MESSAGE, Result, parse_id};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
 pub use public_links::NewLink;

@@ -249,7 +249,7 @@ async fn fire_if_due(conn: &mut DbConnection, outbox: &Outbox, rule: &RuleRow, n
         "type": ALERT_EVENT,
         "timestamp": iso(from_nanos(now)),
         "data": {
-            "rule_id": crate::ids::global_id("AlertRule", rule.id),
+            "rule_id": crate::ids::AlertRuleId(rule.id),
             "project": rule.project,
             "count": count,
             "threshold": rule.threshold,

@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use super::outbox::{self, GIVE_UP_AFTER_NANOS};
 use super::webhook_keys::new_secret;
 use super::{Error, Result, Store};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{AlertRuleId, DeliveryId, WebhookId};
 use crate::model::{
     AlertRule, AlertRuleRequest, CreatedWebhook, Delivery, DeliveryStatus, TEST_EVENT, Webhook, WebhookFilter,
     WebhookPatch, WebhookRequest,
@@ -58,7 +58,7 @@ struct WebhookRow {
 impl WebhookRow {
     fn into_webhook(self) -> Webhook {
         Webhook {
-            id: global_id("Webhook", self.id),
+            id: WebhookId(self.id),
             url: self.url,
             events: serde_json::from_str(&self.events).unwrap_or_default(),
             filter: serde_json::from_str(&self.filter).unwrap_or_default(),
@@ -105,11 +105,6 @@ fn now() -> i64 {
     to_nanos(chrono::Utc::now())
 }
 
-/// The rowid in a `Webhook:…` id, else 404.
-pub fn webhook_rowid(id: &str) -> Result<i64> {
-    parse_global_id("Webhook", id).ok_or_else(|| Error::NotFound(format!("Webhook with ID {id} not found")))
-}
-
 impl Store {
     /// Stores a webhook (already checked) with a fresh secret, returned here only.
     pub async fn create_webhook(&self, request: &WebhookRequest) -> Result<CreatedWebhook> {
@@ -127,7 +122,7 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        Ok(CreatedWebhook { id: global_id("Webhook", id), secret: text })
+        Ok(CreatedWebhook { id: WebhookId(id), secret: text })
     }
 
     /// Every webhook, oldest first.
@@ -139,20 +134,18 @@ impl Store {
         Ok(rows.into_iter().map(WebhookRow::into_webhook).collect())
     }
 
-    /// One webhook by its global id (404 when unknown).
-    pub async fn webhook(&self, id: &str) -> Result<Webhook> {
-        let rowid = webhook_rowid(id)?;
+    /// One webhook (404 when unknown).
+    pub async fn webhook(&self, id: WebhookId) -> Result<Webhook> {
         let row: Option<WebhookRow> =
             sqlx::query_as("SELECT id, url, events, filter, created_at, updated_at FROM webhooks WHERE id = $1")
-                .bind(rowid)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(WebhookRow::into_webhook).ok_or_else(|| Error::NotFound(format!("Webhook with ID {id} not found")))
+        row.map(WebhookRow::into_webhook).ok_or_else(|| Error::not_found::<WebhookId>(id))
     }
 
     /// Replaces what `patch` gives (already checked); the webhook after.
-    pub async fn update_webhook(&self, id: &str, patch: &WebhookPatch) -> Result<Webhook> {
-        let rowid = webhook_rowid(id)?;
+    pub async fn update_webhook(&self, id: WebhookId, patch: &WebhookPatch) -> Result<Webhook> {
         let changed = sqlx::query(
             "UPDATE webhooks SET url = coalesce($1, url), events = coalesce($2, events), \
              filter = coalesce($3, filter), updated_at = $4 WHERE id = $5",
@@ -161,23 +154,22 @@ impl Store {
         .bind(patch.events.as_ref().map(|events| json!(events).to_string()))
         .bind(patch.filter.as_ref().map(|filter| json!(filter).to_string()))
         .bind(now())
-        .bind(rowid)
+        .bind(id.0)
         .execute(&self.pool)
         .await?
         .rows_affected();
         if changed == 0 {
-            return Err(Error::NotFound(format!("Webhook with ID {id} not found")));
+            return Err(Error::not_found::<WebhookId>(id));
         }
         self.webhook(id).await
     }
 
     /// Deletes a webhook with its alert rules and deliveries (404 when unknown).
-    pub async fn delete_webhook(&self, id: &str) -> Result<()> {
-        let rowid = webhook_rowid(id)?;
+    pub async fn delete_webhook(&self, id: WebhookId) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(rowid).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id.0).execute(&mut *tx).await?;
         if deleted.rows_affected() == 0 {
-            return Err(Error::NotFound(format!("Webhook with ID {id} not found")));
+            return Err(Error::not_found::<WebhookId>(id));
         }
         sqlx::query(ORPHAN_EVENTS).execute(&mut *tx).await?;
         tx.commit().await?;
@@ -185,14 +177,14 @@ impl Store {
     }
 
     /// A webhook's deliveries, newest first, at most `limit`.
-    pub async fn list_deliveries(&self, id: &str, limit: u32) -> Result<DeliveryPage> {
+    pub async fn list_deliveries(&self, id: WebhookId, limit: u32) -> Result<DeliveryPage> {
         self.webhook(id).await?;
         let rows: Vec<DeliveryRow> = sqlx::query_as(
             "SELECT d.id, e.event_id, e.event_type, d.status, d.attempts, d.last_status_code, d.last_error, \
              d.next_attempt_at, d.created_at, d.updated_at FROM webhook_deliveries d \
              JOIN webhook_events e ON e.id = d.event_rowid WHERE d.webhook_id = $1 ORDER BY d.id DESC LIMIT $2",
         )
-        .bind(webhook_rowid(id)?)
+        .bind(id.0)
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
@@ -201,7 +193,7 @@ impl Store {
             .map(|row| {
                 let status = DeliveryStatus::parse(&row.status);
                 Delivery {
-                    id: global_id("WebhookDelivery", row.id),
+                    id: DeliveryId(row.id),
                     event_id: row.event_id,
                     event_type: row.event_type,
                     status,
@@ -218,10 +210,7 @@ impl Store {
 
     /// "Send again": the delivery is due now, with the same `webhook-id`,
     /// retried for another 24 hours if it fails (404 when unknown).
-    pub async fn redeliver(&self, webhook: &str, delivery: &str) -> Result<()> {
-        let webhook_rowid = webhook_rowid(webhook)?;
-        let missing = || Error::NotFound(format!("Delivery with ID {delivery} not found"));
-        let rowid = parse_global_id("WebhookDelivery", delivery).ok_or_else(missing)?;
+    pub async fn redeliver(&self, webhook: WebhookId, delivery: DeliveryId) -> Result<()> {
         let now = now();
         let changed = sqlx::query(
             "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $1, give_up_at = $2, \
@@ -230,20 +219,20 @@ impl Store {
         .bind(now)
         .bind(now + GIVE_UP_AFTER_NANOS)
         .bind(now)
-        .bind(rowid)
-        .bind(webhook_rowid)
+        .bind(delivery.0)
+        .bind(webhook.0)
         .execute(&self.pool)
         .await?
         .rows_affected();
         if changed == 0 {
-            return Err(missing());
+            return Err(Error::not_found::<DeliveryId>(delivery));
         }
         self.outbox.wake.notify_one();
         Ok(())
     }
 
     /// Records a `webhook.test` event for one webhook; its `webhook-id`.
-    pub async fn send_test_event(&self, id: &str) -> Result<String> {
+    pub async fn send_test_event(&self, id: WebhookId) -> Result<String> {
         let webhook = self.webhook(id).await?;
         let now = now();
         let payload = json!({
@@ -253,7 +242,7 @@ impl Store {
             "text": "Plume: test event. This webhook works.",
         });
         let mut tx = self.begin_write().await?;
-        let event_id = outbox::insert_event(&mut tx, TEST_EVENT, &payload, &[webhook_rowid(id)?], now).await?;
+        let event_id = outbox::insert_event(&mut tx, TEST_EVENT, &payload, &[id.0], now).await?;
         tx.commit().await?;
         self.outbox.wake.notify_one();
         Ok(event_id)
@@ -261,15 +250,14 @@ impl Store {
 
     /// Stores an alert rule (already checked; 404 for an unknown webhook or project).
     pub async fn create_alert_rule(&self, request: &AlertRuleRequest) -> Result<AlertRule> {
-        let webhook = webhook_rowid(&request.webhook_id)?;
-        self.webhook(&request.webhook_id).await?;
+        self.webhook(request.webhook_id).await?;
         let project = self.project_rowid(&request.project).await?;
         let filter = WebhookFilter { project: None, ..request.filter.clone() };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alert_rules (webhook_id, project_id, filter, threshold, window_seconds, cooldown_seconds, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
-        .bind(webhook)
+        .bind(request.webhook_id.0)
         .bind(project)
         .bind(json!(filter).to_string())
         .bind(request.threshold)
@@ -279,8 +267,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let rules = self.list_alert_rules().await?;
-        let wanted = global_id("AlertRule", id);
-        rules.into_iter().find(|rule| rule.id == wanted).ok_or(Error::Closed)
+        rules.into_iter().find(|rule| rule.id == AlertRuleId(id)).ok_or(Error::Closed)
     }
 
     /// Every alert rule, oldest first.
@@ -289,8 +276,8 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(|row| AlertRule {
-                id: global_id("AlertRule", row.id),
-                webhook_id: global_id("Webhook", row.webhook_id),
+                id: AlertRuleId(row.id),
+                webhook_id: WebhookId(row.webhook_id),
                 project: row.project,
                 filter: serde_json::from_str(&row.filter).unwrap_or_default(),
                 threshold: row.threshold,
@@ -302,12 +289,10 @@ impl Store {
     }
 
     /// Deletes an alert rule (404 when unknown).
-    pub async fn delete_alert_rule(&self, id: &str) -> Result<()> {
-        let missing = || Error::NotFound(format!("Alert rule with ID {id} not found"));
-        let rowid = parse_global_id("AlertRule", id).ok_or_else(missing)?;
-        let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(rowid).execute(&self.pool).await?;
+    pub async fn delete_alert_rule(&self, id: AlertRuleId) -> Result<()> {
+        let done = sqlx::query("DELETE FROM alert_rules WHERE id = $1").bind(id.0).execute(&self.pool).await?;
         match done.rows_affected() {
-            0 => Err(missing()),
+            0 => Err(Error::not_found::<AlertRuleId>(id)),
             _ => Ok(()),
         }
     }

@@ -3,6 +3,7 @@
 //! webhook's URL is often itself a secret (a Slack incoming webhook).
 
 use app::model::{AlertRule, AlertRuleRequest, CreatedWebhook, Delivery, Webhook, WebhookPatch, WebhookRequest};
+use app::store::parse_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -36,7 +37,7 @@ pub async fn list(State(state): State<AppState>) -> Result<impl IntoResponse, Ap
 #[utoipa::path(get, path = "/v1/webhooks/{id}", security(("bearer" = ["manage"])), tag = "webhooks",
     params(("id" = String, Path)), responses((status = 200, body = Data<Webhook>), (status = 404)))]
 pub async fn get_one(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(Data { data: state.store.webhook(&id).await? }))
+    Ok(Json(Data { data: state.store.webhook(parse_id(&id)?).await? }))
 }
 
 /// `PATCH /v1/webhooks/{id}` with any of `url`, `events`, `filter`: replaces those.
@@ -49,14 +50,14 @@ pub async fn update(
     JsonBody(patch): JsonBody<WebhookPatch>,
 ) -> Result<impl IntoResponse, ApiError> {
     patch.check().map_err(ApiError::Unprocessable)?;
-    Ok(Json(Data { data: state.store.update_webhook(&id, &patch).await? }))
+    Ok(Json(Data { data: state.store.update_webhook(parse_id(&id)?, &patch).await? }))
 }
 
 /// `DELETE /v1/webhooks/{id}`: with its alert rules and delivery log (204).
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", security(("bearer" = ["manage"])), tag = "webhooks",
     params(("id" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    state.store.delete_webhook(&id).await?;
+    state.store.delete_webhook(parse_id(&id)?).await?;
     Ok(no_content())
 }
 
@@ -70,7 +71,7 @@ pub async fn deliveries(
     params: Params,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit("limit", 100, 1, 1000)?;
-    Ok(Json(Data { data: state.store.list_deliveries(&id, limit).await? }))
+    Ok(Json(Data { data: state.store.list_deliveries(parse_id(&id)?, limit).await? }))
 }
 
 /// `POST /v1/webhooks/{id}/deliveries/{delivery}/retry`: "send again", now,
@@ -82,7 +83,7 @@ pub async fn redeliver(
     State(state): State<AppState>,
     Path((id, delivery)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.store.redeliver(&id, &delivery).await?;
+    state.store.redeliver(parse_id(&id)?, parse_id(&delivery)?).await?;
     Ok(no_content())
 }
 
@@ -97,7 +98,7 @@ pub struct TestEvent {
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", security(("bearer" = ["manage"])), tag = "webhooks",
     params(("id" = String, Path)), responses((status = 200, body = Data<TestEvent>), (status = 404)))]
 pub async fn test(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    let event_id = state.store.send_test_event(&id).await?;
+    let event_id = state.store.send_test_event(parse_id(&id)?).await?;
     Ok(Json(Data { data: TestEvent { event_id } }))
 }
 
@@ -129,6 +130,6 @@ pub async fn remove_alert_rule(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.store.delete_alert_rule(&id).await?;
+    state.store.delete_alert_rule(parse_id(&id)?).await?;
     Ok(no_content())
 }
