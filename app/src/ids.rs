@@ -101,6 +101,10 @@ global_ids! {
     DeliveryId { type: "WebhookDelivery", noun: "Delivery" }
     /// An alert rule.
     AlertRuleId { type: "AlertRule", noun: "Alert rule" }
+    /// A review queue.
+    QueueId { type: "AnnotationQueue", noun: "Annotation queue" }
+    /// An item (a span or trace to review) of a review queue.
+    QueueItemId { type: "AnnotationQueueItem", noun: "Queue item" }
 }
 
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.

@@ -7,13 +7,14 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use crate::ids::QueueId;
+
 #[cfg(feature = "ssr")]
 use crate::model::{AnnotationConfig, AnnotationConfigKind, AnnotationResult};
 
-/// `/queues/{rowid}` of a queue's global id.
-pub fn queue_path(queue_id: &str) -> String {
-    let rowid = crate::ids::parse_global_id("AnnotationQueue", queue_id).unwrap_or_default();
-    format!("/queues/{rowid}")
+/// A queue's page, `/queues/{rowid}`.
+pub fn queue_path(queue: QueueId) -> String {
+    format!("/queues/{}", queue.0)
 }
 
 /// A whole number from a form field within `range`; blank is `None`.
@@ -57,7 +58,7 @@ pub async fn create_queue(
         reviewer_ids: None,
     };
     let queue = store.create_queue(&new, super::caller().author()).await.map_err(super::server_error)?;
-    leptos_axum::redirect(&queue_path(&queue.id));
+    leptos_axum::redirect(&queue_path(queue.id));
     Ok(())
 }
 
@@ -75,7 +76,8 @@ pub async fn add_to_queue(
 ) -> Result<String, ServerFnError> {
     use crate::store::{QueueSelection, Selection};
     let store = expect_context::<crate::store::Store>();
-    let rowid = store.queue_rowid(&queue).await.map_err(super::server_error)?;
+    let queue = crate::store::parse_id::<QueueId>(&queue).map_err(super::server_error)?;
+    let rowid = store.queue_rowid(queue).await.map_err(super::server_error)?;
     let (selection, go) = if !span_id.trim().is_empty() {
         (Selection::SpanIds(vec![span_id.trim().to_owned()]), false)
     } else if !collection.trim().is_empty() {
@@ -88,7 +90,7 @@ pub async fn add_to_queue(
     };
     let added = store.add_queue_items(rowid, &QueueSelection::Spans(selection)).await.map_err(super::server_error)?;
     if go {
-        leptos_axum::redirect(&queue_path(&queue));
+        leptos_axum::redirect(&queue_path(queue));
     }
     Ok(match (added.added, added.already_present) {
         (0, _) => "Already in the queue".to_owned(),
@@ -111,9 +113,10 @@ pub async fn complete_review(
 ) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let caller = super::caller();
-    let rowid = store.queue_rowid(&queue).await.map_err(super::server_error)?;
+    let (queue, item) = queue_and_item(&queue, &item)?;
+    let rowid = store.queue_rowid(queue).await.map_err(super::server_error)?;
     let reviewer = store.queue_reviewer(rowid, &caller).await.map_err(super::server_error)?;
-    let target = store.queue_item_target(rowid, &item).await.map_err(super::server_error)?;
+    let target = store.queue_item_target(rowid, item).await.map_err(super::server_error)?;
     let configs = store.queue_configs(rowid).await.map_err(super::server_error)?;
     let results = form_results(&configs, &a, &explanation).map_err(super::refused)?;
     let (kind, target_id) = target.annotated().map_err(super::server_error)?;
@@ -135,19 +138,27 @@ pub async fn complete_review(
         })
         .collect();
     store.complete_review(&target, &reviewer, (kind, annotations), true).await.map_err(super::server_error)?;
-    leptos_axum::redirect(&format!("{}/review", queue_path(&queue)));
+    leptos_axum::redirect(&format!("{}/review", queue_path(queue)));
     Ok(())
+}
+
+/// The queue and item ids a review form posts; 404 naming a bad one.
+#[cfg(feature = "ssr")]
+fn queue_and_item(queue: &str, item: &str) -> Result<(QueueId, crate::ids::QueueItemId), ServerFnError> {
+    let queue = crate::store::parse_id(queue).map_err(super::server_error)?;
+    Ok((queue, crate::store::parse_id(item).map_err(super::server_error)?))
 }
 
 /// Puts `item` of `queue` behind the caller's other items and goes on to the next.
 #[server(endpoint = "skip_review")]
 pub async fn skip_review(queue: String, item: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    let rowid = store.queue_rowid(&queue).await.map_err(super::server_error)?;
+    let (queue, item) = queue_and_item(&queue, &item)?;
+    let rowid = store.queue_rowid(queue).await.map_err(super::server_error)?;
     let reviewer = store.queue_reviewer(rowid, &super::caller()).await.map_err(super::server_error)?;
-    let target = store.queue_item_target(rowid, &item).await.map_err(super::server_error)?;
+    let target = store.queue_item_target(rowid, item).await.map_err(super::server_error)?;
     store.next_queue_item(rowid, &reviewer, Some(target.item_rowid)).await.map_err(super::server_error)?;
-    leptos_axum::redirect(&format!("{}/review", queue_path(&queue)));
+    leptos_axum::redirect(&format!("{}/review", queue_path(queue)));
     Ok(())
 }
 
@@ -243,6 +254,6 @@ mod tests {
         assert_eq!(whole_number_field(" ", "k", 1..=3), Ok(None));
         assert_eq!(whole_number_field("2", "k", 1..=3), Ok(Some(2)));
         assert!(whole_number_field("4", "k", 1..=3).is_err());
-        assert_eq!(queue_path(&crate::ids::global_id("AnnotationQueue", 3)), "/queues/3");
+        assert_eq!(queue_path(QueueId(3)), "/queues/3");
     }
 }

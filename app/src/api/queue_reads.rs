@@ -33,7 +33,7 @@ pub async fn load_queue(rowid: i64, cursor: Option<i64>) -> Result<Option<QueueV
 /// The queue, its instructions rendered and its configs; `None` if there is no such queue.
 #[cfg(feature = "ssr")]
 async fn queue_view(store: &crate::store::Store, rowid: i64) -> Result<Option<QueueView>, ServerFnError> {
-    let queue = match store.queue(&crate::ids::global_id(crate::store::QUEUE_TYPE, rowid)).await {
+    let queue = match store.queue(crate::ids::QueueId(rowid)).await {
         Ok(queue) => queue,
         Err(crate::store::Error::NotFound(_)) => return Ok(None),
         Err(error) => return Err(super::server_error(error)),
@@ -62,7 +62,8 @@ pub async fn load_review(rowid: i64, item: Option<String>) -> Result<Option<Revi
     };
     let revisit = match item {
         Some(item) => {
-            let target = store.queue_item_target(rowid, &item).await.map_err(super::server_error)?;
+            let item = crate::store::parse_id(&item).map_err(super::server_error)?;
+            let target = store.queue_item_target(rowid, item).await.map_err(super::server_error)?;
             let done = store.reviewed(target.item_rowid, &reviewer).await.map_err(super::server_error)?;
             done.then_some(target)
         }
@@ -72,7 +73,7 @@ pub async fn load_review(rowid: i64, item: Option<String>) -> Result<Option<Revi
         Some(target) => (target, None),
         None => match store.next_queue_item(rowid, &reviewer, None).await.map_err(super::server_error)? {
             Some(held) => {
-                let target = store.queue_item_target(rowid, &held.item_id).await.map_err(super::server_error)?;
+                let target = store.queue_item_target(rowid, held.item_id).await.map_err(super::server_error)?;
                 (target, Some(held.reserved_until))
             }
             None => return Ok(Some(ReviewView { queue, refusal: None, item: None })),
@@ -93,13 +94,13 @@ pub async fn load_review(rowid: i64, item: Option<String>) -> Result<Option<Revi
             .collect(),
     };
     let item = ReviewItem {
-        item_id: crate::ids::global_id(crate::store::ITEM_TYPE, target.item_rowid),
+        item_id: crate::ids::QueueItemId(target.item_rowid),
         project: target.project_name,
         trace_id: target.trace_id,
         span: detail.span,
         reserved_until,
         own,
-        previous: previous.map(|rowid| crate::ids::global_id(crate::store::ITEM_TYPE, rowid)),
+        previous: previous.map(crate::ids::QueueItemId),
     };
     Ok(Some(ReviewView { queue, refusal: None, item: Some(item) }))
 }

@@ -61,7 +61,7 @@ pub fn QueueAdd(target: QueueAddTarget, #[prop(into)] label: String) -> impl Int
                                     <select name="queue">
                                         {list
                                             .into_iter()
-                                            .map(|q| view! { <option value=q.id.clone()>{q.name.clone()}</option> })
+                                            .map(|q| view! { <option value=q.id.to_string()>{q.name.clone()}</option> })
                                             .collect_view()}
                                     </select>
                                 </label>

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::Principal;
+use crate::ids::{QueueId, QueueItemId};
 use crate::time::serde_iso;
 
 /// Reviewers per item when the queue's creator names none.
@@ -23,7 +24,7 @@ pub const MAX_INSTRUCTIONS_BYTES: usize = 64 * 1024;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AnnotationQueue {
     /// Global id, `AnnotationQueue:<rowid>`.
-    pub id: String,
+    pub id: QueueId,
     /// Not empty; need not be unique.
     pub name: String,
     /// Markdown shown beside each item (rendered with raw HTML escaped).
@@ -163,7 +164,7 @@ impl ItemStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QueueItem {
     /// Global id, `AnnotationQueueItem:<rowid>`.
-    pub id: String,
+    pub id: QueueItemId,
     /// The span (hex), for a span item.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub span_id: Option<String>,
@@ -196,7 +197,7 @@ pub struct QueueItemsAdded {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct QueueReservation {
     /// Global id of the item, for `…/items/{item_id}/complete`.
-    pub item_id: String,
+    pub item_id: QueueItemId,
     /// The span (hex), for a span item.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub span_id: Option<String>,
@@ -241,7 +242,7 @@ pub struct ReviewView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewItem {
     /// Global id of the item.
-    pub item_id: String,
+    pub item_id: QueueItemId,
     /// The project of its span or trace.
     pub project: String,
     /// A trace item's trace (its root span is shown).
@@ -254,7 +255,7 @@ pub struct ReviewItem {
     /// The caller's own annotations on it, by name (to show what they said).
     pub own: Vec<super::Annotation>,
     /// The item the caller reviewed before this one (`u` goes there).
-    pub previous: Option<String>,
+    pub previous: Option<QueueItemId>,
 }
 
 /// Who works a queue: a user, else a service key, else the local user

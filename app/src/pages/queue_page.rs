@@ -30,7 +30,7 @@ pub fn Instructions(html: String) -> impl IntoView {
 #[component]
 fn Queue(view: QueueView) -> impl IntoView {
     let QueueView { queue, instructions_html, configs, items, next_cursor } = view;
-    let path = queue_path(&queue.id);
+    let path = queue_path(queue.id);
     let next = next_cursor.map(|cursor| format!("{path}?cursor={cursor}"));
     let config_names = configs.into_iter().map(|c| c.data.name).collect::<Vec<_>>().join(", ");
     let minutes = (queue.reservation_seconds + 59) / 60;
@@ -110,7 +110,7 @@ fn ItemTable(items: Vec<QueueItem>) -> impl IntoView {
                             ItemStatus::Done => "done",
                         };
                         view! {
-                            <tr data-item=item.id.clone()>
+                            <tr data-item=item.id.to_string()>
                                 <td><a href=href><code>{text}</code></a></td>
                                 <td class="muted">{item.project_name.clone()}</td>
                                 <td><span class=format!("item-status status-{status}")>{status}</span></td>

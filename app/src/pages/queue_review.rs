@@ -19,6 +19,7 @@ use super::queue_page::Instructions;
 use super::queues::ProgressBar;
 use crate::api::{CompleteReview, SkipReview, load_review, queue_path};
 use crate::components::{FormError, KindBadge, SpanIo, StatusBadge, chat_messages, format_time, value_text};
+use crate::ids::QueueId;
 use crate::model::{
     Annotation, AnnotationConfig, AnnotationConfigKind, ReviewItem, ReviewView, format_score, percent_encode,
 };
@@ -55,7 +56,7 @@ pub fn QueueReview() -> impl IntoView {
 fn Review(view: ReviewView) -> impl IntoView {
     let ReviewView { queue: shown, refusal, item } = view;
     let queue = shown.queue;
-    let path = queue_path(&queue.id);
+    let path = queue_path(queue.id);
     let body = match (refusal, item) {
         (Some(why), _) => view! {
             <section class="empty"><h2>"You cannot work this queue"</h2><p>{why}</p></section>
@@ -70,7 +71,7 @@ fn Review(view: ReviewView) -> impl IntoView {
         }
         .into_any(),
         (None, Some(item)) => view! {
-            <ReviewItemView queue_id=queue.id.clone() item configs=shown.configs instructions=shown.instructions_html />
+            <ReviewItemView queue_id=queue.id item configs=shown.configs instructions=shown.instructions_html />
         }
         .into_any(),
     };
@@ -94,7 +95,7 @@ fn Review(view: ReviewView) -> impl IntoView {
 /// One item: what to judge, the form, the instructions.
 #[component]
 fn ReviewItemView(
-    queue_id: String,
+    queue_id: QueueId,
     item: ReviewItem,
     configs: Vec<AnnotationConfig>,
     instructions: String,
@@ -116,11 +117,11 @@ fn ReviewItemView(
     let revising = item.reserved_until.is_none();
     let own: HashMap<String, Annotation> = item.own.iter().map(|a| (a.name.clone(), a.clone())).collect();
     let explanation = item.own.iter().find_map(|a| a.result.explanation.clone()).unwrap_or_default();
-    let back = item.previous.clone().map(|previous| format!("{}/review?item={previous}", queue_path(&queue_id)));
+    let back = item.previous.map(|previous| format!("{}/review?item={previous}", queue_path(queue_id)));
     let submit = if revising { "Save and continue" } else { "Submit and next" };
-    let (item_id, skip_item, skip_queue) = (item.item_id.clone(), item.item_id.clone(), queue_id.clone());
-    let marker = item.item_id.clone();
-    let next_href = format!("{}/review", queue_path(&queue_id));
+    let (item_id, skip_item, skip_queue) = (item.item_id.to_string(), item.item_id.to_string(), queue_id.to_string());
+    let marker = item.item_id.to_string();
+    let next_href = format!("{}/review", queue_path(queue_id));
     let mut key = 0;
     let fields = configs
         .iter()
@@ -153,7 +154,7 @@ fn ReviewItemView(
             <aside class="review-side">
                 <ActionForm action=complete attr:class="stack-form review-form" attr:aria-label="Your review"
                     attr:data-review-form="" attr:data-focus-main="" attr:data-done="Review saved; next item">
-                    <input type="hidden" name="queue" value=queue_id />
+                    <input type="hidden" name="queue" value=queue_id.to_string() />
                     <input type="hidden" name="item" value=item_id />
                     {fields}
                     <label class="field">

@@ -71,7 +71,7 @@ fn QueueTable(queues: Vec<AnnotationQueue>) -> impl IntoView {
                             let label = format!("Progress of {}", q.name);
                             view! {
                                 <tr class="row" data-nav=index data-queue=q.name.clone()>
-                                    <td><a class="name" href=queue_path(&q.id) data-open="">{q.name.clone()}</a></td>
+                                    <td><a class="name" href=queue_path(q.id) data-open="">{q.name.clone()}</a></td>
                                     <td class="muted">{q.project_name.clone().unwrap_or_default()}</td>
                                     <td class="num">{q.reviewers_per_item}</td>
                                     <td><ProgressBar progress=q.progress.clone() label /></td>

@@ -81,7 +81,7 @@ pub use error::{Error, INTERNAL_MESSAGE, Result, parse_id};
 pub use keyed_annotations::AnnotationKey;
 pub use projects::NewProject;
 pub use public_links::NewLink;
-pub use queues::{ITEM_TYPE, ItemTarget, QUEUE_TYPE, QueueSelection};
+pub use queues::{ItemTarget, QueueSelection};
 pub use secrets::{new_token, token_hash};
 pub use sessions::{SESSION_TYPE, SessionKey};
 pub use span_query::{MAX_SPAN_QUERY_ROWS, SpanQueryFilter};

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::collections::now_nanos;
 use super::trace_list::root;
 use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{QueueId, QueueItemId, global_id, parse_global_id};
 use crate::model::accounts::{Author, Permission, Principal};
 use crate::model::{
     AnnotationConfig, AnnotationQueue, ItemStatus, MAX_INSTRUCTIONS_BYTES, MAX_RESERVATION_SECONDS,
@@ -22,11 +22,6 @@ use crate::model::{
     Reviewer, ReviewerProgress, TargetKind,
 };
 use crate::time::from_nanos;
-
-/// The global id type of a queue.
-pub const QUEUE_TYPE: &str = "AnnotationQueue";
-/// The global id type of a queue item.
-pub const ITEM_TYPE: &str = "AnnotationQueueItem";
 
 /// What to add to a queue: spans (by ids or a filter, as collections take
 /// them) or traces by id.
@@ -206,24 +201,18 @@ impl Store {
         Ok(rowids)
     }
 
-    /// The rowid of the queue with global id `identifier`.
-    pub async fn queue_rowid(&self, identifier: &str) -> Result<i64> {
-        let found: Option<i64> = match parse_global_id(QUEUE_TYPE, identifier) {
-            Some(rowid) => {
-                sqlx::query_scalar("SELECT id FROM annotation_queues WHERE id = $1")
-                    .bind(rowid)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            None => None,
-        };
-        found.ok_or_else(|| Error::NotFound(format!("Annotation queue {identifier} not found")))
+    /// The rowid of queue `id`; 404 when there is none.
+    pub async fn queue_rowid(&self, id: QueueId) -> Result<i64> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM annotation_queues WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.ok_or_else(|| Error::not_found::<QueueId>(id))
     }
 
-    /// The queue with global id `identifier`, with its progress.
-    pub async fn queue(&self, identifier: &str) -> Result<AnnotationQueue> {
-        let rowid = self.queue_rowid(identifier).await?;
-        self.queue_by_rowid(rowid).await
+    /// Queue `id`, with its progress.
+    pub async fn queue(&self, id: QueueId) -> Result<AnnotationQueue> {
+        self.queue_by_rowid(id.0).await
     }
 
     async fn queue_by_rowid(&self, rowid: i64) -> Result<AnnotationQueue> {
@@ -235,7 +224,7 @@ impl Store {
         .bind(rowid)
         .fetch_optional(&self.pool)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("Annotation queue {rowid} not found")))?;
+        .ok_or_else(|| Error::not_found::<QueueId>(QueueId(rowid)))?;
         self.queue_of(row).await
     }
 
@@ -247,7 +236,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(AnnotationQueue {
-            id: global_id(QUEUE_TYPE, row.id),
+            id: QueueId(row.id),
             progress: self.queue_progress(row.id).await?,
             name: row.name,
             instructions: row.instructions,
@@ -323,8 +312,8 @@ impl Store {
     }
 
     /// Changes the fields given; a new k re-counts which items are done.
-    pub async fn update_queue(&self, identifier: &str, update: &QueueUpdate) -> Result<AnnotationQueue> {
-        let rowid = self.queue_rowid(identifier).await?;
+    pub async fn update_queue(&self, id: QueueId, update: &QueueUpdate) -> Result<AnnotationQueue> {
+        let rowid = self.queue_rowid(id).await?;
         check_settings(
             update.name.as_deref(),
             update.instructions.as_deref(),
@@ -373,8 +362,8 @@ impl Store {
 
     /// Deletes a queue with its items, reservations and reviews (not the
     /// annotations its reviewers wrote).
-    pub async fn delete_queue(&self, identifier: &str) -> Result<()> {
-        let rowid = self.queue_rowid(identifier).await?;
+    pub async fn delete_queue(&self, id: QueueId) -> Result<()> {
+        let rowid = self.queue_rowid(id).await?;
         sqlx::query("DELETE FROM annotation_queues WHERE id = $1").bind(rowid).execute(&self.pool).await?;
         Ok(())
     }
@@ -433,11 +422,10 @@ impl Store {
         Ok(QueueItemsAdded { added, already_present: stamps.len() as u64 - added })
     }
 
-    /// Removes an item (global id) from a queue; 404 when it is not in it.
-    pub async fn remove_queue_item(&self, queue_rowid: i64, item: &str) -> Result<()> {
-        let rowid = parse_global_id(ITEM_TYPE, item).unwrap_or(-1);
+    /// Removes an item from a queue; 404 when it is not in it.
+    pub async fn remove_queue_item(&self, queue_rowid: i64, item: QueueItemId) -> Result<()> {
         let removed = sqlx::query("DELETE FROM annotation_queue_items WHERE id = $1 AND queue_id = $2")
-            .bind(rowid)
+            .bind(item.0)
             .bind(queue_rowid)
             .execute(&self.pool)
             .await?
@@ -486,7 +474,7 @@ impl Store {
         let items = rows
             .into_iter()
             .map(|row| QueueItem {
-                id: global_id(ITEM_TYPE, row.target.item_rowid),
+                id: QueueItemId(row.target.item_rowid),
                 span_id: row.target.span_id,
                 trace_id: row.target.trace_id,
                 project_name: row.target.project_name,
@@ -498,14 +486,13 @@ impl Store {
         Ok(Page { rows: items, next })
     }
 
-    /// The target of item `item` (global id) of a queue; 404 when it is not in it.
-    pub async fn queue_item_target(&self, queue_rowid: i64, item: &str) -> Result<ItemTarget> {
-        let rowid = parse_global_id(ITEM_TYPE, item).unwrap_or(-1);
+    /// The target of item `item` of a queue; 404 when it is not in it.
+    pub async fn queue_item_target(&self, queue_rowid: i64, item: QueueItemId) -> Result<ItemTarget> {
         let found: Option<ItemTarget> = sqlx::query_as(AssertSqlSafe(format!(
             "{} WHERE i.id = $1 AND i.queue_id = $2",
             target_select(self.dialect)
         )))
-        .bind(rowid)
+        .bind(item.0)
         .bind(queue_rowid)
         .fetch_optional(&self.pool)
         .await?;
@@ -531,7 +518,7 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(Some(QueueReservation {
-            item_id: global_id(ITEM_TYPE, item),
+            item_id: QueueItemId(item),
             span_id: target.span_id,
             trace_id: target.trace_id,
             project_name: target.project_name,
@@ -777,14 +764,11 @@ pub(super) async fn finish(conn: &mut DbConnection, completion: &Completion, now
 }
 
 fn already_done(item: i64) -> Error {
-    Error::Conflict(format!("You have already completed item {}", global_id(ITEM_TYPE, item)))
+    Error::Conflict(format!("You have already completed item {}", QueueItemId(item)))
 }
 
 fn not_reserved(item: i64) -> Error {
-    Error::Conflict(format!(
-        "You hold no live reservation on item {}; ask for the next item first",
-        global_id(ITEM_TYPE, item)
-    ))
+    Error::Conflict(format!("You hold no live reservation on item {}; ask for the next item first", QueueItemId(item)))
 }
 
 /// The first open item for `reviewer` (see [`Store::next_queue_item`]):

@@ -1,13 +1,14 @@
 //! `/v1/annotation_queues` (issue 14): review queues, their items, and
 //! working them (`next`, `complete`).
 
+use app::ids::{GlobalId, QueueId, QueueItemId};
 use app::model::accounts::Principal;
 use app::model::{
     AnnotationInput, AnnotationQueue, AnnotationSource, ItemStatus, MAX_ANNOTATIONS_PER_REQUEST,
     MAX_SPAN_IDS_PER_REQUEST, NOTE_NAME, NewQueue, QueueItem, QueueItemsAdded, QueueReservation, QueueUpdate,
     SpanTarget, TRACE_FILTER_PARAMS, TargetKind, TraceListQuery, TraceTarget,
 };
-use app::store::{ItemTarget, NewAnnotation, QUEUE_TYPE, QueueSelection, Selection};
+use app::store::{ItemTarget, NewAnnotation, QueueSelection, Selection, parse_id};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,7 +30,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
     let page = state.store.list_queues(cursor, limit).await?;
-    Ok(Json(Paginated::of(page, QUEUE_TYPE)))
+    Ok(Json(Paginated::of(page, QueueId::TYPE)))
 }
 
 /// `POST /v1/annotation_queues`.
@@ -47,7 +48,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/v1/annotation_queues/{queue}", security(("bearer" = ["read"])), tag = "annotation_queues",
     params(("queue" = String, Path)), responses((status = 200, body = Data<AnnotationQueue>), (status = 404)))]
 pub async fn get_one(State(state): State<AppState>, Path(queue): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(Data { data: state.store.queue(&queue).await? }))
+    Ok(Json(Data { data: state.store.queue(parse_id(&queue)?).await? }))
 }
 
 /// `PATCH /v1/annotation_queues/{queue}`: the fields given change.
@@ -59,7 +60,7 @@ pub async fn update(
     Path(queue): Path<String>,
     JsonBody(update): JsonBody<QueueUpdate>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(Data { data: state.store.update_queue(&queue, &update).await? }))
+    Ok(Json(Data { data: state.store.update_queue(parse_id(&queue)?, &update).await? }))
 }
 
 /// `DELETE /v1/annotation_queues/{queue}`: 204, with its items and reviews
@@ -67,7 +68,7 @@ pub async fn update(
 #[utoipa::path(delete, path = "/v1/annotation_queues/{queue}", security(("bearer" = ["manage"])), tag = "annotation_queues",
     params(("queue" = String, Path)), responses((status = 204), (status = 404)))]
 pub async fn remove(State(state): State<AppState>, Path(queue): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    state.store.delete_queue(&queue).await?;
+    state.store.delete_queue(parse_id(&queue)?).await?;
     Ok(no_content())
 }
 
@@ -102,8 +103,8 @@ pub async fn add_items(
     Path(queue): Path<String>,
     JsonBody(body): JsonBody<AddQueueItems>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let queue = state.store.queue(&queue).await?;
-    let rowid = state.store.queue_rowid(&queue.id).await?;
+    let queue = state.store.queue(parse_id(&queue)?).await?;
+    let rowid = queue.id.0;
     let selection = match (body.span_ids, body.trace_ids, body.filter) {
         (Some(ids), None, None) => QueueSelection::Spans(Selection::SpanIds(at_most(ids, "span_ids")?)),
         (None, Some(ids), None) => QueueSelection::TraceIds(at_most(ids, "trace_ids")?),
@@ -209,9 +210,9 @@ pub async fn list_items(
         Some(_) => ItemStatus::parse(params.choice("status", &["pending", "reserved", "done"], "pending")?),
         None => None,
     };
-    let rowid = state.store.queue_rowid(&queue).await?;
+    let rowid = state.store.queue_rowid(parse_id(&queue)?).await?;
     let page = state.store.queue_items(rowid, status, cursor, limit).await?;
-    Ok(Json(Paginated::of(page, app::store::ITEM_TYPE)))
+    Ok(Json(Paginated::of(page, QueueItemId::TYPE)))
 }
 
 /// `DELETE /v1/annotation_queues/{queue}/items/{item}`: 204, or 404.
@@ -221,8 +222,8 @@ pub async fn remove_item(
     State(state): State<AppState>,
     Path((queue, item)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rowid = state.store.queue_rowid(&queue).await?;
-    state.store.remove_queue_item(rowid, &item).await?;
+    let rowid = state.store.queue_rowid(parse_id(&queue)?).await?;
+    state.store.remove_queue_item(rowid, parse_id(&item)?).await?;
     Ok(no_content())
 }
 
@@ -237,7 +238,7 @@ pub async fn next(
     Caller(caller): Caller,
     Path(queue): Path<String>,
 ) -> Result<Response, ApiError> {
-    let rowid = state.store.queue_rowid(&queue).await?;
+    let rowid = state.store.queue_rowid(parse_id(&queue)?).await?;
     let reviewer = state.store.queue_reviewer(rowid, &caller).await?;
     Ok(match state.store.next_queue_item(rowid, &reviewer, None).await? {
         Some(reservation) => Json(Data { data: reservation }).into_response(),
@@ -270,9 +271,9 @@ pub async fn complete(
     Path((queue, item)): Path<(String, String)>,
     JsonBody(body): JsonBody<CompleteReview>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rowid = state.store.queue_rowid(&queue).await?;
+    let rowid = state.store.queue_rowid(parse_id(&queue)?).await?;
     let reviewer = state.store.queue_reviewer(rowid, &caller).await?;
-    let target = state.store.queue_item_target(rowid, &item).await?;
+    let target = state.store.queue_item_target(rowid, parse_id(&item)?).await?;
     let annotations = body.annotations.unwrap_or_default();
     if annotations.len() > MAX_ANNOTATIONS_PER_REQUEST {
         return Err(ApiError::body_field(
