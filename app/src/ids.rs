@@ -101,6 +101,8 @@ global_ids! {
     DeliveryId { type: "WebhookDelivery", noun: "Delivery" }
     /// An alert rule.
     AlertRuleId { type: "AlertRule", noun: "Alert rule" }
+    /// A user (an account).
+    UserId { type: "User", noun: "User" }
     /// A review queue.
     QueueId { type: "AnnotationQueue", noun: "Annotation queue" }
     /// An item (a span or trace to review) of a review queue.

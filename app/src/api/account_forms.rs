@@ -31,7 +31,7 @@ pub struct UsersView {
     pub users: Vec<User>,
     /// The caller's own global id: their row has no forms (admins do not
     /// demote or deactivate themselves).
-    pub me: Option<String>,
+    pub me: Option<crate::ids::UserId>,
     /// `false` with `--auth off`: nobody logs in, so invites wait for `--auth on`.
     pub accounts_on: bool,
 }
@@ -157,7 +157,7 @@ pub async fn load_users() -> Result<UsersView, ServerFnError> {
     }
     Ok(UsersView {
         users,
-        me: caller.user_id.map(|id| crate::ids::global_id("User", id)),
+        me: caller.user_id.map(crate::ids::UserId),
         accounts_on: caller.user_id.is_some() || caller.api_key_id.is_some(),
     })
 }

@@ -307,7 +307,7 @@ impl Author {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     /// Global id, `User:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::UserId,
     /// Login name; Plume's usernames are the email.
     pub email: String,
     /// Same as `email` (Phoenix has both).

@@ -211,7 +211,7 @@ pub struct Annotation {
     /// `API` or `APP`.
     pub source: AnnotationSource,
     /// The author's global id when auth is on, else `null`.
-    pub user_id: Option<String>,
+    pub user_id: Option<crate::ids::UserId>,
     /// What is judged, e.g. `correctness`.
     pub name: String,
     /// Who judged.

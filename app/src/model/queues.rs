@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::Principal;
-use crate::ids::{QueueId, QueueItemId};
+use crate::ids::{QueueId, QueueItemId, UserId};
 use crate::time::serde_iso;
 
 /// Reviewers per item when the queue's creator names none.
@@ -40,7 +40,7 @@ pub struct AnnotationQueue {
     /// That project's name.
     pub project_name: Option<String>,
     /// Global ids of the users who may work it; empty: everyone who may annotate.
-    pub reviewer_ids: Vec<String>,
+    pub reviewer_ids: Vec<UserId>,
     /// Done / total, and per reviewer.
     pub progress: QueueProgress,
     /// When it was created.
@@ -75,7 +75,7 @@ impl QueueProgress {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReviewerProgress {
     /// Global id of the user; `null` for a service key or the local user (auth off).
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The user's email, the key's name, or `local`.
     pub name: String,
     /// Items this reviewer completed.

@@ -74,7 +74,7 @@ fn Users(view: UsersView, link: Option<UserLink>) -> impl IntoView {
                     {users
                         .into_iter()
                         .map(|user| {
-                            let mine = me.as_deref() == Some(user.id.as_str());
+                            let mine = me == Some(user.id);
                             view! { <UserRow user mine change reset /> }
                         })
                         .collect_view()}
@@ -149,7 +149,7 @@ fn UserRow(user: User, mine: bool, change: ServerAction<ChangeUser>, reset: Serv
             true => ("false", "Deactivate", "button small danger"),
             false => ("true", "Reactivate", "button small"),
         };
-        let (id, email) = (user.id.clone(), user.email.clone());
+        let (id, email) = (user.id.to_string(), user.email.clone());
         let role_label = format!("Role of {email}");
         let toggle_aria = format!("{toggle_label} {email}");
         let reset_aria = format!("Make a password link for {email}");
@@ -182,7 +182,7 @@ fn UserRow(user: User, mine: bool, change: ServerAction<ChangeUser>, reset: Serv
         }
     });
     view! {
-        <tr data-user=user.id.clone() data-state=state>
+        <tr data-user=user.id.to_string() data-state=state>
             <td>{user.email.clone()} {mine.then_some(" (you)")}</td>
             <td>{user.role.as_str()}</td>
             <td>{state}</td>

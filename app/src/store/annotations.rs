@@ -224,7 +224,7 @@ impl AnnotationRow {
             created_at: from_nanos(self.created_at),
             updated_at: from_nanos(self.updated_at),
             source: AnnotationSource::parse(&self.source),
-            user_id: self.user_id.map(|id| global_id("User", id)),
+            user_id: self.user_id.map(crate::ids::UserId),
             name: self.name,
             annotator_kind: AnnotatorKind::parse(&self.annotator_kind).unwrap_or(AnnotatorKind::Human),
             result: AnnotationResult { label: self.label, score: self.score, explanation: self.explanation },

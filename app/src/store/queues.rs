@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::collections::now_nanos;
 use super::trace_list::root;
 use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
-use crate::ids::{QueueId, QueueItemId, global_id, parse_global_id};
+use crate::ids::{GlobalId, QueueId, QueueItemId, UserId, global_id};
 use crate::model::accounts::{Author, Permission, Principal};
 use crate::model::{
     AnnotationConfig, AnnotationQueue, ItemStatus, MAX_INSTRUCTIONS_BYTES, MAX_RESERVATION_SECONDS,
@@ -192,7 +192,7 @@ impl Store {
         check_list_length(ids, "reviewer_ids")?;
         let mut rowids = Vec::with_capacity(ids.len());
         for id in ids {
-            let rowid = parse_global_id("User", id).ok_or_else(|| Error::Invalid(format!("Invalid user id {id}")))?;
+            let rowid = UserId::parse(id).ok_or_else(|| Error::Invalid(format!("Invalid user id {id}")))?.0;
             self.user(rowid).await?.ok_or_else(|| Error::NotFound(format!("User {id} not found")))?;
             if !rowids.contains(&rowid) {
                 rowids.push(rowid);
@@ -245,7 +245,7 @@ impl Store {
             reservation_seconds: row.reservation_seconds,
             project_id: row.project_id.map(|rowid| global_id("Project", rowid)),
             project_name: row.project_name,
-            reviewer_ids: reviewers.into_iter().map(|rowid| global_id("User", rowid)).collect(),
+            reviewer_ids: reviewers.into_iter().map(UserId).collect(),
             created_at: from_nanos(row.created_at),
             updated_at: from_nanos(row.updated_at),
         })
@@ -282,11 +282,7 @@ impl Store {
         .await?;
         let by_reviewer = rows
             .into_iter()
-            .map(|row| ReviewerProgress {
-                user_id: row.user_id.map(|rowid| global_id("User", rowid)),
-                name: row.name,
-                done: row.done,
-            })
+            .map(|row| ReviewerProgress { user_id: row.user_id.map(UserId), name: row.name, done: row.done })
             .collect();
         Ok(QueueProgress { total, done, by_reviewer })
     }

@@ -13,7 +13,6 @@ use sqlx::FromRow;
 use super::collections::now_nanos;
 use super::secrets::{new_token, token_hash};
 use super::{Error, Page, Result, Store, page};
-use crate::ids::global_id;
 use crate::model::accounts::{Role, User};
 use crate::time::from_nanos;
 
@@ -44,7 +43,7 @@ impl UserRecord {
     /// As the API shows it.
     pub fn to_user(&self) -> User {
         User {
-            id: global_id("User", self.id),
+            id: crate::ids::UserId(self.id),
             email: self.email.clone(),
             username: self.email.clone(),
             role: self.role(),

@@ -2,7 +2,7 @@
 //! A user made without a password gets a one-time link to set one (no
 //! e-mail server needed: the admin passes it on).
 
-use app::ids::parse_global_id;
+use app::ids::{GlobalId, UserId};
 use app::model::accounts::{Permission, Role, User};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -77,7 +77,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let page = state.store.users(cursor, limit).await?.map(|row| row.to_user());
-    Ok(Json(Paginated::of(page, "User")))
+    Ok(Json(Paginated::of(page, UserId::TYPE)))
 }
 
 /// `POST /v1/users`: 201 with the user; 409 for a taken email.
@@ -187,7 +187,9 @@ pub async fn viewer(State(state): State<AppState>, Caller(caller): Caller) -> Re
 
 /// The rowid in a `User` global id.
 fn user_rowid(id: &str) -> Result<i64, ApiError> {
-    parse_global_id("User", id).ok_or_else(|| ApiError::Unprocessable(format!("Invalid User GlobalID format: {id}")))
+    let parsed =
+        UserId::parse(id).ok_or_else(|| ApiError::Unprocessable(format!("Invalid User GlobalID format: {id}")));
+    Ok(parsed?.0)
 }
 
 /// A fresh one-time link for `user`, on this server's public URL.
