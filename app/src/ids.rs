@@ -101,6 +101,8 @@ global_ids! {
     DeliveryId { type: "WebhookDelivery", noun: "Delivery" }
     /// An alert rule.
     AlertRuleId { type: "AlertRule", noun: "Alert rule" }
+    /// A project.
+    ProjectId { type: "Project", noun: "Project" }
     /// A user (an account).
     UserId { type: "User", noun: "User" }
     /// A review queue.

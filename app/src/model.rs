@@ -58,7 +58,7 @@ pub struct Project {
     /// Free text, optional.
     pub description: Option<String>,
     /// Global id, `Project:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::ProjectId,
 }
 
 /// A project with the figures the projects page shows.
@@ -140,7 +140,7 @@ pub struct Trace {
     /// 32 lowercase hex digits.
     pub trace_id: String,
     /// Global id of the project.
-    pub project_id: String,
+    pub project_id: crate::ids::ProjectId,
     /// Earliest span start.
     #[serde(with = "serde_iso")]
     pub start_time: DateTime<Utc>,

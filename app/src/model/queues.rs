@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::accounts::Principal;
-use crate::ids::{QueueId, QueueItemId, UserId};
+use crate::ids::{ProjectId, QueueId, QueueItemId, UserId};
 use crate::time::serde_iso;
 
 /// Reviewers per item when the queue's creator names none.
@@ -36,7 +36,7 @@ pub struct AnnotationQueue {
     /// How long `next` holds an item for its reviewer.
     pub reservation_seconds: i64,
     /// Global id of the project it belongs to, if any.
-    pub project_id: Option<String>,
+    pub project_id: Option<ProjectId>,
     /// That project's name.
     pub project_name: Option<String>,
     /// Global ids of the users who may work it; empty: everyone who may annotate.

@@ -66,7 +66,7 @@ impl RetentionRule {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProjectRetention {
     /// Global id, `Project:<rowid>`.
-    pub project_id: String,
+    pub project_id: crate::ids::ProjectId,
     /// The rule, or `null`.
     pub rule: Option<RetentionRule>,
 }

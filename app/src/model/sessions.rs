@@ -44,7 +44,7 @@ pub struct Session {
     /// The `session.id` attribute value the spans carried.
     pub session_id: String,
     /// Global id of the project.
-    pub project_id: String,
+    pub project_id: crate::ids::ProjectId,
     /// Earliest span start.
     #[serde(with = "serde_iso")]
     pub start_time: DateTime<Utc>,

@@ -24,7 +24,7 @@
 
 use super::db::{DbConnection, Dialect, Sql};
 use super::{Error, Page, Result, Store, outbox, page, push_values};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{ProjectId, parse_global_id};
 use crate::model::{ProjectRetention, RemovedItem, RetentionRule, TargetKind};
 use crate::time::{from_nanos, to_nanos};
 
@@ -94,13 +94,17 @@ impl Store {
 
     /// A project's retention rule.
     pub async fn retention(&self, project: &str) -> Result<ProjectRetention> {
-        let rowid = self.project_rowid(project).await?;
+        self.retention_of(self.project_rowid(project).await?).await
+    }
+
+    /// The retention rule of the project of rowid `rowid`.
+    async fn retention_of(&self, rowid: i64) -> Result<ProjectRetention> {
         let rule: Option<String> = sqlx::query_scalar("SELECT rule FROM project_retention WHERE project_id = $1")
             .bind(rowid)
             .fetch_optional(&self.pool)
             .await?;
         Ok(ProjectRetention {
-            project_id: global_id("Project", rowid),
+            project_id: ProjectId(rowid),
             rule: rule.and_then(|rule| serde_json::from_str(&rule).ok()),
         })
     }
@@ -130,7 +134,7 @@ impl Store {
             }
         };
         tx.commit().await?;
-        self.retention(&global_id("Project", rowid)).await
+        self.retention_of(rowid).await
     }
 
     /// Applies every project's retention rule once: deletes the traces it

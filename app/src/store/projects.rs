@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Error, Page, Result, Store, page};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{GlobalId, ProjectId};
 use crate::model::{Project, ProjectSummary};
 use crate::time::{from_nanos, to_nanos};
 
@@ -29,7 +29,7 @@ struct ProjectRow {
 
 impl From<ProjectRow> for Project {
     fn from(row: ProjectRow) -> Self {
-        Project { name: row.name, description: row.description, id: global_id("Project", row.id) }
+        Project { name: row.name, description: row.description, id: ProjectId(row.id) }
     }
 }
 
@@ -58,12 +58,12 @@ impl Store {
 
     /// The rowid of the project named by `identifier`: its global id, else its name.
     pub async fn project_rowid(&self, identifier: &str) -> Result<i64> {
-        if let Some(rowid) = parse_global_id("Project", identifier) {
+        if let Some(id) = ProjectId::parse(identifier) {
             return sqlx::query_scalar("SELECT id FROM projects WHERE id = $1")
-                .bind(rowid)
+                .bind(id.0)
                 .fetch_optional(&self.pool)
                 .await?
-                .ok_or_else(|| Error::NotFound(format!("Project with ID {identifier} not found")));
+                .ok_or_else(|| Error::not_found::<ProjectId>(id));
         }
         sqlx::query_scalar("SELECT id FROM projects WHERE name = $1")
             .bind(identifier)
@@ -74,7 +74,11 @@ impl Store {
 
     /// The project named by `identifier` (global id or name).
     pub async fn project(&self, identifier: &str) -> Result<Project> {
-        let rowid = self.project_rowid(identifier).await?;
+        self.project_by_rowid(self.project_rowid(identifier).await?).await
+    }
+
+    /// The project of rowid `rowid` (which exists).
+    async fn project_by_rowid(&self, rowid: i64) -> Result<Project> {
         let row: ProjectRow = sqlx::query_as("SELECT id, name, description FROM projects WHERE id = $1")
             .bind(rowid)
             .fetch_one(&self.pool)
@@ -109,7 +113,7 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        self.project(&crate::ids::global_id("Project", rowid)).await
+        self.project_by_rowid(rowid).await
     }
 
     /// Deletes a project with all its traces and spans; `default` stays.
@@ -118,8 +122,7 @@ impl Store {
         if project.name == DEFAULT_PROJECT {
             return Err(Error::Forbidden("The default project cannot be deleted".into()));
         }
-        let rowid = parse_global_id("Project", &project.id).unwrap_or_default();
-        sqlx::query("DELETE FROM projects WHERE id = $1").bind(rowid).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM projects WHERE id = $1").bind(project.id.0).execute(&self.pool).await?;
         Ok(())
     }
 

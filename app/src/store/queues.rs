@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use super::collections::now_nanos;
 use super::trace_list::root;
 use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
-use crate::ids::{GlobalId, QueueId, QueueItemId, UserId, global_id};
+use crate::ids::{GlobalId, ProjectId, QueueId, QueueItemId, UserId};
 use crate::model::accounts::{Author, Permission, Principal};
 use crate::model::{
     AnnotationConfig, AnnotationQueue, ItemStatus, MAX_INSTRUCTIONS_BYTES, MAX_RESERVATION_SECONDS,
@@ -243,7 +243,7 @@ impl Store {
             annotation_config_ids: configs.into_iter().map(|config| config.id).collect(),
             reviewers_per_item: row.reviewers_per_item,
             reservation_seconds: row.reservation_seconds,
-            project_id: row.project_id.map(|rowid| global_id("Project", rowid)),
+            project_id: row.project_id.map(ProjectId),
             project_name: row.project_name,
             reviewer_ids: reviewers.into_iter().map(UserId).collect(),
             created_at: from_nanos(row.created_at),

@@ -160,7 +160,7 @@ impl Store {
             .map(|record| Session {
                 id: global_id(SESSION_TYPE, record.id),
                 session_id: record.session_id,
-                project_id: global_id("Project", record.project_id),
+                project_id: crate::ids::ProjectId(record.project_id),
                 start_time: from_nanos(record.start_time),
                 end_time: from_nanos(record.end_time),
                 traces: traces.remove(&record.id).unwrap_or_default(),

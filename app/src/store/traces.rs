@@ -53,7 +53,7 @@ impl Store {
             .map(|row| Trace {
                 id: global_id("Trace", row.id),
                 trace_id: row.trace_id,
-                project_id: global_id("Project", project_rowid),
+                project_id: crate::ids::ProjectId(project_rowid),
                 start_time: from_nanos(row.start_time),
                 end_time: from_nanos(row.end_time),
                 token_count_prompt: row.prompt,

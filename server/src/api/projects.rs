@@ -1,5 +1,6 @@
 //! `/v1/projects`: list, read, create, update, delete.
 
+use app::ids::{GlobalId, ProjectId};
 use app::store::NewProject;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,7 +20,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     let limit = params.limit("limit", 100, 1, u32::MAX)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let page = state.store.list_projects(cursor, limit, params.get("name_contains")).await?;
-    Ok(Json(Paginated::of(page, "Project")))
+    Ok(Json(Paginated::of(page, ProjectId::TYPE)))
 }
 
 /// `GET /v1/projects/{project}`
