@@ -101,6 +101,12 @@ global_ids! {
     DeliveryId { type: "WebhookDelivery", noun: "Delivery" }
     /// An alert rule.
     AlertRuleId { type: "AlertRule", noun: "Alert rule" }
+    /// A collection (Phoenix's dataset routes call it `Dataset:<rowid>`).
+    CollectionId { type: "Collection", aliases: ["Dataset"], noun: "Collection" }
+    /// An item of a collection (a dataset's `DatasetExample:<rowid>`).
+    CollectionItemId { type: "CollectionItem", aliases: ["DatasetExample"], noun: "Collection item" }
+    /// A public link.
+    PublicLinkId { type: "PublicLink", noun: "Public link" }
     /// A project.
     ProjectId { type: "Project", noun: "Project" }
     /// A user (an account).

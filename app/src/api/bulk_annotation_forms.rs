@@ -38,7 +38,7 @@ fn selection(project: &str, filter: &str, collection: &str) -> crate::store::Sel
         },
         rowid => Selection::Collection {
             collection: match rowid.parse::<i64>() {
-                Ok(rowid) => crate::ids::global_id("Collection", rowid),
+                Ok(rowid) => crate::ids::CollectionId(rowid).to_string(),
                 Err(_) => rowid.to_owned(),
             },
             project: None,
@@ -68,8 +68,8 @@ pub async fn load_bulk_selection(
                 )
             }
             rowid => {
-                let found = store.collection(&crate::ids::global_id("Collection", rowid.parse().unwrap_or(-1))).await?;
-                (format!("The spans of collection {}", found.name), crate::model::collection_path(&found.id))
+                let found = store.collection_by_rowid(rowid.parse().unwrap_or(-1)).await?;
+                (format!("The spans of collection {}", found.name), crate::model::collection_path(found.id))
             }
         };
         Ok::<_, crate::store::Error>(BulkSelection { description, count, back_href })

@@ -25,8 +25,7 @@ async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64
             .await
             .map_err(super::server_error)?,
     };
-    crate::ids::parse_global_id("Collection", &collection.id)
-        .ok_or_else(|| ServerFnError::new("The collection has no valid id"))
+    Ok(collection.id.0)
 }
 
 /// Adds `selection` to collection `collection` (by name, created when
@@ -35,7 +34,7 @@ async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64
 async fn flag(collection: &str, selection: crate::store::Selection, note: &str) -> Result<String, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let rowid = named_collection(&store, collection).await?;
-    let target = crate::ids::global_id("Collection", rowid);
+    let target = crate::ids::CollectionId(rowid).to_string();
     let note = non_blank(note);
     let added = store
         .add_collection_items(&target, &selection, note.as_deref(), super::caller().author())
@@ -175,7 +174,8 @@ pub async fn create_collection_link(
 #[server(endpoint = "revoke_link")]
 pub async fn revoke_link(id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    store.revoke_public_link(&id).await.map_err(super::server_error)
+    let id = crate::store::parse_id(&id).map_err(super::server_error)?;
+    store.revoke_public_link(id).await.map_err(super::server_error)
 }
 
 #[cfg(test)]

@@ -130,9 +130,9 @@ pub fn FlagControl(#[prop(into)] span_id: String) -> impl IntoView {
                                         let span_id = span_id.clone();
                                         view! {
                                         <li data-collection=c.name.clone()>
-                                            <a href=collection_path(&c.id)>{c.name.clone()}</a>
+                                            <a href=collection_path(c.id)>{c.name.clone()}</a>
                                             <ActionForm action=unflag attr:class="inline-form">
-                                                <input type="hidden" name="collection" value=c.id.clone() />
+                                                <input type="hidden" name="collection" value=c.id.to_string() />
                                                 <input type="hidden" name="span_id" value=span_id.clone() />
                                                 <button type="submit" class="button small">"Remove"</button>
                                             </ActionForm>

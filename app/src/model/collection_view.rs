@@ -48,13 +48,9 @@ pub struct SharedLinkUrl {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The collection page's path for global id `Collection:<n>`: `/collections/<n>`.
-pub fn collection_path(collection_id: &str) -> String {
-    let rowid = crate::ids::parse_global_id("Collection", collection_id);
-    match rowid {
-        Some(rowid) => format!("/collections/{rowid}"),
-        None => format!("/collections/{}", super::percent_encode(collection_id)),
-    }
+/// A collection's page: `/collections/<rowid>`.
+pub fn collection_path(collection: crate::ids::CollectionId) -> String {
+    format!("/collections/{}", collection.0)
 }
 
 #[cfg(test)]
@@ -63,7 +59,6 @@ mod tests {
 
     #[test]
     fn collection_paths_use_the_rowid() {
-        assert_eq!(collection_path(&crate::ids::global_id("Collection", 7)), "/collections/7");
-        assert_eq!(collection_path("a b"), "/collections/a%20b");
+        assert_eq!(collection_path(crate::ids::CollectionId(7)), "/collections/7");
     }
 }

@@ -15,7 +15,7 @@ pub const MAX_SPAN_IDS_PER_REQUEST: usize = 10_000;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Collection {
     /// Global id, `Collection:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::CollectionId,
     /// Unique name.
     pub name: String,
     /// Free text, optional.
@@ -58,7 +58,7 @@ pub struct CollectionUpdate {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CollectionItem {
     /// Global id, `CollectionItem:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::CollectionItemId,
     /// 16 hex digits; `null` for an uploaded example that names no span.
     pub span_id: Option<String>,
     /// 32 hex digits; `null` when there is no span.

@@ -63,7 +63,7 @@ pub enum LinkTarget {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedPublicLink {
     /// Global id, `PublicLink:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::PublicLinkId,
     /// The page to hand out: `<base>/share/<token>`.
     pub url: String,
     /// The secret; only its SHA-256 is stored.
@@ -78,9 +78,9 @@ pub struct CreatedPublicLink {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicLink {
     /// Global id, `PublicLink:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::PublicLinkId,
     /// Global id of the shared collection, if a collection is shared.
-    pub collection_id: Option<String>,
+    pub collection_id: Option<crate::ids::CollectionId>,
     /// The shared trace's id, if a trace is shared.
     pub trace_id: Option<String>,
     /// Redacted attribute key patterns.

@@ -24,9 +24,9 @@ pub fn CollectionPage() -> impl IntoView {
 #[component]
 fn Collection(view: CollectionView) -> impl IntoView {
     let CollectionView { collection, examples, next_cursor, summary, links, removed } = view;
-    let id = collection.id.clone();
-    let export = |format: &str| format!("/v1/collections/{}/export?format={format}", percent_encode(&id));
-    let here = crate::model::collection_path(&id);
+    let id = collection.id;
+    let export = |format: &str| format!("/v1/collections/{}/export?format={format}", percent_encode(&id.to_string()));
+    let here = crate::model::collection_path(id);
     let next = next_cursor.map(|cursor| format!("{here}?cursor={cursor}"));
     let empty = examples.is_empty();
     view! {
@@ -53,20 +53,20 @@ fn Collection(view: CollectionView) -> impl IntoView {
                 </div>
             </details>
             {(collection.item_count > 0 && crate::api::may(crate::model::accounts::Permission::Manage)).then(|| view! {
-                <QueueAdd target=QueueAddTarget::Collection(id.clone()) label="Add all to a review queue" />
+                <QueueAdd target=QueueAddTarget::Collection(id.to_string()) label="Add all to a review queue" />
             })}
         </div>
         {collection.description.clone().map(|d| view! { <p class="collection-description">{d}</p> })}
         <div class="collection-side">
             <SummaryTable summary />
-            <LinkPanel collection_id=id.clone() links />
+            <LinkPanel collection_id=id.to_string() links />
         </div>
         <h2>"Examples"</h2>
         {empty.then(|| view! { <p class="muted">"No examples yet: flag spans from a trace list or a span page."</p> })}
         <ol class="collection-examples">
             {examples
                 .into_iter()
-                .map(|example| view! { <Example collection_id=id.clone() example /> })
+                .map(|example| view! { <Example collection_id=id.to_string() example /> })
                 .collect_view()}
         </ol>
         <nav class="pager" aria-label="Pages">
@@ -228,9 +228,9 @@ fn hidden_summary(link: &PublicLink) -> String {
 #[component]
 fn LinkRow(link: PublicLink, revoke: ServerAction<RevokeLink>) -> impl IntoView {
     let active = link.status == "active";
-    let id = link.id.clone();
+    let id = link.id.to_string();
     view! {
-        <tr data-link=link.id.clone() data-status=link.status.clone()>
+        <tr data-link=link.id.to_string() data-status=link.status.clone()>
             <td>{format_time(link.created_at)}</td>
             <td>{format_time(link.expires_at)}</td>
             <td>{hidden_summary(&link)}</td>
@@ -266,7 +266,7 @@ fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
         .filter_map(|a| a.result.explanation.clone().filter(|e| !e.is_empty()).map(|e| (a.name.clone(), e)))
         .collect();
     // What is removed: the span, or the item itself when it has none.
-    let remove_key = item.span_id.clone().unwrap_or_else(|| item.id.clone());
+    let remove_key = item.span_id.clone().unwrap_or_else(|| item.id.to_string());
     let head = match (&item.span, &item.span_id) {
         (Some(span), Some(span_id)) => {
             let span_href = format!("/projects/{}/spans/{}", percent_encode(&project), span_id);
@@ -293,9 +293,9 @@ fn Example(collection_id: String, example: CollectionExample) -> impl IntoView {
         ]),
     };
     let splits = (!item.splits.is_empty()).then(|| view! { <p class="muted">"Splits: " {item.splits.join(", ")}</p> });
-    let (item_id, unflag_collection) = (item.id.clone(), collection_id.clone());
+    let (item_id, unflag_collection) = (item.id.to_string(), collection_id.clone());
     view! {
-        <li class="panel collection-example" data-span=item.span_id.clone() data-item=item.id.clone()>
+        <li class="panel collection-example" data-span=item.span_id.clone() data-item=item.id.to_string()>
             <header class="share-example-head">
                 {head}
                 {crate::api::may(crate::model::accounts::Permission::Annotate).then(|| view! {

@@ -68,7 +68,7 @@ fn CollectionTable(collections: Vec<Collection>) -> impl IntoView {
                         .enumerate()
                         .map(|(index, c)| view! {
                             <tr class="row" data-nav=index data-collection=c.name.clone()>
-                                <td><a class="name" href=collection_path(&c.id) data-open="">{c.name.clone()}</a></td>
+                                <td><a class="name" href=collection_path(c.id) data-open="">{c.name.clone()}</a></td>
                                 <td class="muted">{c.description.clone().unwrap_or_default()}</td>
                                 <td class="num">{c.item_count}</td>
                                 <td class="muted nowrap">{format_time(c.updated_at)}</td>

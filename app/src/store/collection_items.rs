@@ -12,7 +12,7 @@ use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Page, Result, SpanFilter, Store, page, push_in, push_values};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{CollectionItemId, GlobalId, parse_global_id};
 use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
 use crate::time::from_nanos;
@@ -156,7 +156,7 @@ impl Store {
     /// when it is not in it. A new dataset version.
     pub async fn remove_collection_item(&self, collection: &str, item: &str) -> Result<()> {
         let collection_rowid = self.collection_rowid(collection).await?;
-        let item_rowid = parse_global_id("CollectionItem", item).or_else(|| parse_global_id("DatasetExample", item));
+        let item_rowid = CollectionItemId::parse(item).map(|id| id.0);
         let mut tx = self.begin_write().await?;
         let removed = match (item_rowid, parse_global_id("Span", item)) {
             (Some(rowid), _) => sqlx::query("DELETE FROM collection_items WHERE collection_id = $1 AND id = $2")
@@ -236,7 +236,7 @@ impl Store {
                     _ => Map::new(),
                 };
                 CollectionItem {
-                    id: global_id("CollectionItem", row.item_id),
+                    id: CollectionItemId(row.item_id),
                     span_id: span.as_ref().map(|s| s.context.span_id.clone()),
                     trace_id: span.as_ref().map(|s| s.context.trace_id.clone()),
                     note: row.note,

@@ -7,7 +7,7 @@ use chrono::Utc;
 use sqlx::{AssertSqlSafe, FromRow};
 
 use super::{Error, Page, Result, Store, page};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{CollectionId, GlobalId};
 use crate::model::accounts::Author;
 use crate::model::{Collection, CollectionUpdate, NewCollection};
 use crate::time::{from_nanos, to_nanos};
@@ -29,7 +29,7 @@ struct CollectionRow {
 impl From<CollectionRow> for Collection {
     fn from(row: CollectionRow) -> Self {
         Collection {
-            id: global_id("Collection", row.id),
+            id: CollectionId(row.id),
             name: row.name,
             description: row.description,
             item_count: row.item_count,
@@ -91,11 +91,10 @@ impl Store {
     /// The rowid of the collection named by `identifier`: its global id
     /// (`Collection:<n>`, or `Dataset:<n>` as Phoenix's dataset routes say) or its name.
     pub async fn collection_rowid(&self, identifier: &str) -> Result<i64> {
-        let by_id = parse_global_id("Collection", identifier).or_else(|| parse_global_id("Dataset", identifier));
-        let found: Option<i64> = match by_id {
-            Some(rowid) => {
+        let found: Option<i64> = match CollectionId::parse(identifier) {
+            Some(id) => {
                 sqlx::query_scalar("SELECT id FROM collections WHERE id = $1")
-                    .bind(rowid)
+                    .bind(id.0)
                     .fetch_optional(&self.pool)
                     .await?
             }

@@ -10,7 +10,7 @@ use super::collections::now_nanos;
 use super::secrets::{new_token, same_hash, token_hash};
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Page, Result, Store, page};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{CollectionId, PublicLinkId};
 use crate::model::accounts::Author;
 use crate::model::redaction::{LinkRedaction, redact};
 use crate::model::{
@@ -70,8 +70,8 @@ impl LinkRow {
             (None, true) => "active",
         };
         PublicLink {
-            id: global_id("PublicLink", self.id),
-            collection_id: self.collection_id.map(|id| global_id("Collection", id)),
+            id: PublicLinkId(self.id),
+            collection_id: self.collection_id.map(CollectionId),
             trace_id: self.trace_id.clone(),
             redact: self.patterns(),
             redact_explanations: self.redact_explanations,
@@ -152,17 +152,15 @@ impl Store {
         Ok(rows.into_iter().map(|row| row.into_link(now)).collect())
     }
 
-    /// Revokes a link by global id (revoking twice is fine); 404 when unknown.
-    pub async fn revoke_public_link(&self, id: &str) -> Result<()> {
-        let missing = || Error::NotFound(format!("Public link {id} not found"));
-        let rowid = parse_global_id("PublicLink", id).ok_or_else(missing)?;
+    /// Revokes a link (revoking twice is fine); 404 when unknown.
+    pub async fn revoke_public_link(&self, id: PublicLinkId) -> Result<()> {
         let updated = sqlx::query("UPDATE public_links SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2")
             .bind(now_nanos())
-            .bind(rowid)
+            .bind(id.0)
             .execute(&self.pool)
             .await?;
         if updated.rows_affected() == 0 {
-            return Err(missing());
+            return Err(Error::not_found::<PublicLinkId>(id));
         }
         Ok(())
     }

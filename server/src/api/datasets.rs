@@ -5,7 +5,7 @@
 //! (`DatasetVersion:<n>`); only the latest version's examples are kept, so
 //! asking for an older version is a 422 that says so.
 
-use app::ids::global_id;
+use app::ids::{CollectionId, GlobalId, global_id};
 use app::model::{Collection, CollectionItem, Dataset, DatasetExample, DatasetExamples, DatasetVersion};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -118,8 +118,7 @@ pub(super) async fn all_items(
 
 /// The collection rowid of a `Dataset:` (or `Collection:`) global id; a name is not an id here.
 pub(super) async fn dataset_rowid(state: &AppState, id: &str) -> Result<i64, ApiError> {
-    let is_id = app::ids::parse_global_id("Dataset", id).or_else(|| app::ids::parse_global_id("Collection", id));
-    if is_id.is_none() {
+    if CollectionId::parse(id).is_none() {
         return Err(ApiError::NotFound(format!("Dataset with ID {id} not found")));
     }
     state.store.collection_rowid(id).await.map_err(|_| ApiError::NotFound(format!("Dataset with ID {id} not found")))
@@ -127,9 +126,8 @@ pub(super) async fn dataset_rowid(state: &AppState, id: &str) -> Result<i64, Api
 
 /// A collection as a dataset.
 fn dataset(collection: Collection) -> Dataset {
-    let rowid = app::ids::parse_global_id("Collection", &collection.id).unwrap_or_default();
     Dataset {
-        id: global_id("Dataset", rowid),
+        id: global_id("Dataset", collection.id.0),
         name: collection.name,
         description: collection.description,
         metadata: Map::new(),
@@ -144,8 +142,7 @@ fn dataset(collection: Collection) -> Dataset {
 /// an uploaded one's is its own input, output and metadata. The output is
 /// the edited expected output when a reviewer set one.
 pub(super) fn example(item: CollectionItem) -> DatasetExample {
-    let rowid = app::ids::parse_global_id("CollectionItem", &item.id).unwrap_or_default();
-    let id = global_id("DatasetExample", rowid);
+    let id = global_id("DatasetExample", item.id.0);
     let object = |key: &str, value: Value| match value {
         Value::Object(map) if item.uploaded => map,
         other => Map::from_iter([(key.to_owned(), other)]),

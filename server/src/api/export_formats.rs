@@ -128,7 +128,7 @@ pub fn csv_row(item: &CollectionItem, annotation_names: &[String]) -> Vec<String
     let span = item.span.as_ref();
     let span_text = |part: fn(&app::model::Span) -> String| span.map(part).unwrap_or_default();
     let mut row: Vec<String> = [
-        item.id.clone(),
+        item.id.to_string(),
         item.span_id.clone().unwrap_or_default(),
         item.trace_id.clone().unwrap_or_default(),
         span_text(|s| s.name.clone()),

@@ -1,10 +1,12 @@
 //! `/v1/public_links` and `/v1/collections/{id}/public_links`: expiring,
 //! revocable read-only links for people outside, served at `/share/{token}`.
 
+use app::ids::{GlobalId, PublicLinkId};
 use app::model::{
     CreatedPublicLink, DEFAULT_LINK_TTL_SECONDS, LinkTarget, MAX_LINK_TTL_SECONDS, PublicLink, PublicLinkRequest,
     redaction,
 };
+use app::store::parse_id;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -60,14 +62,14 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     let limit = params.limit("limit", 100, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor: {raw}"))?;
     let page = state.store.list_public_links(cursor, limit).await?;
-    Ok(Json(Paginated::of(page, "PublicLink")))
+    Ok(Json(Paginated::of(page, PublicLinkId::TYPE)))
 }
 
 /// `DELETE /v1/public_links/{id}`: revokes the link at once (204); 404 when unknown.
 #[utoipa::path(delete, path = "/v1/public_links/{id}", security(("bearer" = ["manage"])), tag = "public_links", params(("id" = String, Path)),
     responses((status = 204), (status = 404)))]
 pub async fn revoke(State(state): State<AppState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
-    state.store.revoke_public_link(&id).await?;
+    state.store.revoke_public_link(parse_id(&id)?).await?;
     Ok(no_content())
 }
 
@@ -97,11 +99,6 @@ async fn create(
 ) -> Result<impl IntoResponse + use<>, ApiError> {
     let link = state.store.create_public_link(&target, ttl, &request.redaction(), caller.author()).await?;
     let url = format!("{}/share/{}", super::public_base(state, headers), link.token);
-    let data = CreatedPublicLink {
-        id: app::ids::global_id("PublicLink", link.rowid),
-        url,
-        token: link.token,
-        expires_at: link.expires_at,
-    };
+    let data = CreatedPublicLink { id: PublicLinkId(link.rowid), url, token: link.token, expires_at: link.expires_at };
     Ok(Json(Data { data }))
 }
