@@ -107,6 +107,12 @@ global_ids! {
     CollectionItemId { type: "CollectionItem", aliases: ["DatasetExample"], noun: "Collection item" }
     /// A public link.
     PublicLinkId { type: "PublicLink", noun: "Public link" }
+    /// A stored span (its row, not its OpenTelemetry id).
+    SpanRowid { type: "Span", noun: "Span" }
+    /// A stored trace (its row, not its OpenTelemetry id).
+    TraceRowid { type: "Trace", noun: "Trace" }
+    /// A session (its row, not its `session.id`).
+    SessionRowid { type: "ProjectSession", noun: "Session" }
     /// A project.
     ProjectId { type: "Project", noun: "Project" }
     /// A user (an account).

@@ -104,7 +104,7 @@ pub struct SpanEvent {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Span {
     /// Global id, `Span:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::SpanRowid,
     /// Operation name.
     pub name: String,
     /// Trace and span ids.
@@ -136,7 +136,7 @@ pub struct Span {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Trace {
     /// Global id, `Trace:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::TraceRowid,
     /// 32 lowercase hex digits.
     pub trace_id: String,
     /// Global id of the project.
@@ -162,7 +162,7 @@ pub struct Trace {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TraceSpan {
     /// Global id, `Span:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::SpanRowid,
     /// 16 hex digits.
     pub span_id: String,
     /// Parent span id, `None` for a root span.

@@ -80,7 +80,7 @@ mod tests {
 
     fn span(id: &str, parent: Option<&str>, start: i64) -> TraceSpan {
         TraceSpan {
-            id: format!("Span:{id}"),
+            id: crate::ids::SpanRowid(0),
             span_id: id.into(),
             parent_id: parent.map(Into::into),
             name: id.into(),

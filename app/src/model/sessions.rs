@@ -24,7 +24,7 @@ pub const TURN_CHARS: i64 = 10_000;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionTrace {
     /// Global id, `Trace:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::TraceRowid,
     /// 32 lowercase hex digits.
     pub trace_id: String,
     /// Start of the trace.
@@ -40,7 +40,7 @@ pub struct SessionTrace {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Global id, `ProjectSession:<rowid>`.
-    pub id: String,
+    pub id: crate::ids::SessionRowid,
     /// The `session.id` attribute value the spans carried.
     pub session_id: String,
     /// Global id of the project.

@@ -393,7 +393,7 @@ mod tests {
 
     fn span(id: &str, attributes: Value) -> Span {
         Span {
-            id: format!("Span:{id}"),
+            id: crate::ids::SpanRowid(0),
             name: format!("n{id}"),
             context: SpanContext { trace_id: format!("t{id}"), span_id: id.into() },
             span_kind: "RETRIEVER".into(),

@@ -12,7 +12,7 @@ use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Page, Result, SpanFilter, Store, page, push_in, push_values};
-use crate::ids::{CollectionItemId, GlobalId, parse_global_id};
+use crate::ids::{CollectionItemId, GlobalId, SpanRowid};
 use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
 use crate::time::from_nanos;
@@ -158,7 +158,7 @@ impl Store {
         let collection_rowid = self.collection_rowid(collection).await?;
         let item_rowid = CollectionItemId::parse(item).map(|id| id.0);
         let mut tx = self.begin_write().await?;
-        let removed = match (item_rowid, parse_global_id("Span", item)) {
+        let removed = match (item_rowid, SpanRowid::parse(item).map(|id| id.0)) {
             (Some(rowid), _) => sqlx::query("DELETE FROM collection_items WHERE collection_id = $1 AND id = $2")
                 .bind(collection_rowid)
                 .bind(rowid),

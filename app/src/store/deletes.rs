@@ -24,7 +24,7 @@
 
 use super::db::{DbConnection, Dialect, Sql};
 use super::{Error, Page, Result, Store, outbox, page, push_values};
-use crate::ids::{ProjectId, parse_global_id};
+use crate::ids::{GlobalId, ProjectId, TraceRowid};
 use crate::model::{ProjectRetention, RemovedItem, RetentionRule, TargetKind};
 use crate::time::{from_nanos, to_nanos};
 
@@ -37,9 +37,9 @@ impl Store {
     /// Deletes a trace by `Trace:` global id or OpenTelemetry trace id, with
     /// all its spans and what hangs on them; 404 when there is none (Phoenix's messages).
     pub async fn delete_trace(&self, identifier: &str) -> Result<()> {
-        let (select, missing) = match parse_global_id("Trace", identifier) {
-            Some(rowid) => (
-                sqlx::query_scalar("SELECT id FROM traces WHERE id = $1").bind(rowid),
+        let (select, missing) = match TraceRowid::parse(identifier) {
+            Some(id) => (
+                sqlx::query_scalar("SELECT id FROM traces WHERE id = $1").bind(id.0),
                 format!("Trace with relay ID '{identifier}' not found"),
             ),
             None => (

@@ -83,7 +83,7 @@ pub use projects::NewProject;
 pub use public_links::NewLink;
 pub use queues::{ItemTarget, QueueSelection};
 pub use secrets::{new_token, token_hash};
-pub use sessions::{SESSION_TYPE, SessionKey};
+pub use sessions::SessionKey;
 pub use span_query::{MAX_SPAN_QUERY_ROWS, SpanQueryFilter};
 pub use spans::{AttributeValue, SpanFilter};
 pub use users::{UserRecord, normalize_email};

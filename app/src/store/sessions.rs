@@ -15,15 +15,12 @@ use sqlx::{AssertSqlSafe, FromRow};
 
 use super::trace_list::root;
 use super::{Error, Page, Result, Store, page, push_values};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{GlobalId, SessionRowid, TraceRowid};
 use crate::model::{
     AnnotationChip, FEEDBACK_NAME, MAX_SESSION_TURNS, NOTE_NAME, PREVIEW_CHARS, Session, SessionAnnotationLine,
     SessionListPage, SessionRow, SessionTrace, SessionTurn, SessionView, THUMBS_DOWN, THUMBS_UP, TURN_CHARS,
 };
 use crate::time::from_nanos;
-
-/// The global id type of sessions, as Phoenix names it.
-pub const SESSION_TYPE: &str = "ProjectSession";
 
 /// How a session is named on the wire: Phoenix accepts its global id or the
 /// `session.id` value the spans carried.
@@ -38,8 +35,8 @@ pub enum SessionKey {
 impl SessionKey {
     /// A global id of a session, else a `session.id` value (as Phoenix).
     pub fn parse(identifier: &str) -> SessionKey {
-        match parse_global_id(SESSION_TYPE, identifier) {
-            Some(rowid) => SessionKey::Rowid(rowid),
+        match SessionRowid::parse(identifier) {
+            Some(id) => SessionKey::Rowid(id.0),
             None => SessionKey::Name(identifier.to_owned()),
         }
     }
@@ -148,7 +145,7 @@ impl Store {
             let rows: Vec<SessionTraceRecord> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
             for row in rows {
                 traces.entry(row.session_rowid).or_default().push(SessionTrace {
-                    id: global_id("Trace", row.id),
+                    id: TraceRowid(row.id),
                     trace_id: row.trace_id,
                     start_time: from_nanos(row.start_time),
                     end_time: from_nanos(row.end_time),
@@ -158,7 +155,7 @@ impl Store {
         Ok(records
             .into_iter()
             .map(|record| Session {
-                id: global_id(SESSION_TYPE, record.id),
+                id: SessionRowid(record.id),
                 session_id: record.session_id,
                 project_id: crate::ids::ProjectId(record.project_id),
                 start_time: from_nanos(record.start_time),

@@ -7,7 +7,7 @@ use sqlx::FromRow;
 use super::search::{Plan, push_candidates, push_like};
 use super::trace_list::push_annotation_conditions;
 use super::{Error, Page, Result, Store, page, push_in};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{GlobalId, SpanRowid};
 use crate::model::{Span, SpanContext, SpanEvent};
 use crate::time::from_nanos;
 
@@ -95,7 +95,7 @@ impl From<SpanRow> for Span {
             })
             .collect();
         Span {
-            id: global_id("Span", row.id),
+            id: SpanRowid(row.id),
             name: row.name,
             context: SpanContext { trace_id: row.trace_id, span_id: row.span_id },
             span_kind: row.span_kind,
@@ -159,9 +159,9 @@ impl Store {
 
     /// Deletes one span by global id or hex span id; a trace left empty goes too.
     pub async fn delete_span(&self, identifier: &str) -> Result<()> {
-        let (rowid, missing) = match parse_global_id("Span", identifier) {
-            Some(rowid) => (
-                sqlx::query_scalar("SELECT id FROM spans WHERE id = $1").bind(rowid),
+        let (rowid, missing) = match SpanRowid::parse(identifier) {
+            Some(id) => (
+                sqlx::query_scalar("SELECT id FROM spans WHERE id = $1").bind(id.0),
                 format!("Span with relay ID '{identifier}' not found"),
             ),
             None => (

@@ -10,7 +10,7 @@ use super::search::{Plan, push_candidates, push_like, push_walk};
 use super::span_query::{led_by_annotation, push_condition};
 use super::traces::token_total;
 use super::{Page, Result, Store, push_values};
-use crate::ids::parse_global_id;
+use crate::ids::{GlobalId, SessionRowid};
 use crate::model::span_condition::parse_condition;
 use crate::model::{
     AnnotationChip, MatchCount, NOTE_NAME, PREVIEW_CHARS, TraceListPage, TraceListQuery, TraceRow, TraceSort,
@@ -366,7 +366,7 @@ impl Store {
 /// ` AND t.session_rowid IN (…)`: traces in any of `sessions` of project
 /// `project_rowid`, each a `ProjectSession` global id or a `session.id`.
 fn push_sessions(sql: &mut Sql, sessions: &[String], project_rowid: i64) {
-    let rowids: Vec<i64> = sessions.iter().filter_map(|s| parse_global_id("ProjectSession", s)).collect();
+    let rowids: Vec<i64> = sessions.iter().filter_map(|s| SessionRowid::parse(s)).map(|id| id.0).collect();
     sql.push(" AND t.session_rowid IN (SELECT id FROM sessions WHERE project_id = ");
     sql.push_bind(project_rowid).push(" AND (session_id IN ");
     push_values(sql, sessions.iter().cloned());

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{Page, Result, Store, push_values};
-use crate::ids::global_id;
+use crate::ids::{SpanRowid, TraceRowid};
 use crate::model::{Trace, TraceListQuery, TraceSpan};
 use crate::time::from_nanos;
 
@@ -51,7 +51,7 @@ impl Store {
         let traces = rows
             .into_iter()
             .map(|row| Trace {
-                id: global_id("Trace", row.id),
+                id: TraceRowid(row.id),
                 trace_id: row.trace_id,
                 project_id: crate::ids::ProjectId(project_rowid),
                 start_time: from_nanos(row.start_time),
@@ -80,7 +80,7 @@ impl Store {
         let rows: Vec<TraceSpanRow> = query.build_query_as(self.dialect).fetch_all(&self.pool).await?;
         for row in rows {
             by_trace.entry(row.trace_rowid).or_default().push(TraceSpan {
-                id: global_id("Span", row.id),
+                id: SpanRowid(row.id),
                 span_id: row.span_id,
                 parent_id: row.parent_id,
                 name: row.name,

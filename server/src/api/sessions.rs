@@ -3,6 +3,7 @@
 //! `POST /v1/sessions/delete`. A session is named by its global id or by the
 //! `session.id` value its spans carried.
 
+use app::ids::{GlobalId, SessionRowid};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -33,7 +34,7 @@ pub async fn list(
     state.store.project_rowid(&project).await?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let page = state.store.list_sessions(&project, cursor, limit, ascending).await?;
-    Ok(Json(Paginated::of(page, app::store::SESSION_TYPE)))
+    Ok(Json(Paginated::of(page, SessionRowid::TYPE)))
 }
 
 /// One session with its traces, by global id or `session.id`.

@@ -1,5 +1,6 @@
 //! `GET /v1/projects/{p}/spans` and `DELETE /v1/spans/{id}`.
 
+use app::ids::{GlobalId, SpanRowid};
 use app::store::{AttributeValue, SpanFilter};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -56,7 +57,7 @@ pub async fn list(
         ..span_conditions(&params)?
     };
     let page = state.store.list_spans(&project, &filter).await?;
-    Ok(Json(Paginated::of(page, "Span")))
+    Ok(Json(Paginated::of(page, SpanRowid::TYPE)))
 }
 
 /// The span conditions of the listing's query parameters (every filter but
