@@ -105,6 +105,12 @@ global_ids! {
     CollectionId { type: "Collection", aliases: ["Dataset"], noun: "Collection" }
     /// An item of a collection (a dataset's `DatasetExample:<rowid>`).
     CollectionItemId { type: "CollectionItem", aliases: ["DatasetExample"], noun: "Collection item" }
+    /// A collection as Phoenix's dataset routes show it.
+    DatasetId { type: "Dataset", aliases: ["Collection"], noun: "Dataset" }
+    /// A collection item as Phoenix's dataset routes show it.
+    DatasetExampleId { type: "DatasetExample", aliases: ["CollectionItem"], noun: "Dataset example" }
+    /// A version of a dataset: one change to its collection.
+    DatasetVersionId { type: "DatasetVersion", noun: "Dataset version" }
     /// A public link.
     PublicLinkId { type: "PublicLink", noun: "Public link" }
     /// A stored span (its row, not its OpenTelemetry id).

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::ids::{DatasetExampleId, DatasetId, DatasetVersionId};
 use crate::time::serde_iso;
 
 /// A dataset: one collection.
@@ -12,7 +13,7 @@ use crate::time::serde_iso;
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dataset {
     /// Global id, `Dataset:<collection rowid>`.
-    pub id: String,
+    pub id: DatasetId,
     /// The collection's name.
     pub name: String,
     /// The collection's description.
@@ -35,9 +36,9 @@ pub struct Dataset {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetExample {
     /// Global id, `DatasetExample:<item rowid>`.
-    pub id: String,
+    pub id: DatasetExampleId,
     /// The same global id (Phoenix's `node_id`).
-    pub node_id: String,
+    pub node_id: DatasetExampleId,
     /// `{"input": <input.value>}`.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub input: Map<String, Value>,
@@ -57,9 +58,9 @@ pub struct DatasetExample {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetExamples {
     /// The dataset's global id.
-    pub dataset_id: String,
+    pub dataset_id: DatasetId,
     /// The version read, `DatasetVersion:<version rowid>` (the latest).
-    pub version_id: String,
+    pub version_id: DatasetVersionId,
     /// Splits asked for: only examples in one of them are listed.
     pub filtered_splits: Vec<String>,
     /// Every example, in the order flagged.
@@ -71,7 +72,7 @@ pub struct DatasetExamples {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetVersion {
     /// `DatasetVersion:<version rowid>`.
-    pub version_id: String,
+    pub version_id: DatasetVersionId,
     /// The description given with the upload that made it, if any.
     pub description: Option<String>,
     /// Always `{}`.
@@ -130,9 +131,9 @@ pub struct DatasetUpload {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetUploaded {
     /// `Dataset:<collection rowid>`.
-    pub dataset_id: String,
+    pub dataset_id: DatasetId,
     /// `DatasetVersion:<version rowid>`: the version this upload made.
-    pub version_id: String,
+    pub version_id: DatasetVersionId,
     /// Examples added.
     pub num_created_examples: u64,
     /// Examples changed in place (an uploaded span already in the collection).

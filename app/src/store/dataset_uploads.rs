@@ -12,7 +12,7 @@ use sqlx::FromRow;
 use super::collection_items::touch;
 use super::collections::{insert_collection, now_nanos};
 use super::{Error, Page, Result, Store, page};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::{CollectionItemId, DatasetId, DatasetVersionId, GlobalId};
 use crate::model::accounts::Author;
 use crate::model::{DatasetUpload, DatasetUploaded, DatasetVersion, UploadAction};
 use crate::time::from_nanos;
@@ -27,7 +27,7 @@ struct VersionRow {
 impl From<VersionRow> for DatasetVersion {
     fn from(row: VersionRow) -> Self {
         DatasetVersion {
-            version_id: global_id("DatasetVersion", row.id),
+            version_id: DatasetVersionId(row.id),
             description: row.description,
             metadata: serde_json::Map::new(),
             created_at: from_nanos(row.created_at),
@@ -107,8 +107,8 @@ impl Store {
         };
         tx.commit().await?;
         Ok(DatasetUploaded {
-            dataset_id: global_id("Dataset", collection_rowid),
-            version_id: global_id("DatasetVersion", version),
+            dataset_id: DatasetId(collection_rowid),
+            version_id: DatasetVersionId(version),
             num_created_examples: inserted,
             num_updated_examples: updated,
             num_deleted_examples: deleted,
@@ -177,9 +177,7 @@ impl Store {
     ) -> Result<()> {
         let collection_rowid = self.collection_rowid(collection).await?;
         let not_found = || Error::NotFound(format!("Item {item} is not in collection {collection}"));
-        let item_rowid = parse_global_id("CollectionItem", item)
-            .or_else(|| parse_global_id("DatasetExample", item))
-            .ok_or_else(not_found)?;
+        let item_rowid = CollectionItemId::parse(item).ok_or_else(not_found)?.0;
         let mut tx = self.begin_write().await?;
         let changed =
             sqlx::query("UPDATE collection_items SET expected_output = $1 WHERE id = $2 AND collection_id = $3")

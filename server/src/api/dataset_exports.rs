@@ -109,7 +109,10 @@ async fn read(state: &AppState, id: &str, params: &Params) -> Result<(String, Ve
 fn csv_record(item: CollectionItem) -> Map<String, Value> {
     let splits = Value::from(item.splits.clone()).to_string();
     let DatasetExample { id, node_id, input, output, metadata, .. } = example(item);
-    let mut record = Map::from_iter([("id".to_owned(), Value::from(id)), ("node_id".to_owned(), Value::from(node_id))]);
+    let mut record = Map::from_iter([
+        ("id".to_owned(), Value::from(id.to_string())),
+        ("node_id".to_owned(), Value::from(node_id.to_string())),
+    ]);
     flatten(&mut record, "input", input);
     flatten(&mut record, "output", output);
     flatten(&mut record, "metadata", metadata);

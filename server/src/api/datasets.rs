@@ -5,7 +5,7 @@
 //! (`DatasetVersion:<n>`); only the latest version's examples are kept, so
 //! asking for an older version is a 422 that says so.
 
-use app::ids::{CollectionId, GlobalId, global_id};
+use app::ids::{CollectionId, DatasetExampleId, DatasetId, DatasetVersionId, GlobalId};
 use app::model::{Collection, CollectionItem, Dataset, DatasetExample, DatasetExamples, DatasetVersion};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,7 +27,7 @@ pub async fn list(State(state): State<AppState>, params: Params) -> Result<impl 
     let limit = params.limit("limit", 10, 1, 1000)?;
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let page = state.store.list_collections(cursor, limit, params.non_empty("name")).await?.map(dataset);
-    Ok(Json(Paginated::of(page, "Dataset")))
+    Ok(Json(Paginated::of(page, DatasetId::TYPE)))
 }
 
 /// `GET /v1/datasets/{id}`: 404 when unknown.
@@ -54,8 +54,7 @@ pub async fn examples(
     let version = checked_version(&state, rowid, &params).await?;
     let splits = params.all("split");
     let examples = all_items(&state, rowid, &splits).await?.into_iter().map(example).collect();
-    let dataset_id = global_id("Dataset", rowid);
-    let version_id = global_id("DatasetVersion", version);
+    let (dataset_id, version_id) = (DatasetId(rowid), DatasetVersionId(version));
     Ok(Json(Data { data: DatasetExamples { dataset_id, version_id, filtered_splits: splits, examples } }))
 }
 
@@ -73,7 +72,7 @@ pub async fn versions(
     let cursor = cursor(&params, |raw| format!("Invalid cursor format: {raw}"))?;
     let rowid = dataset_rowid(&state, &id).await?;
     let page = state.store.dataset_versions(rowid, cursor, limit).await?;
-    Ok(Json(Paginated::of(page, "DatasetVersion")))
+    Ok(Json(Paginated::of(page, DatasetVersionId::TYPE)))
 }
 
 /// The version a read is of: the latest, which `version_id` (if given) must
@@ -82,7 +81,7 @@ pub async fn versions(
 pub(super) async fn checked_version(state: &AppState, rowid: i64, params: &Params) -> Result<i64, ApiError> {
     let latest = state.store.latest_version(rowid).await?;
     let Some(asked) = params.non_empty("version_id") else { return Ok(latest) };
-    let Some(version) = app::ids::parse_global_id("DatasetVersion", asked) else {
+    let Some(DatasetVersionId(version)) = DatasetVersionId::parse(asked) else {
         return Err(ApiError::Unprocessable(format!("Invalid dataset version ID format: {asked}")));
     };
     if version == latest {
@@ -93,7 +92,7 @@ pub(super) async fn checked_version(state: &AppState, rowid: i64, params: &Param
     }
     Err(ApiError::Unprocessable(format!(
         "Dataset version {asked} is not the latest ({}): only the latest version's examples are kept",
-        global_id("DatasetVersion", latest)
+        DatasetVersionId(latest)
     )))
 }
 
@@ -127,7 +126,7 @@ pub(super) async fn dataset_rowid(state: &AppState, id: &str) -> Result<i64, Api
 /// A collection as a dataset.
 fn dataset(collection: Collection) -> Dataset {
     Dataset {
-        id: global_id("Dataset", collection.id.0),
+        id: DatasetId(collection.id.0),
         name: collection.name,
         description: collection.description,
         metadata: Map::new(),
@@ -142,7 +141,7 @@ fn dataset(collection: Collection) -> Dataset {
 /// an uploaded one's is its own input, output and metadata. The output is
 /// the edited expected output when a reviewer set one.
 pub(super) fn example(item: CollectionItem) -> DatasetExample {
-    let id = global_id("DatasetExample", item.id.0);
+    let id = DatasetExampleId(item.id.0);
     let object = |key: &str, value: Value| match value {
         Value::Object(map) if item.uploaded => map,
         other => Map::from_iter([(key.to_owned(), other)]),
@@ -166,5 +165,5 @@ pub(super) fn example(item: CollectionItem) -> DatasetExample {
             ("note".to_owned(), item.note.map(Value::from).unwrap_or(Value::Null)),
         ])
     };
-    DatasetExample { node_id: id.clone(), id, input, output, metadata, updated_at: item.added_at }
+    DatasetExample { node_id: id, id, input, output, metadata, updated_at: item.added_at }
 }
