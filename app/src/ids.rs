@@ -11,6 +11,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::model::TargetKind;
+
 /// Encodes `type_name:rowid` as a global id.
 pub fn global_id(type_name: &str, rowid: i64) -> String {
     STANDARD.encode(format!("{type_name}:{rowid}"))
@@ -129,6 +131,60 @@ global_ids! {
     QueueItemId { type: "AnnotationQueueItem", noun: "Queue item" }
 }
 
+/// An annotation: the kind of its target names its type (`SpanAnnotation:<rowid>`,
+/// `TraceAnnotation:…`, `ProjectSessionAnnotation:…`, `DocumentAnnotation:…`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AnnotationId {
+    /// What the annotation is about.
+    pub kind: TargetKind,
+    /// Its row in that kind's annotation table.
+    pub rowid: i64,
+}
+
+impl AnnotationId {
+    /// Reads the global id of an annotation of `kind`; `None` for anything else.
+    pub fn parse(kind: TargetKind, id: &str) -> Option<AnnotationId> {
+        parse_global_id(kind.annotation_type(), id).map(|rowid| AnnotationId { kind, rowid })
+    }
+}
+
+impl std::fmt::Display for AnnotationId {
+    /// The global id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&global_id(self.kind.annotation_type(), self.rowid))
+    }
+}
+
+impl serde::Serialize for AnnotationId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AnnotationId {
+    /// An annotation id of any kind.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<AnnotationId, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        [TargetKind::Span, TargetKind::Trace, TargetKind::Session, TargetKind::Document]
+            .into_iter()
+            .find_map(|kind| AnnotationId::parse(kind, &id))
+            .ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not an annotation id")))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for AnnotationId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("Global id: base64 of `SpanAnnotation:<rowid>` (or `TraceAnnotation`, `ProjectSessionAnnotation`, `DocumentAnnotation`)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for AnnotationId {}
+
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.
 pub fn hex_id(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
@@ -162,6 +218,14 @@ mod tests {
         assert_eq!(WebhookId::parse(&global_id("AlertRule", 3)), None);
         let error = serde_json::from_value::<WebhookId>(serde_json::json!("nope")).unwrap_err().to_string();
         assert!(error.contains("\"nope\" is not a Webhook id"), "{error}");
+    }
+
+    #[test]
+    fn annotation_ids_name_their_kind() {
+        let id = AnnotationId { kind: TargetKind::Trace, rowid: 4 };
+        assert_eq!(id.to_string(), global_id("TraceAnnotation", 4));
+        assert_eq!(serde_json::from_value::<AnnotationId>(serde_json::json!(id.to_string())).unwrap(), id);
+        assert_eq!(AnnotationId::parse(TargetKind::Span, &id.to_string()), None);
     }
 
     #[test]

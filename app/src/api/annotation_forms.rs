@@ -161,7 +161,14 @@ pub async fn add_note(span_id: String, note: String) -> Result<(), ServerFnError
 pub async fn delete_annotation(project: String, id: String) -> Result<(), ServerFnError> {
     let store = expect_context::<crate::store::Store>();
     let made_by = super::caller().own_work_only();
-    match store.delete_span_annotation(&project, &id, made_by).await.map_err(super::server_error)? {
+    let parsed = crate::ids::AnnotationId::parse(crate::model::TargetKind::Span, &id);
+    let deleted = match parsed {
+        Some(parsed) => {
+            store.delete_span_annotation(&project, parsed.rowid, made_by).await.map_err(super::server_error)?
+        }
+        None => false,
+    };
+    match deleted {
         true => Ok(()),
         false => Err(super::server_error(crate::store::Error::NotFound(format!("No annotation {id} in {project}")))),
     }

@@ -51,7 +51,7 @@ pub fn AnnotationsPanel(#[prop(into)] project: String, annotations: Vec<Annotati
                             <p>{note.result.explanation.clone().unwrap_or_default()}</p>
                             <span class="muted">"by " {author_of(&note)} " · " {format_time(note.updated_at)}</span>
                             {crate::api::may_change(note.made_by).then(|| view! {
-                                <DeleteButton project=project.clone() id=note.id.clone() delete />
+                                <DeleteButton project=project.clone() id=note.id.to_string() delete />
                             })}
                         </li>
                     })
@@ -114,7 +114,7 @@ fn AnnotationItem(
                         <button type="submit" class="button primary">"Save changes"</button>
                     </ActionForm>
                 </details>
-                <DeleteButton project=project.clone() id=annotation.id.clone() delete />
+                <DeleteButton project=project.clone() id=annotation.id.to_string() delete />
             </div>
             })}
         </li>

@@ -201,7 +201,7 @@ impl AnnotationTarget {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Annotation {
     /// Global id: `SpanAnnotation:…`, `TraceAnnotation:…` or `ProjectSessionAnnotation:…`.
-    pub id: String,
+    pub id: crate::ids::AnnotationId,
     /// First written.
     #[serde(with = "serde_iso")]
     pub created_at: DateTime<Utc>,
@@ -373,7 +373,7 @@ pub struct AnnotationsRequest<T> {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InsertedId {
     /// Global id of the annotation written.
-    pub id: String,
+    pub id: crate::ids::AnnotationId,
 }
 
 /// A note on a span, trace or session (`POST /v1/span_notes`, …).
@@ -494,7 +494,7 @@ mod tests {
     #[test]
     fn listed_annotation_keeps_phoenix_key_order() {
         let annotation = Annotation {
-            id: "x".into(),
+            id: crate::ids::AnnotationId { kind: TargetKind::Span, rowid: 1 },
             created_at: crate::time::from_nanos(0),
             updated_at: crate::time::from_nanos(0),
             source: AnnotationSource::Api,

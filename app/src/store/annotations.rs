@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sqlx::FromRow;
 
 use super::{Error, Page, Result, Store, page, push_in};
-use crate::ids::global_id;
+use crate::ids::AnnotationId;
 use crate::model::accounts::Author;
 use crate::model::{
     Annotation, AnnotationInput, AnnotationResult, AnnotationSource, AnnotationTarget, AnnotatorKind, TargetKind,
@@ -220,7 +220,7 @@ impl AnnotationRow {
             _ => Map::new(),
         };
         Annotation {
-            id: global_id(kind.annotation_type(), self.id),
+            id: AnnotationId { kind, rowid: self.id },
             created_at: from_nanos(self.created_at),
             updated_at: from_nanos(self.updated_at),
             source: AnnotationSource::parse(&self.source),

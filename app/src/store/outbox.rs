@@ -196,7 +196,7 @@ async fn record(
                  ON CONFLICT (rule_id, annotation_id) DO UPDATE SET link = excluded.link, at = excluded.at",
             )
             .bind(rule.id)
-            .bind(&annotation.id)
+            .bind(annotation.id.to_string())
             .bind(&link)
             .bind(now)
             .execute(&mut *conn)

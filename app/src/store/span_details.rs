@@ -77,12 +77,9 @@ impl Store {
         Ok(Some(SpanDetail { span, resource, annotations, document_annotations, configs }))
     }
 
-    /// Deletes one span annotation of `project` by its global id, if made by
-    /// `made_by` when given (else 403); whether it existed.
-    pub async fn delete_span_annotation(&self, project: &str, id: &str, made_by: Option<Author>) -> Result<bool> {
-        let Some(rowid) = crate::ids::parse_global_id(TargetKind::Span.annotation_type(), id) else {
-            return Ok(false);
-        };
+    /// Deletes one span annotation of `project`, if made by `made_by` when
+    /// given (else 403); whether it existed.
+    pub async fn delete_span_annotation(&self, project: &str, rowid: i64, made_by: Option<Author>) -> Result<bool> {
         let project_rowid = self.project_rowid(project).await?;
         let mut query = Sql::new("DELETE FROM span_annotations WHERE id = ");
         query.push_bind(rowid).push(" AND target_rowid IN (SELECT id FROM spans WHERE project_id = ");

@@ -62,7 +62,7 @@ pub async fn create<T: Target>(
         .collect();
     let mode = if sync { WriteMode::Sync } else { WriteMode::Deferred };
     let rowids = state.store.writer().write_annotations(T::KIND, items, mode).await?;
-    let data = rowids.into_iter().map(|id| InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) });
+    let data = rowids.into_iter().map(|id| InsertedId { id: app::ids::AnnotationId { kind: T::KIND, rowid: id } });
     Ok(Json(Data { data: data.collect() }))
 }
 

@@ -39,7 +39,7 @@ pub async fn create<T: Target>(state: &AppState, caller: &Principal, body: NoteR
     let item = NewAnnotation { only_own, ..NewAnnotation::from_input(input, AnnotationSource::Api, caller.author()) };
     let ids = state.store.writer().write_annotations(T::KIND, vec![item], WriteMode::Sync).await?;
     let id = ids.first().copied().ok_or_else(|| ApiError::Store(app::store::Error::Closed))?;
-    Ok(Json(Data { data: InsertedId { id: app::ids::global_id(T::KIND.annotation_type(), id) } }))
+    Ok(Json(Data { data: InsertedId { id: app::ids::AnnotationId { kind: T::KIND, rowid: id } } }))
 }
 
 /// `POST /v1/span_notes`
