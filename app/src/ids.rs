@@ -11,7 +11,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::model::TargetKind;
+use crate::model::{AnnotationConfigKind, TargetKind};
 
 /// Encodes `type_name:rowid` as a global id.
 pub fn global_id(type_name: &str, rowid: i64) -> String {
@@ -184,6 +184,58 @@ impl utoipa::PartialSchema for AnnotationId {
 
 #[cfg(feature = "ssr")]
 impl utoipa::ToSchema for AnnotationId {}
+
+/// An annotation config: its kind names its type (`CategoricalAnnotationConfig:<rowid>`,
+/// `ContinuousAnnotationConfig:…`, `FreeformAnnotationConfig:…`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigId {
+    /// One of [`AnnotationConfigKind::GLOBAL_TYPES`].
+    pub type_name: &'static str,
+    /// Its row.
+    pub rowid: i64,
+}
+
+impl ConfigId {
+    /// Reads the global id of a config of any kind; `None` for anything else.
+    pub fn parse(id: &str) -> Option<ConfigId> {
+        AnnotationConfigKind::GLOBAL_TYPES
+            .into_iter()
+            .find_map(|type_name| parse_global_id(type_name, id).map(|rowid| ConfigId { type_name, rowid }))
+    }
+}
+
+impl std::fmt::Display for ConfigId {
+    /// The global id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&global_id(self.type_name, self.rowid))
+    }
+}
+
+impl serde::Serialize for ConfigId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ConfigId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ConfigId, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        ConfigId::parse(&id).ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not an annotation config id")))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::PartialSchema for ConfigId {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("Global id: base64 of `CategoricalAnnotationConfig:<rowid>` (or `ContinuousAnnotationConfig`, `FreeformAnnotationConfig`)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl utoipa::ToSchema for ConfigId {}
 
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.
 pub fn hex_id(bytes: &[u8]) -> String {

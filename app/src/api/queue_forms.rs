@@ -47,7 +47,7 @@ pub async fn create_queue(
     let minutes = whole_number_field(&reservation_minutes, "The reservation", 1..=MAX_RESERVATION_SECONDS / 60)
         .map_err(super::refused)?;
     let mut config_ids: Vec<String> = configs.into_keys().collect();
-    config_ids.sort_by_key(|id| crate::store::parse_config_id(id));
+    config_ids.sort_by_key(|id| crate::ids::ConfigId::parse(id).map(|id| id.rowid));
     let new = NewQueue {
         name,
         instructions: super::annotation_forms::non_blank(instructions),
@@ -217,7 +217,11 @@ mod tests {
     use crate::model::{AnnotationConfigData, CategoricalValue, OptimizationDirection};
 
     fn config(name: &str, kind: AnnotationConfigKind) -> AnnotationConfig {
-        AnnotationConfig { data: AnnotationConfigData { name: name.into(), kind }, id: String::new() }
+        let kind_type = kind.global_type();
+        AnnotationConfig {
+            data: AnnotationConfigData { name: name.into(), kind },
+            id: crate::ids::ConfigId { type_name: kind_type, rowid: 0 },
+        }
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub struct AnnotationConfig {
     #[serde(flatten)]
     pub data: AnnotationConfigData,
     /// Global id, e.g. `CategoricalAnnotationConfig:1`.
-    pub id: String,
+    pub id: crate::ids::ConfigId,
 }
 
 #[cfg(test)]
@@ -158,7 +158,8 @@ mod tests {
         }))
         .unwrap();
         assert!(data.check().is_ok());
-        let config = AnnotationConfig { data, id: "x".into() };
+        let config =
+            AnnotationConfig { data, id: crate::ids::ConfigId { type_name: "CategoricalAnnotationConfig", rowid: 1 } };
         let value = serde_json::to_value(&config).unwrap();
         let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["name", "type", "description", "optimization_direction", "values", "id"]);

@@ -30,7 +30,7 @@ pub struct AnnotationQueue {
     /// Markdown shown beside each item (rendered with raw HTML escaped).
     pub instructions: String,
     /// Global ids of the annotation configs a reviewer fills, in order.
-    pub annotation_config_ids: Vec<String>,
+    pub annotation_config_ids: Vec<crate::ids::ConfigId>,
     /// How many different reviewers review each item (k).
     pub reviewers_per_item: i64,
     /// How long `next` holds an item for its reviewer.

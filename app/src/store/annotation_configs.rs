@@ -4,7 +4,7 @@ use super::db::Sql;
 use sqlx::FromRow;
 
 use super::{Error, Page, Result, Store, page};
-use crate::ids::{global_id, parse_global_id};
+use crate::ids::ConfigId;
 use crate::model::accounts::Author;
 use crate::model::{AnnotationConfig, AnnotationConfigData, AnnotationConfigKind, NOTE_NAME};
 
@@ -19,14 +19,9 @@ impl ConfigRow {
     fn into_config(self) -> Result<AnnotationConfig> {
         let kind: AnnotationConfigKind = serde_json::from_str(&self.config)
             .map_err(|e| Error::Invalid(format!("stored annotation config {} is unreadable: {e}", self.id)))?;
-        let id = global_id(kind.global_type(), self.id);
+        let id = ConfigId { type_name: kind.global_type(), rowid: self.id };
         Ok(AnnotationConfig { data: AnnotationConfigData { name: self.name, kind }, id })
     }
-}
-
-/// The rowid inside a config global id of any config type.
-pub fn parse_config_id(identifier: &str) -> Option<i64> {
-    AnnotationConfigKind::GLOBAL_TYPES.iter().find_map(|kind| parse_global_id(kind, identifier))
 }
 
 fn reserve_note(data: &AnnotationConfigData) -> Result<()> {
@@ -54,7 +49,7 @@ impl Store {
         project: Option<&str>,
         cursor: Option<i64>,
         limit: u32,
-    ) -> Result<Page<AnnotationConfig, String>> {
+    ) -> Result<Page<AnnotationConfig, ConfigId>> {
         let mut query = Sql::new("SELECT c.id, c.name, c.config FROM annotation_configs c");
         match project {
             Some(project) => {
@@ -97,8 +92,8 @@ impl Store {
 
     /// The config named by `identifier`: its global id, else its name.
     pub async fn annotation_config(&self, identifier: &str) -> Result<AnnotationConfig> {
-        let row: Option<ConfigRow> = match parse_config_id(identifier) {
-            Some(rowid) => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1").bind(rowid),
+        let row: Option<ConfigRow> = match ConfigId::parse(identifier) {
+            Some(id) => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1").bind(id.rowid),
             None => sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE name = $1")
                 .bind(identifier.to_owned()),
         }
@@ -111,7 +106,11 @@ impl Store {
     }
 
     async fn annotation_config_by_rowid(&self, rowid: i64) -> Result<AnnotationConfig> {
-        self.annotation_config(&global_id(AnnotationConfigKind::GLOBAL_TYPES[0], rowid)).await
+        let row: ConfigRow = sqlx::query_as("SELECT id, name, config FROM annotation_configs WHERE id = $1")
+            .bind(rowid)
+            .fetch_one(&self.pool)
+            .await?;
+        row.into_config()
     }
 
     /// Stores a new config made by `author`; its name must be free and not `note`. Check
@@ -144,7 +143,7 @@ impl Store {
     ) -> Result<AnnotationConfig> {
         reserve_note(data)?;
         let existing = self.annotation_config(identifier).await?;
-        let rowid = parse_config_id(&existing.id).unwrap_or_default();
+        let rowid = existing.id.rowid;
         let config = serde_json::to_string(&data.kind).map_err(|e| Error::Invalid(e.to_string()))?;
         sqlx::query("UPDATE annotation_configs SET name = $1, config = $2 WHERE id = $3")
             .bind(&data.name)
@@ -159,10 +158,7 @@ impl Store {
     /// Deletes the config named by `identifier`; returns it as it was.
     pub async fn delete_annotation_config(&self, identifier: &str) -> Result<AnnotationConfig> {
         let existing = self.annotation_config(identifier).await?;
-        sqlx::query("DELETE FROM annotation_configs WHERE id = $1")
-            .bind(parse_config_id(&existing.id))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM annotation_configs WHERE id = $1").bind(existing.id.rowid).execute(&self.pool).await?;
         Ok(existing)
     }
 
@@ -175,7 +171,7 @@ impl Store {
              ON CONFLICT DO NOTHING",
         )
         .bind(project_rowid)
-        .bind(parse_config_id(&config.id))
+        .bind(config.id.rowid)
         .execute(&self.pool)
         .await?;
         Ok(config)
@@ -187,7 +183,7 @@ impl Store {
         let config = self.annotation_config(config).await?;
         sqlx::query("DELETE FROM project_annotation_configs WHERE project_id = $1 AND annotation_config_id = $2")
             .bind(project_rowid)
-            .bind(parse_config_id(&config.id))
+            .bind(config.id.rowid)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -202,8 +198,9 @@ impl Store {
         let mut rowids = Vec::with_capacity(configs.len());
         for config in configs {
             rowids.push(
-                parse_config_id(config)
-                    .ok_or_else(|| Error::Invalid(format!("Invalid annotation configuration ID: {config}")))?,
+                ConfigId::parse(config)
+                    .ok_or_else(|| Error::Invalid(format!("Invalid annotation configuration ID: {config}")))?
+                    .rowid,
             );
         }
         rowids.sort_unstable();

@@ -73,7 +73,6 @@ use sqlx::{ConnectOptions, Connection, Executor, Transaction};
 
 use db::{Db, DbConnection, Dialect, Sql};
 
-pub use annotation_configs::parse_config_id;
 pub use annotations::{AnnotationDeletion, AnnotationFilter, NewAnnotation, WriteMode};
 pub use collection_items::Selection;
 pub use credentials::{API_KEY_PREFIX, NewApiKey, SessionLifetime};

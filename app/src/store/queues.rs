@@ -13,8 +13,8 @@ use sqlx::{AssertSqlSafe, FromRow};
 
 use super::collections::now_nanos;
 use super::trace_list::root;
-use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, parse_config_id, push_in};
-use crate::ids::{GlobalId, ProjectId, QueueId, QueueItemId, UserId};
+use super::{Error, NewAnnotation, Page, Result, Selection, Store, WriteMode, page, push_in};
+use crate::ids::{ConfigId, GlobalId, ProjectId, QueueId, QueueItemId, UserId};
 use crate::model::accounts::{Author, Permission, Principal};
 use crate::model::{
     AnnotationConfig, AnnotationQueue, ItemStatus, MAX_INSTRUCTIONS_BYTES, MAX_RESERVATION_SECONDS,
@@ -174,7 +174,7 @@ impl Store {
         let mut rowids = Vec::with_capacity(ids.len());
         for id in ids {
             let rowid =
-                parse_config_id(id).ok_or_else(|| Error::Invalid(format!("Invalid annotation config id {id}")))?;
+                ConfigId::parse(id).ok_or_else(|| Error::Invalid(format!("Invalid annotation config id {id}")))?.rowid;
             let found: Option<i64> = sqlx::query_scalar("SELECT id FROM annotation_configs WHERE id = $1")
                 .bind(rowid)
                 .fetch_optional(&self.pool)

@@ -21,7 +21,9 @@ pub type Page = Json<Paginated<AnnotationConfig>>;
 /// The rowid in a config cursor; anything but a config global id is a 400, as in Phoenix.
 fn config_cursor(params: &Params) -> Result<Option<i64>, ApiError> {
     let Some(raw) = params.non_empty("cursor") else { return Ok(None) };
-    app::store::parse_config_id(raw).map(Some).ok_or_else(|| ApiError::BadRequest(format!("Invalid cursor: {raw}")))
+    app::ids::ConfigId::parse(raw)
+        .map(|id| Some(id.rowid))
+        .ok_or_else(|| ApiError::BadRequest(format!("Invalid cursor: {raw}")))
 }
 
 /// The semantic checks (400).

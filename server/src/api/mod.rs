@@ -77,6 +77,14 @@ impl<T> From<app::store::Page<T, String>> for Paginated<T> {
     }
 }
 
+/// A page of annotation configs: the next page's first config by its id,
+/// whose type name is its kind's.
+impl<T> From<app::store::Page<T, app::ids::ConfigId>> for Paginated<T> {
+    fn from(page: app::store::Page<T, app::ids::ConfigId>) -> Self {
+        Paginated { data: page.rows, next_cursor: page.next.map(|id| id.to_string()) }
+    }
+}
+
 /// Every REST route, each registered once with its OpenAPI entry (its
 /// handler's `#[utoipa::path]`): the router serves them, [`document`]
 /// describes them, and the auth rules read each route's permission from that
