@@ -43,6 +43,39 @@ pub trait GlobalId: Copy + std::fmt::Display {
     fn parse(id: &str) -> Option<Self>;
 }
 
+/// Puts an id type (with `Display` writing its global id) on the wire: serde
+/// writes and reads its global id (`$parse` reads one; `$what` names it in
+/// the error), and OpenAPI shows a string (`$encoded`: what is base64-encoded).
+macro_rules! on_the_wire {
+    ($name:ty, $parse:expr, $what:expr, $encoded:expr) => {
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let id = String::deserialize(deserializer)?;
+                $parse(&id).ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not {} id", $what)))
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("Global id: base64 of ", $encoded, ".")))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
 /// Declares rowid types that are global ids on the wire:
 /// `Name { type: "Type", aliases: ["Other"], noun: "Thing" }`, where the
 /// aliases are the other type names an id of it is read from.
@@ -68,31 +101,7 @@ macro_rules! global_ids {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
-                let id = String::deserialize(deserializer)?;
-                $name::parse(&id).ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not a {} id", $type_name)))
-            }
-        }
-
-        #[cfg(feature = "ssr")]
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .description(Some(concat!("Global id: base64 of `", $type_name, ":<rowid>`.")))
-                    .into()
-            }
-        }
-
-        #[cfg(feature = "ssr")]
-        impl utoipa::ToSchema for $name {}
+        on_the_wire!($name, <$name as GlobalId>::parse, concat!("a ", $type_name), concat!("`", $type_name, ":<rowid>`"));
     )*};
 }
 
@@ -146,6 +155,13 @@ impl AnnotationId {
     pub fn parse(kind: TargetKind, id: &str) -> Option<AnnotationId> {
         parse_global_id(kind.annotation_type(), id).map(|rowid| AnnotationId { kind, rowid })
     }
+
+    /// Reads the global id of an annotation of any kind.
+    fn parse_any(id: &str) -> Option<AnnotationId> {
+        [TargetKind::Span, TargetKind::Trace, TargetKind::Session, TargetKind::Document]
+            .into_iter()
+            .find_map(|kind| AnnotationId::parse(kind, id))
+    }
 }
 
 impl std::fmt::Display for AnnotationId {
@@ -155,35 +171,12 @@ impl std::fmt::Display for AnnotationId {
     }
 }
 
-impl serde::Serialize for AnnotationId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for AnnotationId {
-    /// An annotation id of any kind.
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<AnnotationId, D::Error> {
-        let id = String::deserialize(deserializer)?;
-        [TargetKind::Span, TargetKind::Trace, TargetKind::Session, TargetKind::Document]
-            .into_iter()
-            .find_map(|kind| AnnotationId::parse(kind, &id))
-            .ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not an annotation id")))
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::PartialSchema for AnnotationId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("Global id: base64 of `SpanAnnotation:<rowid>` (or `TraceAnnotation`, `ProjectSessionAnnotation`, `DocumentAnnotation`)."))
-            .into()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::ToSchema for AnnotationId {}
+on_the_wire!(
+    AnnotationId,
+    AnnotationId::parse_any,
+    "an annotation",
+    "`SpanAnnotation:<rowid>` (or `TraceAnnotation`, `ProjectSessionAnnotation`, `DocumentAnnotation`)"
+);
 
 /// An annotation config: its kind names its type (`CategoricalAnnotationConfig:<rowid>`,
 /// `ContinuousAnnotationConfig:…`, `FreeformAnnotationConfig:…`).
@@ -211,31 +204,12 @@ impl std::fmt::Display for ConfigId {
     }
 }
 
-impl serde::Serialize for ConfigId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ConfigId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ConfigId, D::Error> {
-        let id = String::deserialize(deserializer)?;
-        ConfigId::parse(&id).ok_or_else(|| serde::de::Error::custom(format!("{id:?} is not an annotation config id")))
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::PartialSchema for ConfigId {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some("Global id: base64 of `CategoricalAnnotationConfig:<rowid>` (or `ContinuousAnnotationConfig`, `FreeformAnnotationConfig`)."))
-            .into()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl utoipa::ToSchema for ConfigId {}
+on_the_wire!(
+    ConfigId,
+    ConfigId::parse,
+    "an annotation config",
+    "`CategoricalAnnotationConfig:<rowid>` (or `ContinuousAnnotationConfig`, `FreeformAnnotationConfig`)"
+);
 
 /// Lowercase hex of an OpenTelemetry id, as Phoenix stores it.
 pub fn hex_id(bytes: &[u8]) -> String {
