@@ -178,6 +178,39 @@ on_the_wire!(
     "`SpanAnnotation:<rowid>` (or `TraceAnnotation`, `ProjectSessionAnnotation`, `DocumentAnnotation`)"
 );
 
+/// An API key: `UserApiKey:<rowid>` for a user's own, `SystemApiKey:<rowid>`
+/// for a service key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApiKeyId {
+    /// Whether it is a user's own key.
+    pub personal: bool,
+    /// Its row.
+    pub rowid: i64,
+}
+
+impl ApiKeyId {
+    /// The type name of a personal key's id, or of a service key's.
+    pub fn type_name(personal: bool) -> &'static str {
+        if personal { "UserApiKey" } else { "SystemApiKey" }
+    }
+
+    /// Reads the global id of a key of either kind.
+    fn parse_any(id: &str) -> Option<ApiKeyId> {
+        [true, false].into_iter().find_map(|personal| {
+            parse_global_id(ApiKeyId::type_name(personal), id).map(|rowid| ApiKeyId { personal, rowid })
+        })
+    }
+}
+
+impl std::fmt::Display for ApiKeyId {
+    /// The global id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&global_id(ApiKeyId::type_name(self.personal), self.rowid))
+    }
+}
+
+on_the_wire!(ApiKeyId, ApiKeyId::parse_any, "an API key", "`UserApiKey:<rowid>` or `SystemApiKey:<rowid>`");
+
 /// An annotation config: its kind names its type (`CategoricalAnnotationConfig:<rowid>`,
 /// `ContinuousAnnotationConfig:…`, `FreeformAnnotationConfig:…`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -313,7 +313,7 @@ pub async fn create_my_api_key(
 #[server(endpoint = "revoke_my_api_key")]
 pub async fn revoke_my_api_key(id: String) -> Result<(), ServerFnError> {
     let user = person(&super::caller())?;
-    revoke_key(rowid("UserApiKey", &id)?, Some(user)).await
+    revoke_key(rowid(crate::ids::ApiKeyId::type_name(true), &id)?, Some(user)).await
 }
 
 /// Makes a service key (an application's, owned by no user) with the ticked
@@ -340,7 +340,7 @@ pub async fn create_service_key(
 #[server(endpoint = "revoke_service_key")]
 pub async fn revoke_service_key(id: String) -> Result<(), ServerFnError> {
     person(&admin()?)?;
-    revoke_key(rowid("SystemApiKey", &id)?, None).await
+    revoke_key(rowid(crate::ids::ApiKeyId::type_name(false), &id)?, None).await
 }
 
 #[cfg(test)]

@@ -335,7 +335,7 @@ pub struct User {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiKey {
     /// Global id: `UserApiKey:<rowid>` (personal) or `SystemApiKey:<rowid>` (service).
-    pub id: String,
+    pub id: crate::ids::ApiKeyId,
     /// What it is for.
     pub name: String,
     /// More words, optional.

@@ -237,7 +237,7 @@ fn KeyRow(key: ApiKey, revoke: Revoke) -> impl IntoView {
     };
     let label = format!("Revoke {}", key.name);
     let fields = view! {
-        <input type="hidden" name="id" value=key.id.clone() />
+        <input type="hidden" name="id" value=key.id.to_string() />
         <button type="submit" class="button small danger" aria-label=label>"Revoke"</button>
     };
     let form = match revoke {
@@ -247,7 +247,7 @@ fn KeyRow(key: ApiKey, revoke: Revoke) -> impl IntoView {
         }
     };
     view! {
-        <tr data-key=key.id.clone()>
+        <tr data-key=key.id.to_string()>
             <td>{key.name.clone()}</td>
             <td><code>{key.prefix.clone()} "…"</code></td>
             <td>{scopes}</td>

@@ -12,7 +12,7 @@ use super::collections::now_nanos;
 use super::db::Flag;
 use super::secrets::{new_token, same_hash, token_hash};
 use super::{Result, Store};
-use crate::ids::global_id;
+use crate::ids::ApiKeyId;
 use crate::model::accounts::{ApiKey, Grants, Principal, Role, Scope};
 use crate::time::{from_nanos, iso};
 
@@ -76,9 +76,8 @@ struct KeyListRow {
 
 impl From<KeyListRow> for ApiKey {
     fn from(row: KeyListRow) -> ApiKey {
-        let kind = if row.user_id.is_some() { "UserApiKey" } else { "SystemApiKey" };
         ApiKey {
-            id: global_id(kind, row.id),
+            id: ApiKeyId { personal: row.user_id.is_some(), rowid: row.id },
             name: row.name,
             description: row.description,
             prefix: row.prefix,

@@ -2,7 +2,7 @@
 //! (service keys, admins only), in Phoenix's shapes. A key is shown once,
 //! in the answer that makes it; revoking it takes effect at once.
 
-use app::ids::parse_global_id;
+use app::ids::{ApiKeyId, parse_global_id};
 use app::model::accounts::{ApiKey, ApiKeyRequest, CreatedApiKey, Scope};
 use app::store::NewApiKey;
 use axum::Json;
@@ -60,7 +60,7 @@ pub async fn revoke_own(
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let user = own_user(&state, &caller)?;
-    revoke(&state, key_rowid("UserApiKey", &id)?, Some(user)).await
+    revoke(&state, key_rowid(true, &id)?, Some(user)).await
 }
 
 /// `GET /v1/system/api_keys`: the live service keys.
@@ -98,7 +98,7 @@ pub async fn revoke_system(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    revoke(&state, key_rowid("SystemApiKey", &id)?, None).await
+    revoke(&state, key_rowid(false, &id)?, None).await
 }
 
 /// The caller's user: personal keys need auth on and a user (not a service key).
@@ -171,6 +171,8 @@ async fn revoke(state: &AppState, rowid: i64, owner: Option<i64>) -> Result<Stat
     Ok(no_content())
 }
 
-fn key_rowid(kind: &str, id: &str) -> Result<i64, ApiError> {
+/// The rowid of a personal key's global id, or of a service key's; else a 422.
+fn key_rowid(personal: bool, id: &str) -> Result<i64, ApiError> {
+    let kind = ApiKeyId::type_name(personal);
     parse_global_id(kind, id).ok_or_else(|| ApiError::Unprocessable(format!("Invalid {kind} GlobalID format: {id}")))
 }
