@@ -12,9 +12,9 @@ fn non_blank(text: &str) -> Option<String> {
     super::annotation_forms::non_blank(text.to_owned())
 }
 
-/// The rowid of the collection named `name`, created when there is none.
+/// The collection named `name`, created when there is none.
 #[cfg(feature = "ssr")]
-async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64, ServerFnError> {
+async fn named_collection(store: &crate::store::Store, name: &str) -> Result<crate::ids::CollectionId, ServerFnError> {
     use crate::model::NewCollection;
     let Some(name) = non_blank(name) else { return Err(super::refused("Name the collection")) };
     let found = store.list_collections(None, 1, Some(&name)).await.map_err(super::server_error)?.rows;
@@ -25,7 +25,7 @@ async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64
             .await
             .map_err(super::server_error)?,
     };
-    Ok(collection.id.0)
+    Ok(collection.id)
 }
 
 /// Adds `selection` to collection `collection` (by name, created when
@@ -33,11 +33,10 @@ async fn named_collection(store: &crate::store::Store, name: &str) -> Result<i64
 #[cfg(feature = "ssr")]
 async fn flag(collection: &str, selection: crate::store::Selection, note: &str) -> Result<String, ServerFnError> {
     let store = expect_context::<crate::store::Store>();
-    let rowid = named_collection(&store, collection).await?;
-    let target = crate::ids::CollectionId(rowid).to_string();
+    let target = named_collection(&store, collection).await?;
     let note = non_blank(note);
     let added = store
-        .add_collection_items(&target, &selection, note.as_deref(), super::caller().author())
+        .add_collection_items(target, &selection, note.as_deref(), super::caller().author())
         .await
         .map_err(super::server_error)?;
     Ok(flag_message(added, collection.trim()))

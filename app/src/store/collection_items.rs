@@ -12,7 +12,7 @@ use super::annotations::{ANNOTATION_COLUMNS, AnnotationRow};
 use super::collections::now_nanos;
 use super::spans::{SPAN_COLUMNS, SpanRow};
 use super::{Error, Page, Result, SpanFilter, Store, page, push_in, push_values};
-use crate::ids::{CollectionItemId, GlobalId, SpanRowid};
+use crate::ids::{CollectionId, CollectionItemId, GlobalId, SpanRowid};
 use crate::model::accounts::Author;
 use crate::model::{Annotation, CollectionItem, Span, TargetKind, TraceListQuery, io_value};
 use crate::time::from_nanos;
@@ -73,12 +73,12 @@ impl Store {
     /// it are left as they are. Returns how many were added.
     pub async fn add_collection_items(
         &self,
-        collection: &str,
+        collection: CollectionId,
         selection: &Selection,
         note: Option<&str>,
         author: Author,
     ) -> Result<u64> {
-        let collection_rowid = self.collection_rowid(collection).await?;
+        let collection_rowid = collection.0;
         let now = now_nanos();
         let mut insert = Sql::new(
             "INSERT INTO collection_items (collection_id, span_rowid, note, user_id, api_key_id, added_at) SELECT ",

@@ -1,5 +1,6 @@
 //! `/v1/collections`: collections of flagged spans and their items.
 
+use app::ids::CollectionId;
 use app::model::{
     Collection, CollectionItem, CollectionUpdate, ItemUpdate, ItemsAdded, MAX_EXPECTED_OUTPUT_BYTES,
     MAX_SPAN_IDS_PER_REQUEST, NewCollection,
@@ -143,8 +144,8 @@ pub async fn add_items(
             ));
         }
     };
-    let added =
-        state.store.add_collection_items(&collection, &selection, body.note.as_deref(), caller.author()).await?;
+    let collection = CollectionId(state.store.collection_rowid(&collection).await?);
+    let added = state.store.add_collection_items(collection, &selection, body.note.as_deref(), caller.author()).await?;
     Ok(Json(Data { data: ItemsAdded { added } }))
 }
 
