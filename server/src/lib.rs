@@ -1,6 +1,7 @@
 //! The `plume` server, as a library: the binary (`main.rs`) only calls
-//! [`run`]. Serves the UI (Leptos SSR + hydration), the REST API and OTLP
-//! ingestion over HTTP and gRPC, all backed by one store.
+//! [`run`], and the integration tests start servers with [`InProcess`].
+//! Serves the UI (Leptos SSR + hydration), the REST API and OTLP ingestion
+//! over HTTP and gRPC, all backed by one store.
 //!
 //! Data flow: OTLP in ([`otlp::http`], [`otlp::grpc`]) → [`otlp::decode`] →
 //! the store's batching writer → database; REST handlers ([`api`]) and the UI's
@@ -114,7 +115,10 @@ pub async fn run() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(*args).await,
+        Command::Serve(args) => match metrics::Metrics::install() {
+            Ok(metrics) => serve(*args, metrics, shutdown_signal()).await,
+            Err(error) => Err(error.into()),
+        },
         Command::Users(args) => users_cli::run(args).await,
         Command::Migrate(database) => migrate(database).await,
     };
@@ -134,11 +138,100 @@ async fn migrate(database: cli::DatabaseArgs) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-/// `plume serve`: runs until SIGINT or SIGTERM, then (after
-/// `--shutdown-delay`) lets in-flight requests and writes finish.
-async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+/// A `plume serve` running on a runtime of its own, in this process: what the
+/// integration tests start for each test (a process per test costs its
+/// start-up, and its panics and logs are out of the test's sight).
+///
+/// Dropping it stops the server at once, as `kill -9` stops the binary: its
+/// tasks and connections are dropped, and what was not committed is not
+/// (what was acknowledged was). A graceful stop would wait for the clients
+/// to hang up, and a test's clients cannot while the test waits in `drop`.
+pub struct InProcess {
+    kill: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl InProcess {
+    /// Starts `plume serve` with `flags` (as on the command line, after
+    /// `serve`) on a new thread; flags left out take their environment
+    /// variable or default, as for the binary. Readiness is the binary's
+    /// too: `--ready-file` is written once both listeners are bound.
+    ///
+    /// The server runs on a multi-thread runtime of its own, as the binary's
+    /// `#[tokio::main]` does: a one-thread runtime is not what users run, and
+    /// it once left a page pending until its timeout while the binary's
+    /// runtime never did.
+    ///
+    /// Its metrics go to a recorder of its own, the default of each of its
+    /// runtime's threads, so that servers side by side each count only their
+    /// own requests; the recorder lives as long as the process (a few
+    /// kilobytes per server). Its logs go to whatever `tracing` subscriber
+    /// the process has.
+    pub fn start(flags: &[String]) -> Result<InProcess, String> {
+        let argv = ["plume", "serve"].into_iter().map(str::to_owned).chain(flags.iter().cloned());
+        let Command::Serve(args) = Cli::try_parse_from(argv).map_err(|e| e.to_string())?.command else {
+            unreachable!("the arguments start with `serve`")
+        };
+        let (metrics, recorder) = metrics::Metrics::local()?;
+        // The threads' default recorder must outlive them: leaked, as the
+        // binary's global one is never dropped either.
+        let recorder: &'static _ = Box::leak(Box::new(recorder));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("plume-serve")
+            .on_thread_start(move || std::mem::forget(::metrics::set_default_local_recorder(recorder)))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let (kill, killed) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("plume-serve".into())
+            .spawn(move || {
+                let result = runtime.block_on(async move {
+                    // Spawned, so that the server runs on the workers (where
+                    // the recorder is), not on this thread.
+                    let server = tokio::spawn(async move {
+                        serve(*args, metrics, std::future::pending()).await.map_err(|e| e.to_string())
+                    });
+                    tokio::select! {
+                        result = server => result.unwrap_or_else(|panic| Err(panic.to_string())),
+                        _ = killed => Ok(()),
+                    }
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+                result
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(InProcess { kill: Some(kill), thread: Some(thread) })
+    }
+
+    /// Whether the server has stopped (it failed to start, say).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(std::thread::JoinHandle::is_finished)
+    }
+}
+
+impl Drop for InProcess {
+    /// Stops the server at once and waits for its thread.
+    fn drop(&mut self) {
+        drop(self.kill.take());
+        let ended = self.thread.take().map(std::thread::JoinHandle::join);
+        match ended {
+            Some(Ok(Err(error))) => tracing::error!("the server stopped with an error: {error}"),
+            Some(Err(_)) => tracing::error!("the server's thread panicked"),
+            Some(Ok(Ok(()))) | None => {}
+        }
+    }
+}
+
+/// `plume serve`: runs until `shutdown` completes (SIGINT or SIGTERM, for the
+/// binary), then (after `--shutdown-delay`) lets in-flight requests and
+/// writes finish.
+async fn serve(
+    args: ServeArgs,
+    metrics: metrics::Metrics,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error>> {
     let edge = edge::Edge::new(&args)?;
-    let metrics = metrics::Metrics::install()?;
     let insecure = check_auth_mode(&args)?;
     let url = args.database.url()?;
     let http = TcpListener::bind(SocketAddr::new(args.host, args.port)).await?;
@@ -189,7 +282,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let (stop, stopped) = watch::channel(false);
     let shutdown_delay = args.shutdown_delay;
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown.await;
         stopping.store(true, std::sync::atomic::Ordering::Relaxed);
         if !shutdown_delay.is_zero() {
             tracing::info!(?shutdown_delay, "shutting down: /readyz answers 503, serving on meanwhile");

@@ -18,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -37,11 +37,21 @@ impl Metrics {
     /// Installs the process's recorder (once, at start) and reads the REST
     /// routes' templates from the API's description.
     pub fn install() -> Result<Metrics, String> {
-        let handle = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-            .map_err(|e| e.to_string())?
-            .install_recorder()
-            .map_err(|e| e.to_string())?;
+        let handle = builder()?.install_recorder().map_err(|e| e.to_string())?;
+        Metrics::with(handle)
+    }
+
+    /// A recorder not installed for the process, and its metrics: for a
+    /// server in a process of others ([`crate::InProcess`]), whose thread
+    /// makes it its default.
+    pub fn local() -> Result<(Metrics, PrometheusRecorder), String> {
+        let recorder = builder()?.build_recorder();
+        Ok((Metrics::with(recorder.handle())?, recorder))
+    }
+
+    /// The metrics that `handle` renders, with the REST routes' templates
+    /// read from the API's description.
+    fn with(handle: PrometheusHandle) -> Result<Metrics, String> {
         let mut routes = matchit::Router::new();
         for path in crate::api::document().paths.paths.keys() {
             // A few dozen templates, kept for the process's life: labels
@@ -61,6 +71,13 @@ impl Metrics {
             [("/api/", "/api/{function}"), ("/pkg/", "/pkg/*"), ("/share/", "/share/{token}"), ("/embed/", "/embed/*")];
         CLASSES.iter().find(|(prefix, _)| path.starts_with(prefix)).map_or("page", |(_, class)| class)
     }
+}
+
+/// The recorder's settings: the latency histograms' buckets.
+fn builder() -> Result<PrometheusBuilder, String> {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+        .map_err(|e| e.to_string())
 }
 
 /// Counts and times every request (a layer of the edge stack, so refusals

@@ -40,9 +40,10 @@ async fn auth_off_is_refused_on_a_reachable_address_unless_insecure_is_asked_for
 
     // Asked for, it starts, with a warning.
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
+    let server = Server::start_process(
         dir.path(),
         &["--host", "0.0.0.0", "--public-url", "http://plume.test:6006", "--insecure-no-auth"],
+        &[],
     );
     let (status, log) = server.terminate();
     assert!(status.success());

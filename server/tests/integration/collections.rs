@@ -334,7 +334,7 @@ fn rss_kib(pid: u32) -> u64 {
 async fn a_large_export_streams_in_flat_memory() {
     const SPANS: u64 = 20_000;
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let padding = "x".repeat(3000);
     for batch in 0..(SPANS / 2000) {
         let spans = (0..2000)

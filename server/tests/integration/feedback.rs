@@ -373,7 +373,7 @@ async fn the_loader_is_small_cached_javascript() {
 #[tokio::test]
 async fn a_generated_secret_survives_restarts_and_is_shared_by_every_process_on_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let response =
         server.http.post(server.at("/v1/feedback_tokens")).json(&json!({"span_id": span_hex(1)})).send().await.unwrap();
     let token = response.json::<Value>().await.unwrap()["data"]["token"].as_str().unwrap().to_owned();
@@ -391,7 +391,8 @@ async fn a_generated_secret_survives_restarts_and_is_shared_by_every_process_on_
 async fn the_demo_answers_with_a_span_and_a_token_for_it_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let server = start(dir.path(), &["--demo", "--demo-port", &port]);
+    let flags = ["--feedback-secret", SECRET, "--feedback-origins", APP, "--demo", "--demo-port", &port];
+    let server = Server::start_process(dir.path(), &flags, &[]);
     let demo = format!("http://127.0.0.1:{port}");
     let page = server.http.get(&demo).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("{}/widget.js", server.url)), "the page loads the widget from Plume");

@@ -141,7 +141,7 @@ async fn malformed_server_function_bodies_are_400s_that_name_the_problem() {
 #[tokio::test]
 async fn internal_errors_are_logged_and_shown_only_as_a_generic_message() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     // Make every new collection fail inside the database, with a detail that must not leak.
     if on_postgres() {
         let db = database(dir.path()).await;

@@ -308,7 +308,7 @@ async fn requests_in_progress_are_bounded_and_timed() {
 #[tokio::test]
 async fn logs_name_requests_by_id_and_never_show_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let response = server.http.get(server.at("/embed/feedback?token=SECRET-IN-QUERY")).send().await.unwrap();
     let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(id.len() >= 32, "{id}");

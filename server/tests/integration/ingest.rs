@@ -288,13 +288,13 @@ async fn bad_input_is_a_clear_4xx_and_writes_nothing() {
 #[tokio::test]
 async fn data_survives_a_restart_and_sigterm_is_graceful() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let spans: Vec<_> = (1..=50).map(|i| span(u128::from(i), i, 0, "s", i, 1, vec![])).collect();
     assert_eq!(server.export(&request(vec![], spans), Some("kept")).await.status(), 200);
     let (status, _) = server.terminate();
     assert!(status.success(), "plume exited with {status}");
 
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     assert_eq!(span_count(&server, "kept").await, 50);
     // Even SIGKILL right after the 200 loses nothing: the 200 follows the commit.
     let more: Vec<_> = (51..=60).map(|i| span(u128::from(i), i, 0, "s", i, 1, vec![])).collect();
@@ -307,7 +307,7 @@ async fn data_survives_a_restart_and_sigterm_is_graceful() {
 #[tokio::test]
 async fn exports_that_create_one_project_at_the_same_moment_all_land_in_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     // On PostgreSQL two writers (and any replica) may each find the project
     // missing and create it: one row wins and the other batch reads it,
     // rather than failing on the unique name and replaying job by job.
@@ -332,7 +332,7 @@ async fn exports_that_create_one_project_at_the_same_moment_all_land_in_it() {
 #[tokio::test]
 async fn exports_that_share_traces_in_opposite_orders_do_not_deadlock() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     // A trace's spans come in several exports (services, batches), in any
     // order. Writers side by side (PostgreSQL) upsert the traces they share
     // in one order, else each would hold a trace the other waits for.

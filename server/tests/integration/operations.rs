@@ -98,7 +98,7 @@ async fn plume_migrate_brings_a_new_database_to_this_version_alone() {
 #[tokio::test]
 async fn an_older_build_serves_on_a_database_a_newer_build_migrated() {
     let dir = tempfile::tempdir().unwrap();
-    Server::start(dir.path()).terminate();
+    Server::start_process(dir.path(), &[], &[]).terminate();
     // What a newer build's migration leaves, as far as this one can tell.
     let db = writable_database(dir.path()).await;
     sqlx::query(
@@ -122,7 +122,7 @@ async fn an_older_build_serves_on_a_database_a_newer_build_migrated() {
 #[tokio::test]
 async fn sigterm_turns_readyz_away_first_and_serves_through_the_shutdown_delay() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), &["--shutdown-delay", "3s"]);
+    let server = Server::start_process(dir.path(), &["--shutdown-delay", "3s"], &[]);
     assert_eq!(server.get_text("/readyz").await.0, 200);
     server.sigterm();
     let mut turned = None;

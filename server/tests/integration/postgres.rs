@@ -107,7 +107,7 @@ async fn replicas_started_together_on_an_empty_database_migrate_once_and_are_rea
         let admin = [("PLUME_ADMIN_EMAIL", "first@example.org"), ("PLUME_ADMIN_PASSWORD", "a long enough password")];
         let flags = ["--database-url", &url, "--auth", "on"];
         let starting: Vec<_> =
-            dirs.iter().map(|dir| scope.spawn(move || Server::start_with_env(dir.path(), &flags, &admin))).collect();
+            dirs.iter().map(|dir| scope.spawn(move || Server::start_process(dir.path(), &flags, &admin))).collect();
         starting.into_iter().map(|replica| replica.join().expect("a replica started")).collect()
     });
     for replica in &replicas {

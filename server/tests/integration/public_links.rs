@@ -9,8 +9,13 @@ use serde_json::{Value, json};
 /// Project `p` with traces 1 and 2 (a root and an LLM child each, the child
 /// carrying a user's e-mail), and collection `secret-name` holding span 11 with a note.
 async fn seeded() -> (tempfile::TempDir, Server, String) {
+    seeded_on(Server::start).await
+}
+
+/// [`seeded`] on the server `start` starts.
+async fn seeded_on(start: impl FnOnce(&std::path::Path) -> Server) -> (tempfile::TempDir, Server, String) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = start(dir.path());
     let mut spans = Vec::new();
     for i in 1..=2u64 {
         spans.push(span(u128::from(i), i * 10, 0, &format!("root-{i}"), i * 1000, 5, vec![]));
@@ -153,7 +158,7 @@ async fn revoked_and_expired_links_are_410_pages_that_leak_nothing() {
 
 #[tokio::test]
 async fn the_database_holds_only_the_token_hash() {
-    let (dir, server, id) = seeded().await;
+    let (dir, server, id) = seeded_on(|dir| Server::start_process(dir, &[], &[])).await;
     let created = link(&server, &format!("/v1/collections/{id}/public_links"), json!({})).await;
     let token = created["token"].as_str().unwrap().to_owned();
     assert_eq!(server.get_text(&format!("/share/{token}")).await.0, 200);

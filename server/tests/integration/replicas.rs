@@ -30,7 +30,7 @@ fn replica(url: &str, extra: &[&str]) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut flags = vec!["--database-url", url];
     flags.extend_from_slice(extra);
-    (Server::start_with(dir.path(), &flags), dir)
+    (Server::start_process(dir.path(), &flags, &[]), dir)
 }
 
 /// Spans `ids` (each its own trace), named so that a search finds them all.

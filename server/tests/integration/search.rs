@@ -74,7 +74,7 @@ async fn index_caught_up(server: &Server) {
 #[tokio::test]
 async fn a_planted_phrase_is_found_among_100000_spans_in_every_sort() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     for first in (1..=20_000).step_by(1000) {
         let response = server.export(&request(vec![], traces(first, 1000, input)), Some("big")).await;
         assert_eq!(response.status(), 200);

@@ -14,7 +14,7 @@ const PASSWORD: &str = "correct horse battery";
 fn start() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let env = [("PLUME_ADMIN_EMAIL", ADMIN), ("PLUME_ADMIN_PASSWORD", PASSWORD)];
-    let server = Server::start_with_env(dir.path(), &["--auth", "on"], &env);
+    let server = Server::start_process(dir.path(), &["--auth", "on"], &env);
     (dir, server)
 }
 

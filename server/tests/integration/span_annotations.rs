@@ -224,7 +224,7 @@ async fn field_rules_and_coercions() {
 #[tokio::test]
 async fn sync_false_waits_durably_for_its_span_and_last_write_wins() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let (status, text) = post(&server, "", json!({"data": [item(9, "q", "early")]})).await;
     assert_eq!((status, text.as_str()), (200, r#"{"data":[]}"#));
     let (status, _) = post(&server, "sync=false", json!({"data": [item(9, "q", "late"), item(9, "r", "other")]})).await;
@@ -285,7 +285,7 @@ async fn concurrent_upserts_of_one_key_leave_one_row() {
 #[tokio::test]
 async fn requests_that_share_annotation_keys_in_opposite_orders_do_not_deadlock() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_process(dir.path(), &[], &[]);
     let spans: Vec<u64> = (1..=200).collect();
     ingest(&server, "p", &spans).await;
     // Evaluations re-run side by side write the same keys, in any order.

@@ -271,7 +271,7 @@ async fn a_failing_endpoint_gets_the_event_again_with_the_same_id() {
 #[tokio::test]
 async fn an_acknowledged_annotation_is_delivered_after_kill_9() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(dir.path(), FAST_RETRIES);
+    let server = Server::start_process(dir.path(), FAST_RETRIES, &[]);
     ingest(&server, "p", &[1]).await;
     // Down at first: every attempt fails until the receiver comes back.
     let receiver = Receiver::start(Behaviour { otherwise: Some(503), ..Default::default() }).await;

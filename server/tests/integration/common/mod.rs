@@ -1,6 +1,11 @@
-//! A real `plume` process on ephemeral ports and a temporary SQLite file
+//! A real `plume` server on ephemeral ports and a temporary SQLite file
 //! (or, with `PLUME_TEST_DATABASE=postgres`, a PostgreSQL database of its
 //! own), plus OTLP payload builders shared by the integration tests.
+//!
+//! A test's server runs in the test process, on a runtime of its own ([`Server::start`],
+//! through `server::InProcess`), unless the test signals or kills it, reads its
+//! log or its memory, or sets its environment: then it is a `plume` process of
+//! its own ([`Server::start_process`]).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -19,23 +24,33 @@ pub mod postgres;
 
 /// Waits for `plume serve --ready-file` to write its addresses (generous: the
 /// machine may be busy compiling or running other tests); panics if the
-/// process exits or 60 s pass first.
-pub fn wait_for_ready_file(path: &Path, child: &mut Child) -> serde_json::Value {
+/// server stops (`stopped` tells how) or 60 s pass first.
+pub fn wait_for_ready_file(path: &Path, mut stopped: impl FnMut() -> Option<String>) -> serde_json::Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(text) = std::fs::read_to_string(path) {
             return serde_json::from_str(&text).expect("the ready file is JSON");
         }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("plume exited before it was ready: {status}");
+        if let Some(how) = stopped() {
+            panic!("plume stopped before it was ready: {how}");
         }
         if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
             panic!("plume did not write {} in time", path.display());
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// [`wait_for_ready_file`] for a process, killed if it is not ready in time.
+pub fn wait_for_ready_process(path: &Path, child: &mut Child) -> serde_json::Value {
+    let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for_ready_file(path, || child.try_wait().ok().flatten().map(|status| status.to_string()))
+    }));
+    ready.unwrap_or_else(|panic| {
+        let _ = child.kill();
+        let _ = child.wait();
+        std::panic::resume_unwind(panic)
+    })
 }
 
 /// Whether the servers under test run on PostgreSQL (`PLUME_TEST_DATABASE=postgres`,
@@ -99,36 +114,56 @@ pub fn stored_bytes(data_dir: &Path) -> Vec<u8> {
     bytes
 }
 
-/// A running server; killed when dropped.
+/// A running server; stopped when dropped.
 pub struct Server {
-    child: Child,
+    running: Running,
     /// `http://127.0.0.1:PORT`
     pub url: String,
     /// `http://127.0.0.1:PORT` of the gRPC listener.
     pub grpc_url: String,
     /// An HTTP client.
     pub http: reqwest::Client,
-    log: mpsc::Receiver<String>,
+}
+
+/// What a test that signals a server in the test process is told.
+const NEEDS_A_PROCESS: &str = "signals, pids and logs need a server from Server::start_process";
+
+/// Where a [`Server`] runs.
+enum Running {
+    /// In the test process, on a runtime of its own, stopped at once when dropped; its
+    /// log goes to the test's output (shown when the test fails).
+    #[allow(dead_code, reason = "held for its Drop")]
+    Thread(server::InProcess),
+    /// A `plume` process; its log lines, as they come.
+    Process { child: Child, log: mpsc::Receiver<String> },
 }
 
 impl Server {
-    /// Starts `plume serve` on `data_dir` with extra flags and waits until it listens.
-    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
-        Server::start_with_env(data_dir, extra, &[])
+    /// Starts `plume serve` on `data_dir` in this process and waits until it listens.
+    pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
     }
 
-    /// Starts `plume serve` on `data_dir` with extra flags and environment
-    /// variables (such as `PLUME_ADMIN_EMAIL`) and waits until it listens.
-    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+    /// [`Server::start`] with extra flags.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Server {
+        log_to_tests();
+        let ready_file = data_dir.join("ready.json");
+        let _ = std::fs::remove_file(&ready_file);
+        let server = server::InProcess::start(&serve_flags(data_dir, &ready_file, extra)).expect("the flags parse");
+        let ready = wait_for_ready_file(&ready_file, || server.is_finished().then(|| "its thread ended".to_owned()));
+        Server::ready(Running::Thread(server), &ready)
+    }
+
+    /// Starts `plume serve` on `data_dir` as a process of its own, with extra
+    /// flags and environment variables (such as `PLUME_ADMIN_EMAIL`), and
+    /// waits until it listens: for tests that signal or kill it ([`Server::kill`],
+    /// [`Server::terminate`]), read its log or its memory ([`Server::pid`]).
+    pub fn start_process(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let ready_file = data_dir.join("ready.json");
         let _ = std::fs::remove_file(&ready_file);
         let mut child = Command::new(env!("CARGO_BIN_EXE_plume"))
-            .args(["serve", "--port", "0", "--grpc-port", "0", "--data-dir"])
-            .arg(data_dir)
-            .arg("--ready-file")
-            .arg(&ready_file)
-            .args(if extra.contains(&"--database-url") { Vec::new() } else { database_flags(data_dir) })
-            .args(extra)
+            .arg("serve")
+            .args(serve_flags(data_dir, &ready_file, extra))
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -144,15 +179,23 @@ impl Server {
                 }
             }
         });
-        let ready = wait_for_ready_file(&ready_file, &mut child);
-        let url = ready["http"].as_str().expect("http address").to_owned();
-        let grpc_url = ready["grpc"].as_str().expect("grpc address").to_owned();
-        Server { child, url, grpc_url, http: reqwest::Client::new(), log }
+        let ready = wait_for_ready_process(&ready_file, &mut child);
+        Server::ready(Running::Process { child, log }, &ready)
     }
 
-    /// Starts `plume serve` on `data_dir`.
-    pub fn start(data_dir: &Path) -> Server {
-        Server::start_with(data_dir, &[])
+    /// The server behind `ready` (its ready file).
+    fn ready(running: Running, ready: &serde_json::Value) -> Server {
+        let url = ready["http"].as_str().expect("http address").to_owned();
+        let grpc_url = ready["grpc"].as_str().expect("grpc address").to_owned();
+        Server { running, url, grpc_url, http: reqwest::Client::new() }
+    }
+
+    /// The process of a server from [`Server::start_process`].
+    fn child(&mut self) -> &mut Child {
+        match &mut self.running {
+            Running::Process { child, .. } => child,
+            Running::Thread(_) => panic!("{NEEDS_A_PROCESS}"),
+        }
     }
 
     /// `url` + `path`.
@@ -184,7 +227,10 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        match &self.running {
+            Running::Process { child, .. } => child.id(),
+            Running::Thread(_) => panic!("{NEEDS_A_PROCESS}"),
+        }
     }
 
     /// POSTs an export request as protobuf to `/v1/traces`, optionally naming the project.
@@ -222,41 +268,69 @@ impl Server {
     /// `--shutdown-delay`).
     pub fn sigterm(&self) {
         // `kill` the command-line tool avoids a libc dependency.
-        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        Command::new("kill").args(["-TERM", &self.pid().to_string()]).status().unwrap();
     }
 
     /// Sends SIGTERM and waits for the process to exit, returning its log.
     pub fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
         self.sigterm();
-        let status = self.child.wait().unwrap();
+        let status = self.child().wait().unwrap();
+        let Running::Process { log, .. } = &self.running else { unreachable!("sigterm needs a process") };
         // The reader thread may still be forwarding the last lines: read
         // until it ends at the pipe's end (or, to be safe, goes quiet).
-        let mut log = Vec::new();
-        while let Ok(line) = self.log.recv_timeout(std::time::Duration::from_secs(5)) {
-            log.push(line);
+        let mut lines = Vec::new();
+        while let Ok(line) = log.recv_timeout(std::time::Duration::from_secs(5)) {
+            lines.push(line);
         }
-        (status, log)
+        (status, lines)
     }
 
     /// Kills the process with SIGKILL (no chance to clean up).
     pub fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+        self.child().kill().unwrap();
+        self.child().wait().unwrap();
     }
 }
 
 impl Drop for Server {
-    /// Stops the server; when a test failed, prints the errors it logged
-    /// (a 500's cause is in the log, not in the answer).
+    /// Stops a process (a thread's server stops as it is dropped); when a
+    /// test failed, prints the errors the process logged (a 500's cause is in
+    /// the log, not in the answer; a thread's is in the test's output already).
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            for line in self.log.try_iter().filter(|line| line.contains(" ERROR ") || line.contains(" WARN ")) {
-                eprintln!("server log: {line}");
+        if let Running::Process { child, log } = &mut self.running {
+            let _ = child.kill();
+            let _ = child.wait();
+            if std::thread::panicking() {
+                for line in log.try_iter().filter(|line| line.contains(" ERROR ") || line.contains(" WARN ")) {
+                    eprintln!("server log: {line}");
+                }
             }
         }
     }
+}
+
+/// The flags of `plume serve` on `data_dir` on free ports, writing `ready_file`, with its database and `extra`.
+fn serve_flags(data_dir: &Path, ready_file: &Path, extra: &[&str]) -> Vec<String> {
+    let mut flags: Vec<String> = ["--port", "0", "--grpc-port", "0", "--data-dir"].map(String::from).into();
+    flags.push(data_dir.display().to_string());
+    flags.extend(["--ready-file".to_owned(), ready_file.display().to_string()]);
+    if !extra.contains(&"--database-url") {
+        flags.extend(database_flags(data_dir));
+    }
+    flags.extend(extra.iter().map(|flag| flag.to_string()));
+    flags
+}
+
+/// Sends the log of the servers in this process to the output of the test
+/// that started each (warnings and errors: what explains a failure).
+fn log_to_tests() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn,sqlx=error"))
+            .with_test_writer()
+            .try_init();
+    });
 }
 
 /// A string attribute.
