@@ -1,9 +1,11 @@
 //! Plume's integration tests: one test binary (linking it once is much faster
-//! than once per file), one module per area. Each test starts the real `plume`
-//! binary on ephemeral ports and its own temporary SQLite file
-//! ([`common::Server`]), so tests run in parallel without sharing state. The
-//! PostgreSQL tests share one PostgreSQL server ([`common::postgres`]), each
-//! with a database of its own.
+//! than once per file), one module per area. Each test starts a real server
+//! on ephemeral ports with its own temporary SQLite file ([`common::Server`]):
+//! in this process, on a runtime of its own (`server::InProcess`), or as a
+//! `plume` process when the test signals or kills it. So tests run in parallel
+//! without sharing state. On PostgreSQL (`PLUME_TEST_DATABASE=postgres`) the
+//! servers share one PostgreSQL server ([`common::postgres`]), each with a
+//! database of its own.
 
 mod common;
 
