@@ -23,34 +23,22 @@ pub mod pages;
 pub mod postgres;
 
 /// Waits for `plume serve --ready-file` to write its addresses (generous: the
-/// machine may be busy compiling or running other tests); panics if the
-/// server stops (`stopped` tells how) or 60 s pass first.
-pub fn wait_for_ready_file(path: &Path, mut stopped: impl FnMut() -> Option<String>) -> serde_json::Value {
+/// machine may be busy compiling or running other tests); `Err` says why
+/// not, if the server stops first (`stopped` tells how) or 60 s pass.
+fn wait_for_ready_file(path: &Path, mut stopped: impl FnMut() -> Option<String>) -> Result<serde_json::Value, String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(text) = std::fs::read_to_string(path) {
-            return serde_json::from_str(&text).expect("the ready file is JSON");
+            return Ok(serde_json::from_str(&text).expect("the ready file is JSON"));
         }
         if let Some(how) = stopped() {
-            panic!("plume stopped before it was ready: {how}");
+            return Err(format!("plume stopped before it was ready: {how}"));
         }
         if std::time::Instant::now() > deadline {
-            panic!("plume did not write {} in time", path.display());
+            return Err(format!("plume did not write {} in time", path.display()));
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// [`wait_for_ready_file`] for a process, killed if it is not ready in time.
-pub fn wait_for_ready_process(path: &Path, child: &mut Child) -> serde_json::Value {
-    let ready = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        wait_for_ready_file(path, || child.try_wait().ok().flatten().map(|status| status.to_string()))
-    }));
-    ready.unwrap_or_else(|panic| {
-        let _ = child.kill();
-        let _ = child.wait();
-        std::panic::resume_unwind(panic)
-    })
 }
 
 /// Whether the servers under test run on PostgreSQL (`PLUME_TEST_DATABASE=postgres`,
@@ -150,7 +138,8 @@ impl Server {
         let ready_file = data_dir.join("ready.json");
         let _ = std::fs::remove_file(&ready_file);
         let server = server::InProcess::start(&serve_flags(data_dir, &ready_file, extra)).expect("the flags parse");
-        let ready = wait_for_ready_file(&ready_file, || server.is_finished().then(|| "its thread ended".to_owned()));
+        let ready = wait_for_ready_file(&ready_file, || server.is_finished().then(|| "its thread ended".to_owned()))
+            .unwrap_or_else(|error| panic!("{error}"));
         Server::ready(Running::Thread(server), &ready)
     }
 
@@ -179,7 +168,13 @@ impl Server {
                 }
             }
         });
-        let ready = wait_for_ready_process(&ready_file, &mut child);
+        let ready =
+            wait_for_ready_file(&ready_file, || child.try_wait().ok().flatten().map(|status| status.to_string()))
+                .unwrap_or_else(|error| {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{error}")
+                });
         Server::ready(Running::Process { child, log }, &ready)
     }
 
